@@ -1,0 +1,167 @@
+"""The ``newsworkers`` command line: parse arguments, build Settings, call one function."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from workers.errors import NewsworkersError, QuerySyntaxError
+from workers.settings import Settings, settings_from
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Distributed news ingestion and search.")
+feeds_app = typer.Typer(no_args_is_help=True, help="The feed registry: add, import, list, remove, status.")
+failed_app = typer.Typer(no_args_is_help=True, help="Dead letters: work that failed for good, with its reason.")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(failed_app, name="failed")
+
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./data).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return settings_from({"data_dir": data_dir})
+
+
+@app.command()
+def run(
+    data_dir: DataDir = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll every feed once, drain all queues, exit.")] = False,
+    timeout: Annotated[float | None, typer.Option(help="With --once: give up after this many seconds.")] = 3600.0,
+) -> None:
+    """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
+    from workers.runner import run as run_pipeline
+
+    summary = run_pipeline(_settings(data_dir), once=once, timeout_s=timeout if once else None, console=console)
+    console.print(
+        f"\n[bold]{summary.indexed}[/] articles indexed ({summary.from_feed} from feed fields) in "
+        f"{summary.elapsed_s:.1f}s, {summary.articles_per_s:.2f} articles/s; feeds ok {summary.feeds_ok}, "
+        f"failed {len(summary.feeds_failed)}"
+    )
+    for url, reason in summary.feeds_failed.items():
+        console.print(f"  [red]feed failed[/] {escape(url)}: {escape(reason)}")
+    for letter in summary.failed:
+        console.print(f"  [red]{letter['stage']} failed[/] {escape(letter['url'])}: {escape(letter['reason'])}")
+    if not summary.drained:
+        console.print("[red]work was left unprocessed[/] (timeout or interrupted); it stays queued for the next run")
+    if summary.worker_deaths:
+        console.print(f"[red]{summary.worker_deaths} worker process(es) died[/]; see {Path('data/logs')}")
+    raise typer.Exit(summary.exit_code if once else 0)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", AND/OR/NOT, +/-, field:value.')] = "",
+    facet: Annotated[list[str] | None, typer.Option("--facet", help="Count values of this facet.")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="FACET=VALUE; repeat to OR.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (ISO date or time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (ISO date or time).")] = None,
+    sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
+    limit: Annotated[int, typer.Option(min=0, max=10_000)] = 10,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Search the index."""
+    from workers.search.backend import open_backend
+    from workers.search.model import SearchQuery, Sort
+
+    filters: dict[str, list[str]] = {}
+    for spec in filter_ or []:
+        name, sep, value = spec.partition("=")
+        if not sep:
+            raise QuerySyntaxError(f"--filter takes FACET=VALUE, got {spec!r}")
+        filters.setdefault(name.strip(), []).append(value.strip())
+    if sort not in ("relevance", "date"):
+        raise QuerySyntaxError(f"--sort is 'relevance' or 'date', not {sort!r}")
+    request = SearchQuery(text=query, filters=filters, since=_date(since, "--since"),
+                          until=_date(until, "--until", end=True), sort=Sort(sort), limit=limit,
+                          offset=offset, facets=list(facet or []))
+    backend = open_backend(_settings(data_dir))
+    try:
+        result = backend.search(request)
+    finally:
+        backend.close()
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{result.total} matching articles")
+    for column in ("published", "source", "title", "locations"):
+        table.add_column(column)
+    for hit in result.hits:
+        published = hit.published_at.date().isoformat() if hit.published_at else ""
+        table.add_row(published, escape(hit.source_name or hit.domain or ""), escape(hit.title),
+                      escape(", ".join(hit.locations[:4])))
+    console.print(table)
+    for name, counts in result.facets.items():
+        console.print(f"[bold]{name}[/]: " + ", ".join(f"{escape(c.value)} ({c.count})" for c in counts))
+
+
+def _date(value: str | None, option: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise QuerySyntaxError(f"{option} {value!r} is not an ISO date such as 2020-01-27") from exc
+    if end and len(value) == 10:
+        parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Local HTML files.")],
+    url: Annotated[str | None, typer.Option(help="The page's URL, for metadata and relative links.")] = None,
+    as_json: AsJson = True,
+    no_entities: Annotated[bool, typer.Option("--no-entities", help="Skip named-entity recognition.")] = False,
+) -> None:
+    """Extract articles from local HTML files (one JSON Article per line)."""
+    from workers.entities import EntityRecognizer
+    from workers.extract import extract_article
+    from workers.fetch import decode_html
+    from workers.ids import document_id
+    from workers.models import FeedItem, FetchedPage
+
+    settings = Settings()
+    ner = None if no_entities else EntityRecognizer(settings.spacy_model, max_chars=settings.ner_max_chars)
+    for path in paths:
+        page_url = url or path.resolve().as_uri()
+        item = FeedItem(doc_id=document_id(page_url), url=page_url, feed_url=page_url)
+        page = FetchedPage(item=item, final_url=page_url, status=200, html=decode_html(path.read_bytes(), None))
+        try:
+            article = extract_article(page, settings, ner)
+        except NewsworkersError as exc:
+            sys.stdout.write(json.dumps({"path": str(path), "error": str(exc), "reason": exc.reason}) + "\n")
+            continue
+        record = article.model_dump(mode="json")
+        if as_json:
+            sys.stdout.write(json.dumps({"path": str(path), **record}, ensure_ascii=False) + "\n")
+        else:
+            console.print(f"[bold]{escape(article.title)}[/] ({article.published_at.date()}, {article.language})")
+            console.print(escape(article.body[:500]))
+
+
+def main() -> None:
+    """Console-script entry: our errors become one clear line and exit code 2."""
+    from workers import cli_admin  # noqa: F401  (registers the feeds/failed/status/worker commands)
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app()
+    except NewsworkersError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))} [dim]({exc.reason})[/]")
+        raise SystemExit(2) from None

@@ -1,0 +1,230 @@
+"""Operator commands: the feed registry, dead letters, status, and single
+worker kinds for deployments. They attach to the running owner's Redis, or
+start the embedded one briefly (see :mod:`workers.ownership`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from workers.cli import AsJson, DataDir, _settings, app, console, failed_app, feeds_app
+from workers.errors import ConfigError, FeedError
+from workers.models import Feed
+from workers.ownership import redis_for_command
+from workers.pools import KINDS, worker_argv, worker_spec
+from workers.runtime import Runtime
+
+__all__: list[str] = []
+
+
+@contextlib.contextmanager
+def _runtime(data_dir: Path | None) -> Iterator[Runtime]:
+    settings = _settings(data_dir)
+    with redis_for_command(settings) as url:
+        runtime = Runtime(settings.model_copy(update={"redis_url": url}))
+        try:
+            yield runtime
+        finally:
+            runtime.close()
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def _when(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "never"
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: str,
+    title: Annotated[str | None, typer.Option(help="Display name of the source.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Register one feed."""
+    if not url.startswith(("http://", "https://")):
+        raise FeedError(f"feed URLs must be http(s): {url!r}", reason="feed.scheme")
+    with _runtime(data_dir) as rt:
+        created = rt.registry.add(Feed(url=url, title=title, source_name=title))
+    console.print(f"{'added' if created else 'updated'} {escape(url)}")
+
+
+@feeds_app.command("import")
+def feeds_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="OPML or YAML feed list.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Register every feed of an OPML or YAML file."""
+    from workers.feedlists import read_feed_list
+
+    feeds = read_feed_list(path)
+    with _runtime(data_dir) as rt:
+        created = sum(rt.registry.add(feed) for feed in feeds)
+    console.print(f"{len(feeds)} feeds read, {created} new")
+
+
+@feeds_app.command("remove")
+def feeds_remove(url: str, data_dir: DataDir = None) -> None:
+    """Stop polling a feed and forget its state."""
+    with _runtime(data_dir) as rt:
+        if not rt.registry.remove(url):
+            raise FeedError(f"no such feed in the registry: {url}", reason="feed.unknown")
+    console.print(f"removed {escape(url)}")
+
+
+@feeds_app.command("list")
+def feeds_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """The registered feeds."""
+    with _runtime(data_dir) as rt:
+        feeds = rt.registry.all()
+    if as_json:
+        _print_json([f.model_dump(mode="json") for f in feeds])
+        return
+    for feed in feeds:
+        console.print(f"{escape(feed.url)}  {escape(feed.title or '')}")
+    console.print(f"[dim]{len(feeds)} feeds[/]")
+
+
+@feeds_app.command("status")
+def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Each feed's last poll, error streak and next poll; failing feeds first."""
+    with _runtime(data_dir) as rt:
+        rows = []
+        for feed in rt.registry.all():
+            state = rt.registry.state(feed.url)
+            rows.append({"url": feed.url, "title": state.title or feed.title, "last_polled_at": state.last_polled_at,
+                         "last_ok_at": state.last_ok_at, "error_streak": state.error_streak,
+                         "last_reason": state.last_reason, "last_error": state.last_error,
+                         "items_total": state.items_total, "next_poll_at": rt.registry.next_poll_at(feed.url)})
+    rows.sort(key=lambda r: (-r["error_streak"], r["url"]))
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title="feeds")
+    for column in ("feed", "items", "last ok", "errors", "last error", "next poll"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(escape(r["title"] or r["url"]), str(r["items_total"]), _when(r["last_ok_at"]),
+                      f"[red]{r['error_streak']}[/]" if r["error_streak"] else "0",
+                      escape(r["last_reason"] or ""), _when(r["next_poll_at"]))
+    console.print(table)
+
+
+@app.command()
+def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Queue depths, counters per stage, failures by reason, index size."""
+    from workers.celery_app import QUEUES
+    from workers.search.backend import open_backend
+
+    with _runtime(data_dir) as rt:
+        pipe = rt.redis.pipeline(transaction=False)
+        for name in QUEUES:
+            pipe.llen(rt.keys.queue(name))
+        queues = dict(zip(QUEUES, pipe.execute(), strict=True))
+        data = {"queues": queues, "counters": rt.stats.snapshot(), "failure_reasons": rt.stats.reasons(),
+                "feeds": rt.registry.count(), "in_flight": rt.tracker.inflight_count(),
+                "seen": rt.tracker.seen_count(), "dead_letters": rt.dead_letters.count()}
+        backend = open_backend(rt.settings)
+        try:
+            data["index"] = backend.health()
+        finally:
+            backend.close()
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        console.print(f"[bold]{key}[/]: {escape(json.dumps(value, default=str))}")
+
+
+@failed_app.command("list")
+def failed_list(
+    stage: Annotated[str | None, typer.Option(help="Only this stage: poll, fetch, extract, index.")] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Dead letters with stage, URL, reason and attempts."""
+    with _runtime(data_dir) as rt:
+        letters = rt.dead_letters.list(stage)
+    if as_json:
+        _print_json([{k: v for k, v in vars_(d).items() if k != "payload"} for d in letters])
+        return
+    for d in letters:
+        console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)}\n    {escape(d.error)}")
+    console.print(f"[dim]{len(letters)} dead letters[/]")
+
+
+@failed_app.command("retry")
+def failed_retry(
+    key: Annotated[str | None, typer.Argument(help="Document id of one dead letter.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Send dead letters back to the stage that failed (they run when workers run)."""
+    from workers.celery_app import create_app
+
+    if not key and not all_:
+        raise ConfigError("name a dead letter's id or pass --all")
+    with _runtime(data_dir) as rt:
+        celery = create_app(rt.settings)
+        letters = rt.dead_letters.list() if all_ else [d for d in [rt.dead_letters.get(key or "")] if d]
+        for d in letters:
+            task, args = _retry_message(d.stage, d.payload or {})
+            rt.redis.srem(rt.keys.seen, d.key)
+            rt.redis.hset(rt.keys.inflight, d.key, time.time())
+            celery.tasks[task].apply_async(args)
+            rt.dead_letters.remove(d.key)
+    console.print(f"{len(letters)} sent back")
+
+
+def _retry_message(stage: str, payload: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    if stage == "fetch":
+        return "newsworkers.fetch", (payload,)
+    if stage == "extract":
+        # The page is fetched again: dead letters keep the item, not the HTML.
+        return "newsworkers.fetch", (payload["item"],)
+    return "newsworkers.index", (payload,)
+
+
+def vars_(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+@app.command()
+def worker(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run one worker kind in the foreground (deployments: one container per kind). Needs REDIS_URL."""
+    settings = _settings(None)
+    if not settings.redis_url:
+        raise ConfigError("`newsworkers worker` needs REDIS_URL (the embedded Redis belongs to `newsworkers run`)")
+    argv = worker_argv(worker_spec(kind, settings), loglevel=loglevel)
+    os.execvpe(argv[0], argv, {**os.environ, **settings.as_environment()})
+
+
+@app.command()
+def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between two looks.")] = 1.0) -> None:
+    """Run the scheduler alone: enqueue due feeds from the registry. Needs REDIS_URL."""
+    from workers.celery_app import create_app
+    from workers.scheduler import Scheduler
+
+    settings = _settings(None)
+    celery = create_app(settings)
+    ticker = Scheduler(celery, celery.runtime)  # type: ignore[attr-defined]
+    console.print(f"scheduling {ticker.runtime.registry.count()} feeds")
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            ticker.tick()
+            time.sleep(interval_s)

@@ -1,0 +1,183 @@
+"""Extract stage: main text and metadata from a page, with the feed item's
+own fields as fallbacks, then language and named entities.
+
+The result always says how it was obtained: ``body_source`` (page or feed)
+and ``date_source`` (page, feed, URL or fetch time), so a document is never
+left without a body or a time and a reader can tell how much to trust them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit
+
+import py3langid
+import trafilatura
+from htmldate.extractors import extract_url_date
+from htmldate.utils import Extractor as DateOptions
+
+from workers.entities import EntityRecognizer
+from workers.errors import ExtractionError
+from workers.models import Article, BodySource, DateSource, FetchedPage
+from workers.settings import Settings
+
+__all__ = ["extract_article", "html_to_text"]
+
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None) -> Article:
+    """One Article from a fetched page; raises ExtractionError only when nothing at all is usable."""
+    item = page.item
+    extraction_error: str | None = None
+    document = None
+    if page.html.strip():
+        try:
+            document = trafilatura.bare_extraction(
+                page.html,
+                url=page.final_url if page.final_url.startswith("http") else None,
+                with_metadata=True,
+                include_comments=False,
+                date_extraction_params=_DATE_PARAMS,
+            )
+        except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
+            extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
+    if document is None and extraction_error is None:
+        extraction_error = "extract.no_content: the page gave no main text"
+
+    page_text = (document.text or "").strip() if document is not None else ""
+    feed_text = html_to_text(item.content_html or "") or html_to_text(item.summary or "")
+    body, body_source = page_text, BodySource.PAGE
+    if len(page_text) < settings.min_body_chars and len(feed_text) > len(page_text):
+        body, body_source = feed_text, BodySource.FEED
+        if extraction_error is None:
+            extraction_error = "extract.short: the page's main text was shorter than the feed's"
+
+    title = _first(document.title if document else None, item.title) or _first_sentence(body)
+    if not title and not body:
+        raise ExtractionError("neither the page nor the feed item has a title or text",
+                              reason="extract.empty", url=item.url)
+
+    canonical = document.url if document is not None and document.url else None
+    published_at, date_source = _published(document.date if document else None, page)
+    language = detect_language(f"{title}\n{body}")
+    entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
+    authors = _split_authors(document.author if document else None) or item.authors
+    tags = list(dict.fromkeys(
+        t.strip() for t in [*item.tags, *_split(document.tags if document else None),
+                            *_split(document.categories if document else None)] if t and t.strip()
+    ))
+    return Article(
+        id=item.doc_id,
+        id_version=1,
+        url=item.url,
+        canonical_url=canonical,
+        final_url=page.final_url,
+        domain=_domain(canonical, page.final_url, item.url),
+        source_name=item.source_name or (document.sitename if document else None) or item.feed_title,
+        feed_url=item.feed_url,
+        feed_title=item.feed_title,
+        title=title or "(untitled)",
+        body=body,
+        summary=html_to_text(item.summary or "") or (document.description if document else None),
+        authors=authors,
+        language=language,
+        published_at=published_at,
+        date_source=date_source,
+        fetched_at=page.fetched_at,
+        tags=tags,
+        image_url=(document.image if document else None) or item.image_url,
+        word_count=len(body.split()),
+        body_source=body_source,
+        extraction_error=extraction_error,
+        **entities,
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of a feed's HTML fragment, paragraphs kept apart."""
+    if not html.strip():
+        return ""
+    if "<" not in html:
+        return " ".join(html.split())
+    text = trafilatura.html2txt(f"<html><body>{html}</body></html>", clean=True) or ""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+def detect_language(text: str) -> str | None:
+    sample = text[:5000]
+    if sum(ch.isalpha() for ch in sample) < 20:
+        return None
+    code, _score = py3langid.classify(sample)
+    return str(code)
+
+
+def _published(page_date: str | None, page: FetchedPage) -> tuple[datetime, DateSource]:
+    feed_time = page.item.published_at
+    if page_date:
+        try:
+            day = date.fromisoformat(page_date[:10])
+        except ValueError:
+            day = None
+        if day is not None:
+            # The page usually gives a day only; the feed's timestamp of that same day is more precise.
+            if feed_time is not None and feed_time.astimezone(UTC).date() == day:
+                return feed_time.astimezone(UTC), DateSource.PAGE
+            return datetime.combine(day, time(0, 0), UTC), DateSource.PAGE
+    if feed_time is not None:
+        return feed_time.astimezone(UTC), DateSource.FEED
+    url_date = _url_date(page.item.url)
+    if url_date is not None:
+        return url_date, DateSource.URL
+    return page.fetched_at.astimezone(UTC), DateSource.FETCH_TIME
+
+
+def _url_date(url: str) -> datetime | None:
+    try:
+        options = DateOptions(False, datetime.now(), datetime(1995, 1, 1), True, "%Y-%m-%d")
+        found = extract_url_date(url, options)
+    except Exception:  # htmldate's private helper may change shape; a URL date is only a fallback
+        return None
+    if not found:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(str(found)[:10]), time(0, 0), UTC)
+    except ValueError:
+        return None
+
+
+def _domain(*urls: str | None) -> str:
+    for url in urls:
+        host = urlsplit(url or "").hostname
+        if host:
+            return host.removeprefix("www.")
+    return "local"
+
+
+def _first(*values: str | None) -> str | None:
+    for value in values:
+        if value and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _first_sentence(text: str) -> str | None:
+    if not text.strip():
+        return None
+    first_line = text.strip().splitlines()[0]
+    sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
+    return sentence[:200].rstrip() or None
+
+
+def _split(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, list):
+        return value
+    return [v for v in re.split(r"[;,]", value) if v.strip()]
+
+
+def _split_authors(value: str | None) -> list[str]:
+    return list(dict.fromkeys(a.strip() for a in _split(value) if a.strip()))

@@ -1,0 +1,102 @@
+"""The HTTP client shared by poll and fetch, and the one place httpx errors
+become ours.
+
+Bodies are streamed and cut at a size cap, redirects are limited, and every
+transport failure is mapped to a reason code (``fetch.timeout``,
+``feed.http_404``...) with the retryable ones marked by class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from workers.errors import FeedError, FetchError, RetryableFeedError, RetryableFetchError
+from workers.settings import Settings
+
+__all__ = ["HttpResponse", "get", "make_client"]
+
+# Statuses worth another try later; everything else 4xx/5xx is final.
+_TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    url: str
+    headers: httpx.Headers
+    content: bytes
+    permanent_redirect: bool  # a 301/308 was followed on the way
+
+
+def make_client(settings: Settings, *, timeout_s: float) -> httpx.Client:
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+        follow_redirects=True,
+        max_redirects=settings.fetch_max_redirects,
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+    )
+
+
+def _errors(stage: str) -> tuple[type[FeedError] | type[FetchError], type[FeedError] | type[FetchError]]:
+    return (FeedError, RetryableFeedError) if stage == "feed" else (FetchError, RetryableFetchError)
+
+
+@contextlib.contextmanager
+def _mapped(stage: str, url: str) -> Iterator[None]:
+    final, transient = _errors(stage)
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise transient(f"timed out: {exc.__class__.__name__}", reason=f"{stage}.timeout", url=url) from exc
+    except httpx.TooManyRedirects as exc:
+        raise final("too many redirects", reason=f"{stage}.redirects", url=url) from exc
+    except httpx.UnsupportedProtocol as exc:
+        raise final(f"unsupported URL scheme: {exc}", reason=f"{stage}.scheme", url=url) from exc
+    except httpx.InvalidURL as exc:
+        raise final(f"invalid URL: {exc}", reason=f"{stage}.invalid_url", url=url) from exc
+    except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+        raise transient(f"connection failed: {exc}", reason=f"{stage}.connect", url=url) from exc
+    except httpx.DecodingError as exc:
+        raise final(f"undecodable response body: {exc}", reason=f"{stage}.decoding", url=url) from exc
+    except httpx.HTTPError as exc:
+        raise transient(f"HTTP error: {exc}", reason=f"{stage}.http", url=url) from exc
+
+
+def get(
+    client: httpx.Client,
+    url: str,
+    *,
+    stage: str,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    """GET ``url``; 2xx and 304 return, any other status raises with its reason."""
+    final, transient = _errors(stage)
+    with _mapped(stage, url), client.stream("GET", url, headers=headers) as response:
+        status = response.status_code
+        if status == 304 or 200 <= status < 300:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise final(f"body of {declared} bytes is over the {max_bytes}-byte cap",
+                            reason=f"{stage}.too_large", url=url)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise final(f"body is over the {max_bytes}-byte cap", reason=f"{stage}.too_large", url=url)
+                chunks.append(chunk)
+            return HttpResponse(
+                status=status,
+                url=str(response.url),
+                headers=response.headers,
+                content=b"".join(chunks),
+                permanent_redirect=any(r.status_code in (301, 308) for r in response.history),
+            )
+        error = transient if status in _TRANSIENT_STATUSES else final
+        raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url)

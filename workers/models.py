@@ -1,0 +1,130 @@
+"""The typed records that travel between stages: FeedItem → FetchedPage → Article.
+
+They are pydantic models so that every hop through the broker (JSON) is
+validated on arrival, and both search backends read one flat document shape.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ENTITY_KINDS",
+    "PIPELINE_VERSION",
+    "Article",
+    "BodySource",
+    "DateSource",
+    "Feed",
+    "FeedItem",
+    "FetchedPage",
+    "utcnow",
+]
+
+PIPELINE_VERSION = 1
+"""Bumped whenever extraction's output for the same page can change."""
+
+ENTITY_KINDS = ("persons", "organizations", "locations", "groups", "events")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DateSource(StrEnum):
+    """Where ``published_at`` came from, best first."""
+
+    PAGE = "page"
+    FEED = "feed"
+    URL = "url"
+    FETCH_TIME = "fetch_time"
+
+
+class BodySource(StrEnum):
+    """How the article body was obtained."""
+
+    PAGE = "page"
+    FEED = "feed"
+
+
+class Feed(BaseModel):
+    """A feed in the registry."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: str
+    title: str | None = None
+    source_name: str | None = None
+    local: bool = Field(False, description="A file: feed of the offline corpus; only it may link file: pages.")
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class FeedItem(BaseModel):
+    """One entry of a polled feed, with the feed's own fields kept as fallbacks."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    doc_id: str
+    url: str
+    feed_url: str
+    feed_title: str | None = None
+    feed_local: bool = False
+    source_name: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    summary: str | None = None
+    content_html: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+
+
+class FetchedPage(BaseModel):
+    """An article page as fetched: the item it came from and the decoded HTML."""
+
+    item: FeedItem
+    final_url: str
+    status: int
+    html: str
+    content_type: str | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    fetch_error: str | None = Field(None, description="Reason code when the page could not be had.")
+
+
+class Article(BaseModel):
+    """The one document every backend indexes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    id_version: int
+    url: str
+    canonical_url: str | None = None
+    final_url: str | None = None
+    domain: str
+    source_name: str | None = None
+    feed_url: str | None = None
+    feed_title: str | None = None
+    title: str
+    body: str
+    summary: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    language: str | None = None
+    published_at: datetime
+    date_source: DateSource
+    fetched_at: datetime
+    indexed_at: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+    word_count: int = 0
+    body_source: BodySource = BodySource.PAGE
+    extraction_error: str | None = None
+    persons: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    pipeline_version: int = PIPELINE_VERSION

@@ -1,0 +1,221 @@
+"""``newsworkers run``: broker, workers and scheduler on this machine.
+
+The run process owns the data directory: it starts the embedded Redis (when
+REDIS_URL is unset), one worker process per queue kind, and the scheduler
+loop; it shows progress until Ctrl-C or, with ``--once``, until every feed
+was polled once and every queue is drained.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+
+from workers.celery_app import QUEUES, create_app
+from workers.errors import ConfigError
+from workers.ownership import DataDirLock, owned_redis
+from workers.pools import KINDS, worker_argv, worker_spec
+from workers.progress import Progress
+from workers.runtime import Runtime
+from workers.scheduler import Scheduler, seed_feeds
+from workers.settings import Settings
+
+__all__ = ["RunSummary", "WorkerProcesses", "run"]
+
+# Reason codes of failures that are the world's fault (a dead page, a broken
+# feed), as opposed to ours: a run --once that met only these succeeded.
+_CRASH_SUFFIX = ".crash"
+
+
+@dataclass(slots=True)
+class RunSummary:
+    elapsed_s: float
+    feeds_ok: int = 0
+    feeds_failed: dict[str, str] = field(default_factory=dict)  # url → reason: error
+    indexed: int = 0
+    from_feed: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    drained: bool = True
+    worker_deaths: int = 0
+
+    @property
+    def crashed(self) -> bool:
+        return self.worker_deaths > 0 or any(f["reason"].endswith(_CRASH_SUFFIX) for f in self.failed)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.drained and not self.crashed else 1
+
+    @property
+    def articles_per_s(self) -> float:
+        return self.indexed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class WorkerProcesses:
+    """One Celery worker process per kind, restarted if one dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.log_dir = settings.data_dir / "logs"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.deaths = 0
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for kind in KINDS:
+            self._spawn(kind)
+
+    def _spawn(self, kind: str) -> None:
+        env = {**os.environ, **self.settings.as_environment()}
+        argv = worker_argv(worker_spec(kind, self.settings), logfile=str(self.log_dir / f"{kind}.log"))
+        # A session of their own: the terminal's Ctrl-C reaches only us, and we stop them in order.
+        self.procs[kind] = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=(self.log_dir / f"{kind}.err").open("ab"),
+                                            start_new_session=True)
+
+    def check(self) -> None:
+        """Restart any worker that died (an OOM kill, a crash)."""
+        for kind, proc in list(self.procs.items()):
+            if proc.poll() is not None:
+                self.deaths += 1
+                self._spawn(kind)
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish or requeue, then exit
+        deadline = time.monotonic() + timeout_s
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
+    lock = DataDirLock(settings.data_dir)
+    if not lock.acquire(wait_s=10):
+        raise ConfigError(
+            f"{settings.data_dir} is in use by process {lock.owner_pid()}: one `newsworkers run` per data "
+            "directory; stop that one or pass another --data-dir"
+        )
+    try:
+        with owned_redis(settings, lock) as url:
+            return _run(settings.model_copy(update={"redis_url": url}), once=once, timeout_s=timeout_s,
+                        console=console)
+    finally:
+        lock.release()
+
+
+def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
+    app = create_app(settings)
+    runtime: Runtime = app.runtime  # type: ignore[attr-defined]
+    feeds = runtime.registry.all()
+    seed = [] if feeds else seed_feeds(settings.resolved_seeds_dir())
+    if not feeds and not seed:
+        raise ConfigError("no feeds to poll: add some with `newsworkers feeds add URL` or "
+                          "`newsworkers feeds import seeds/feeds.opml`")
+    if seed:
+        console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
+    scheduler = Scheduler(app, runtime, seed=seed)
+    progress = Progress(runtime)
+    started_wall = time.time()
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    workers = WorkerProcesses(settings)
+    workers.start()
+    drained = True
+    try:
+        if once:
+            runtime.redis.delete(runtime.keys.pending_polls)
+            scheduler.poll_all(feeds or seed)
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        with _display(console, progress) as refresh:
+            while not stop.is_set():
+                if not once:
+                    scheduler.tick()
+                workers.check()
+                refresh()
+                if once and _drained(runtime):
+                    break
+                if deadline and time.monotonic() > deadline:
+                    drained = not once or _drained(runtime)
+                    break
+                stop.wait(0.5)
+            else:
+                drained = not once or _drained(runtime)
+    finally:
+        workers.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
+
+
+def _drained(runtime: Runtime) -> bool:
+    redis, keys = runtime.redis, runtime.keys
+    pipe = redis.pipeline(transaction=False)
+    pipe.scard(keys.pending_polls)
+    pipe.hlen(keys.inflight)
+    for name in QUEUES:
+        pipe.llen(keys.queue(name))
+    return sum(int(n) for n in pipe.execute()) == 0
+
+
+class _display:
+    """Live table on a terminal; a plain line every few seconds elsewhere (logs, CI)."""
+
+    def __init__(self, console: Console, progress: Progress) -> None:
+        self.console, self.progress = console, progress
+        self.live: Live | None = None
+        self.last_line = 0.0
+
+    def __enter__(self) -> Any:
+        if self.console.is_terminal:
+            self.live = Live(self.progress.render(), console=self.console, refresh_per_second=2)
+            self.live.__enter__()
+        return self.refresh
+
+    def refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self.progress.render())
+        elif time.monotonic() - self.last_line > 5:
+            self.console.print(self.progress.line())
+            self.last_line = time.monotonic()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self.progress.render())
+            self.live.__exit__(None, None, None)
+
+
+def _summary(runtime: Runtime, progress: Progress, scheduler: Scheduler, started: float, drained: bool,
+             deaths: int) -> RunSummary:
+    counts = progress.counts()
+    summary = RunSummary(elapsed_s=time.time() - started, drained=drained, worker_deaths=deaths,
+                         indexed=counts.get("index.ok", 0), from_feed=counts.get("extract.from_feed", 0))
+    feeds = scheduler.seed or runtime.registry.all()
+    for feed in feeds:
+        state = runtime.registry.state(feed.url)
+        if state.last_polled_at and state.last_polled_at >= started and state.error_streak:
+            summary.feeds_failed[feed.url] = f"{state.last_reason}: {state.last_error}"
+        elif state.last_polled_at and state.last_polled_at >= started:
+            summary.feeds_ok += 1
+    for letter in runtime.dead_letters.list():
+        if letter.failed_at >= _iso(started):
+            summary.failed.append({"stage": letter.stage, "url": letter.url, "reason": letter.reason,
+                                   "error": letter.error})
+    return summary
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()

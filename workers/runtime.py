@@ -1,0 +1,79 @@
+"""Per-process resources of a worker, built once on first use.
+
+Each worker process (and each prefork child) gets its own Redis pool, HTTP
+clients, spaCy model and, in the index worker only, the index writer.
+Nothing here is created at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import httpx
+from redis import Redis
+
+from workers.entities import EntityRecognizer
+from workers.http import make_client
+from workers.search.backend import SearchBackend, open_backend
+from workers.settings import Settings
+from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
+from workers.state.tracking import CanonicalMap
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = Keys(settings.namespace)
+
+    @functools.cached_property
+    def redis(self) -> Redis:
+        if not self.settings.redis_url:
+            raise RuntimeError("workers need REDIS_URL; `newsworkers run` sets it for the processes it starts")
+        return Redis.from_url(self.settings.redis_url, decode_responses=True, health_check_interval=30)
+
+    @functools.cached_property
+    def registry(self) -> FeedRegistry:
+        return FeedRegistry(self.redis, self.keys)
+
+    @functools.cached_property
+    def tracker(self) -> ItemTracker:
+        return ItemTracker(self.redis, self.keys, self.settings.inflight_ttl_s)
+
+    @functools.cached_property
+    def canonical(self) -> CanonicalMap:
+        return CanonicalMap(self.redis, self.keys)
+
+    @functools.cached_property
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.redis, self.keys)
+
+    @functools.cached_property
+    def stats(self) -> Stats:
+        return Stats(self.redis, self.keys)
+
+    @functools.cached_property
+    def feed_client(self) -> httpx.Client:
+        return make_client(self.settings, timeout_s=self.settings.feed_timeout_s)
+
+    @functools.cached_property
+    def page_client(self) -> httpx.Client:
+        return make_client(self.settings, timeout_s=self.settings.fetch_timeout_s)
+
+    @functools.cached_property
+    def ner(self) -> EntityRecognizer:
+        return EntityRecognizer(self.settings.spacy_model, max_chars=self.settings.ner_max_chars)
+
+    @functools.cached_property
+    def index_writer(self) -> SearchBackend:
+        return open_backend(self.settings, writer=True)
+
+    def close(self) -> None:
+        for name in ("feed_client", "page_client"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+        if "index_writer" in self.__dict__:
+            self.__dict__["index_writer"].close()
+        if "redis" in self.__dict__:
+            self.__dict__["redis"].close()

@@ -1,0 +1,47 @@
+"""The one small interface every search backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from workers.errors import ConfigError
+from workers.models import Article
+from workers.search.model import SearchQuery, SearchResult
+from workers.settings import Settings
+
+__all__ = ["SearchBackend", "open_backend"]
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    def ensure_index(self) -> None:
+        """Create the index (schema, mappings) when it does not exist yet."""
+
+    def upsert(self, articles: Sequence[Article]) -> None:
+        """Insert or replace documents by id; visible to searches once it returns."""
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove documents by id; unknown ids are ignored."""
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def get(self, doc_id: str) -> Article | None: ...
+
+    def count(self) -> int: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def open_backend(settings: Settings, *, writer: bool = False) -> SearchBackend:
+    """The configured backend; ``writer`` opens it for indexing (one writer per Tantivy index)."""
+    if settings.elasticsearch_url:
+        raise ConfigError(
+            "ELASTICSEARCH_URL is set but this version has no Elasticsearch backend yet; "
+            "unset ELASTICSEARCH_URL to use the embedded Tantivy index"
+        )
+    from workers.search.tantivy import TantivyBackend
+
+    return TantivyBackend(settings.index_dir, writer=writer)

@@ -1,0 +1,109 @@
+"""The backend-neutral search request and result.
+
+Both backends take a :class:`SearchQuery` and return a :class:`SearchResult`
+of the same shape; the CLI's ``--json`` output is ``SearchResult.to_json()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from workers.errors import QuerySyntaxError
+
+__all__ = ["FACETS", "FacetCount", "Hit", "SearchQuery", "SearchResult", "Sort"]
+
+FACETS = (
+    "persons",
+    "organizations",
+    "locations",
+    "groups",
+    "events",
+    "source_name",
+    "domain",
+    "language",
+    "authors",
+    "tags",
+)
+"""Fields that can be filtered on and counted."""
+
+HIT_FIELDS = (
+    "id", "url", "title", "published_at", "source_name", "domain", "language", "authors",
+    "persons", "organizations", "locations", "groups", "events",
+)
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    DATE = "date"
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # OR within a facet, AND across facets
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: Sort = Sort.RELEVANCE
+    limit: int = 10
+    offset: int = 0
+    facets: list[str] = field(default_factory=list)
+    facet_size: int = 10
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in [*self.filters, *self.facets] if f not in FACETS]
+        if unknown:
+            raise QuerySyntaxError(f"unknown facet {unknown[0]!r}; facets are: {', '.join(FACETS)}")
+        if self.limit < 0 or self.offset < 0:
+            raise QuerySyntaxError("limit and offset must not be negative")
+        if self.since and self.until and self.since > self.until:
+            raise QuerySyntaxError("--since is after --until")
+
+
+@dataclass(slots=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(slots=True)
+class Hit:
+    id: str
+    url: str
+    title: str
+    published_at: datetime | None
+    source_name: str | None
+    domain: str | None
+    language: str | None
+    authors: list[str]
+    persons: list[str]
+    organizations: list[str]
+    locations: list[str]
+    groups: list[str]
+    events: list[str]
+    snippet: str
+    score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in HIT_FIELDS}
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        data["snippet"] = self.snippet
+        return data
+
+
+@dataclass(slots=True)
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "hits": [hit.to_json() for hit in self.hits],
+            "facets": {
+                name: [{"value": c.value, "count": c.count} for c in counts] for name, counts in self.facets.items()
+            },
+        }

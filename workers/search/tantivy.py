@@ -1,0 +1,169 @@
+"""The embedded search backend: a Tantivy index on disk under the data directory.
+
+Exactly one process opens the writer (the index queue's single consumer);
+Tantivy's own lock file refuses a second one, which we report as a
+retryable ``index.locked``. Readers may open the index anywhere, at any time,
+and see every committed batch after :meth:`reload`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from workers.errors import IndexingError, RetryableIndexingError
+from workers.models import Article
+from workers.search.model import FACETS, FacetCount, Hit, SearchQuery, SearchResult, Sort
+from workers.search.tantivy_query import QueryCompiler
+from workers.search.tantivy_schema import ANALYZER, build_schema, english_analyzer, facet_term
+
+__all__ = ["TantivyBackend"]
+
+_WRITER_HEAP_BYTES = 64 * 2**20
+_SNIPPET_CHARS = 240
+
+
+class TantivyBackend:
+    def __init__(self, path: Path, *, writer: bool = False) -> None:
+        self.path = path
+        self.schema = build_schema()
+        self.analyzer = english_analyzer()
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        except (OSError, ValueError) as exc:
+            raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
+        self.index.register_tokenizer(ANALYZER, self.analyzer)
+        self.compiler = QueryCompiler(self.schema, self.analyzer)
+        self._writer: tantivy.IndexWriter | None = None
+        if writer:
+            try:
+                self._writer = self.index.writer(_WRITER_HEAP_BYTES, 1)
+            except ValueError as exc:
+                raise RetryableIndexingError(
+                    f"another process holds the index writer at {path}", reason="index.locked"
+                ) from exc
+
+    # -- writing ----------------------------------------------------------------------------------
+    def ensure_index(self) -> None:
+        """The index is created on open; nothing more to do."""
+
+    def upsert(self, articles: Sequence[Article]) -> None:
+        writer = self._require_writer()
+        try:
+            for article in articles:
+                writer.delete_documents_by_term("id", article.id)
+                writer.add_document(self._document(article))
+            writer.commit()
+        except ValueError as exc:
+            writer.rollback()
+            raise IndexingError(f"Tantivy rejected a batch: {exc}", reason="index.rejected") from exc
+        except OSError as exc:
+            writer.rollback()
+            raise RetryableIndexingError(f"Tantivy could not write: {exc}", reason="index.io") from exc
+
+    def delete(self, ids: Sequence[str]) -> None:
+        writer = self._require_writer()
+        for doc_id in ids:
+            writer.delete_documents_by_term("id", doc_id)
+        writer.commit()
+
+    def _require_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise IndexingError("this backend was opened read-only", reason="index.read_only")
+        return self._writer
+
+    def _document(self, article: Article) -> tantivy.Document:
+        doc = tantivy.Document(
+            id=article.id,
+            url=article.url,
+            title=article.title,
+            body=article.body,
+            summary=article.summary or "",
+            published_at=article.published_at.astimezone(UTC),
+            source=article.model_dump_json().encode(),
+        )
+        for facet in FACETS:
+            value = getattr(article, facet)
+            for v in value if isinstance(value, list) else [value]:
+                if v:
+                    doc.add_text(facet, v)
+                    doc.add_text("facet_terms", facet_term(facet, v))
+        return doc
+
+    # -- reading ------------------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResult:
+        self.index.reload()
+        searcher = self.index.searcher()
+        scoring, filtered = self.compiler.compile(query)
+        if query.sort is Sort.DATE:
+            found = searcher.search(filtered, query.limit, count=True, offset=query.offset,
+                                    order_by_field="published_at", order=tantivy.Order.Desc)
+        else:
+            found = searcher.search(filtered, query.limit, count=True, offset=query.offset)
+        snippets = tantivy.SnippetGenerator.create(searcher, scoring, self.schema, "body")
+        snippets.set_max_num_chars(_SNIPPET_CHARS)
+        hits = []
+        for key, address in found.hits:
+            article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
+            score = float(key) if query.sort is Sort.RELEVANCE else None
+            hits.append(_hit(article, _snippet(snippets, article), score))
+        facets = self._facets(searcher, filtered, query) if query.facets else {}
+        return SearchResult(total=found.count or 0, hits=hits, facets=facets)
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchQuery
+    ) -> dict[str, list[FacetCount]]:
+        spec = {name: {"terms": {"field": name, "size": request.facet_size}} for name in request.facets}
+        result = searcher.aggregate(query, spec)
+        return {
+            name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in result.get(name, {}).get("buckets", [])]
+            for name in request.facets
+        }
+
+    def get(self, doc_id: str) -> Article | None:
+        self.index.reload()
+        searcher = self.index.searcher()
+        found = searcher.search(tantivy.Query.term_query(self.schema, "id", doc_id), 1)
+        if not found.hits:
+            return None
+        return Article.model_validate_json(bytes(searcher.doc(found.hits[0][1])["source"][0]))
+
+    def count(self) -> int:
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    def health(self) -> dict[str, Any]:
+        self.index.reload()
+        searcher = self.index.searcher()
+        return {"backend": "tantivy", "path": str(self.path), "documents": searcher.num_docs,
+                "segments": searcher.num_segments, "writer": self._writer is not None}
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+
+def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:
+    snippet = generator.snippet_from_doc(tantivy.Document(body=article.body))
+    if snippet.highlighted():
+        return snippet.to_html()
+    return html.escape(article.body[:_SNIPPET_CHARS])
+
+
+def _hit(article: Article, snippet: str, score: float | None) -> Hit:
+    return Hit(
+        id=article.id, url=article.url, title=article.title, published_at=article.published_at,
+        source_name=article.source_name, domain=article.domain, language=article.language,
+        authors=article.authors, persons=article.persons, organizations=article.organizations,
+        locations=article.locations, groups=article.groups, events=article.events,
+        snippet=snippet, score=score,
+    )
+
+

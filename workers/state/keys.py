@@ -1,0 +1,68 @@
+"""Redis key names, all under one namespace prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Keys"]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    namespace: str
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.namespace, *parts))
+
+    @property
+    def feeds(self) -> str:
+        """Hash: feed URL → Feed JSON (the registry)."""
+        return self._k("feeds")
+
+    @property
+    def schedule(self) -> str:
+        """Sorted set: feed URL scored by its next poll time (epoch seconds)."""
+        return self._k("schedule")
+
+    def feed_state(self, url: str) -> str:
+        """Hash of one feed's polling state (ETag, Last-Modified, error streak...)."""
+        return self._k("feedstate", url)
+
+    @property
+    def seen(self) -> str:
+        """Set of document ids that are indexed or dead-lettered."""
+        return self._k("seen")
+
+    @property
+    def inflight(self) -> str:
+        """Hash: document id → epoch seconds it was handed to fetch."""
+        return self._k("inflight")
+
+    @property
+    def failed(self) -> str:
+        """Hash: document id (or feed URL) → dead letter JSON."""
+        return self._k("failed")
+
+    @property
+    def stats(self) -> str:
+        """Hash of counters: '<stage>.<outcome>' → count."""
+        return self._k("stats")
+
+    @property
+    def reasons(self) -> str:
+        """Hash of counters: failure reason code → count."""
+        return self._k("reasons")
+
+    @property
+    def canonical(self) -> str:
+        """Hash: id of a final or canonical URL → the document id it belongs to."""
+        return self._k("canonical")
+
+    @property
+    def pending_polls(self) -> str:
+        """Set of feed URLs whose poll has been enqueued and not finished."""
+        return self._k("pending-polls")
+
+    def queue(self, name: str) -> str:
+        """The broker's list for a Celery queue (kombu's key, under our prefix)."""
+        return f"{self.namespace}:{name}"

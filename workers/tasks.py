@@ -1,0 +1,159 @@
+"""Celery tasks: the thin layer that connects the queues to the stage functions.
+
+Each task parses its message into the stage's typed input, calls the plain
+stage function, records counters and hands the result to the next queue.
+Failures go through :func:`workers.retries.fail`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from celery import Celery, Task
+from celery_batches import Batches, SimpleRequest
+
+from workers.errors import FeedError, IndexingError, NewsworkersError, RetryableIndexingError
+from workers.extract import extract_article
+from workers.fetch import fetch_page
+from workers.ids import document_id
+from workers.models import Article, Feed, FeedItem, FetchedPage, utcnow
+from workers.poll import PollResult, poll_feed
+from workers.retries import backoff_s, fail
+from workers.runtime import Runtime
+
+__all__ = ["register_tasks"]
+
+_MAX_FEED_BACKOFF_S = 24 * 3600
+
+
+def register_tasks(app: Celery) -> None:
+    runtime: Runtime = app.runtime  # type: ignore[attr-defined]
+    settings = runtime.settings
+
+    @app.task(name="newsworkers.poll", bind=True)
+    def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
+        feed = Feed.model_validate(feed_json)
+        try:
+            return _poll(runtime, feed, app)
+        finally:
+            runtime.redis.srem(runtime.keys.pending_polls, feed.url)
+
+    @app.task(name="newsworkers.fetch", bind=True)
+    def fetch(self: Task, item_json: dict[str, Any]) -> None:
+        item = FeedItem.model_validate(item_json)
+        try:
+            page = fetch_page(item, settings, runtime.page_client)
+        except Exception as exc:
+            fail(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
+            return
+        runtime.stats.incr("fetch", "ok")
+        extract.apply_async((page.model_dump(mode="json"),))
+
+    @app.task(name="newsworkers.extract", bind=True, time_limit=settings.extract_time_limit_s,
+              soft_time_limit=max(1, settings.extract_time_limit_s - 10))
+    def extract(self: Task, page_json: dict[str, Any]) -> None:
+        page = FetchedPage.model_validate(page_json)
+        item = page.item
+        try:
+            article = extract_article(page, settings, runtime.ner)
+            aliases = [document_id(u) for u in (page.final_url, article.canonical_url) if u]
+            article.id = runtime.canonical.resolve(item.doc_id, aliases)
+        except Exception as exc:
+            fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
+                 payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
+            return
+        runtime.stats.incr("extract", "ok")
+        if article.body_source != "page":
+            runtime.stats.incr("extract", "from_feed", reason=(article.extraction_error or "").split(":")[0] or None)
+        done = list(dict.fromkeys([item.doc_id, article.id, *aliases]))
+        index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
+
+    @app.task(name="newsworkers.index", base=Batches, bind=True,
+              flush_every=settings.index_batch_size, flush_interval=settings.index_flush_interval_s)
+    def index(self: Task, requests: list[SimpleRequest]) -> None:
+        _index_batch(runtime, index, requests)
+
+
+def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
+    settings = runtime.settings
+    state = runtime.registry.state(feed.url)
+    now = time.time()
+    state.last_polled_at = now
+    try:
+        result: PollResult = poll_feed(feed, state, settings, runtime.feed_client)
+    except Exception as exc:
+        reason = exc.reason if isinstance(exc, NewsworkersError) else "feed.crash"
+        state.error_streak += 1
+        state.last_reason, state.last_error = reason, str(exc)[:1000]
+        runtime.registry.save_state(feed.url, state)
+        # A failing feed is polled again later, ever more slowly, never dropped.
+        delay = min(_MAX_FEED_BACKOFF_S, settings.poll_interval_s * 2 ** min(state.error_streak - 1, 10))
+        runtime.registry.schedule(feed.url, now + delay)
+        runtime.stats.incr("poll", "failed", reason=reason)
+        if not isinstance(exc, FeedError):
+            raise
+        return {"feed": feed.url, "status": "failed", "reason": reason}
+    new = 0
+    for item in result.items:
+        if runtime.tracker.claim(item.doc_id):
+            try:
+                app.tasks["newsworkers.fetch"].apply_async((item.model_dump(mode="json"),))
+            except Exception:
+                runtime.tracker.release(item.doc_id)
+                raise
+            new += 1
+    state.etag, state.last_modified = result.etag, result.last_modified
+    state.last_status, state.last_ok_at, state.error_streak = result.status, now, 0
+    state.last_reason, state.last_error = None, result.problem
+    state.title = result.title or state.title
+    state.items_total += new
+    runtime.registry.save_state(feed.url, state)
+    runtime.registry.schedule(feed.url, now + settings.poll_interval_s)
+    runtime.stats.incr("poll", "not_modified" if result.not_modified else "ok")
+    runtime.stats.incr("poll", "items_new", new)
+    return {"feed": feed.url, "status": result.status, "new": new}
+
+
+def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:
+    latest: dict[str, tuple[Article, list[str]]] = {}
+    for request in requests:
+        payload = request.args[0]
+        article = Article.model_validate(payload["article"])
+        article.indexed_at = utcnow()
+        previous = latest.get(article.id)
+        done = [*(previous[1] if previous else []), *payload["done"]]
+        latest[article.id] = (article, done)  # a later message for the same id wins
+    articles = [a for a, _ in latest.values()]
+    try:
+        runtime.index_writer.upsert(articles)
+    except RetryableIndexingError as exc:
+        # Hand the batch back to the queue before these messages are acknowledged.
+        delay = backoff_s(runtime, 0)
+        for request in requests:
+            task.apply_async(args=request.args, countdown=delay)
+        runtime.stats.incr("index", "retried", len(requests), reason=exc.reason)
+        return
+    except IndexingError:
+        _index_one_by_one(runtime, task, latest)
+        return
+    runtime.tracker.finish(i for _, done in latest.values() for i in done)
+    runtime.stats.incr("index", "ok", len(articles))
+
+
+def _index_one_by_one(runtime: Runtime, task: Task, latest: dict[str, tuple[Article, list[str]]]) -> None:
+    """A batch was refused: find the documents at fault and dead-letter only those."""
+    for article, done in latest.values():
+        try:
+            runtime.index_writer.upsert([article])
+        except RetryableIndexingError:
+            task.apply_async(args=({"article": article.model_dump(mode="json"), "done": done},),
+                             countdown=backoff_s(runtime, 0))
+            continue
+        except IndexingError as exc:
+            fail(task, runtime, exc, stage="index", key=article.id, url=article.url,
+                 payload={"article": article.model_dump(mode="json"), "done": done})
+            runtime.tracker.finish(done)
+            continue
+        runtime.tracker.finish(done)
+        runtime.stats.incr("index", "ok")
