@@ -1,0 +1,128 @@
+"""Real parts for the tests: a Redis server, an HTTP server on 127.0.0.1, settings.
+
+Redis: ``REDIS_URL`` when set (every test then works in its own key
+namespace and deletes only its own keys), else a private ``redis-server`` on
+a free port. HTTP: a threaded server on port 0 serving :mod:`tests.site`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.site import FixtureSite, make_handler
+from workers.embedded_redis import free_port, redis_server_binary
+from workers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+class RedisServer:
+    """A redis-server process of our own, on a free port, that a test may stop and start."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _pings(self.url), timeout_s=10, what="redis-server")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
+
+
+def wait_until(check, *, timeout_s: float, what: str, interval_s: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not ready after {timeout_s}s")
+        time.sleep(interval_s)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("REDIS_URL")
+    if external:
+        yield external
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    """A key namespace of this test's own; only its keys are deleted afterwards."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{name}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
+                    fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
+                    index_flush_interval_s=0.2)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[FixtureSite]:
+    """Feeds and pages on a real HTTP server at 127.0.0.1, faults included."""
+    fixture_site = FixtureSite()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(fixture_site))
+    server.daemon_threads = True
+    fixture_site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fixture_site
+    finally:
+        fixture_site.release_slow.set()
+        server.shutdown()
+        server.server_close()
+
+
+def newsworkers_cli() -> list[str]:
+    """The installed console script, else the module (same code either way)."""
+    script = shutil.which("newsworkers", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-c", "from workers.cli import main; main()"]

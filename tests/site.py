@@ -1,0 +1,203 @@
+"""A small news site for the HTTP server fixture: feeds, pages and faults.
+
+Routes (all under the server's base URL):
+
+- ``/feeds/news.xml``     RSS 2.0 with ETag/Last-Modified (answers 304 when unchanged);
+  items: four articles, a page that defeats extraction, a dead page, a
+  tracking redirect to an article that ``/feeds/other.atom`` links directly
+- ``/feeds/other.atom``   Atom feed linking one article of news.xml directly
+- ``/feeds/missing.xml``  404;  ``/feeds/slow.xml`` answers after the client gave up;
+  ``/feeds/notafeed.xml`` an HTML page;  ``/feeds/local-link.xml`` links a file: URL
+- ``/articles/<slug>.html`` pages;  ``/articles/huge.html`` 3 MB;  ``/articles/gone.html`` 404
+- ``/redirect/<slug>``    301 to ``/articles/<slug>.html``
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import Counter
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
+
+ARTICLES: dict[str, tuple[str, str, list[str]]] = {
+    "berlin-budget": (
+        "German cabinet agrees budget after marathon talks in Berlin",
+        "2021-03-02",
+        [
+            "Chancellor Angela Merkel's cabinet agreed on the federal budget late on Tuesday after talks in Berlin "
+            "that ran through the night, officials from the Finance Ministry said.",
+            "Finance Minister Olaf Scholz told reporters that the plan keeps borrowing within the limits set by "
+            "the Bundestag while funding new rail lines between Hamburg and Munich.",
+            "The opposition Free Democrats criticised the spending, saying the plan relied on optimistic forecasts "
+            "from the Bundesbank and ignored warnings from the European Commission in Brussels.",
+            "The budget goes to parliament in April, where the governing coalition holds a comfortable majority.",
+        ],
+    ),
+    "nairobi-drought": (
+        "Drought pushes Kenyan farmers toward Nairobi as rains fail again",
+        "2021-03-05",
+        [
+            "Thousands of farmers from northern Kenya have moved to the outskirts of Nairobi after a third "
+            "failed rainy season, the Kenya Red Cross said on Friday.",
+            "The World Food Programme warned that two million people in the region face hunger, and asked donors "
+            "in Geneva for emergency funding before the next planting season.",
+            "President Uhuru Kenyatta declared the drought a national disaster and ordered the Ministry of "
+            "Agriculture to distribute seed and water to the worst-hit counties around Lake Turkana.",
+            "Aid workers said the crisis had been building for months as livestock died across the Horn of Africa.",
+        ],
+    ),
+    "tokyo-chip-plant": (
+        "Sony and TSMC to build a chip plant near Tokyo",
+        "2021-03-09",
+        [
+            "Sony Group and Taiwan Semiconductor Manufacturing Company will build a semiconductor plant near "
+            "Tokyo, the companies announced on Tuesday, with support from the Japanese government.",
+            "The factory is expected to employ 1,500 people and supply image sensors to carmakers such as Toyota, "
+            "which has cut production because of a global shortage of chips.",
+            "Analysts at Nomura said the deal marked a shift in Japan's industrial policy after years of decline "
+            "in domestic chipmaking, and could draw more investment to Kumamoto and Osaka.",
+            "Construction is due to begin next year, with production starting in 2024.",
+        ],
+    ),
+    "lima-election": (
+        "Peru heads to a runoff as Lima counts the last ballots",
+        "2021-03-12",
+        [
+            "Peru's presidential election is heading to a runoff, the National Office of Electoral Processes said "
+            "on Friday, as officials in Lima counted the last ballots from the Amazon region.",
+            "Pedro Castillo, a rural schoolteacher, led the count ahead of Keiko Fujimori, whose Popular Force party "
+            "campaigned on order and economic stability.",
+            "Observers from the Organization of American States said the vote had been orderly, though turnout in "
+            "Cusco and Arequipa was lower than in previous elections.",
+            "The second round is scheduled for June, and both candidates began courting undecided voters at once.",
+        ],
+    ),
+}
+
+EXTRACTION_DEFEATING_PAGE = b"\x00\x01\x02<html><body><script>var x = 1;</script></body></html>"
+
+
+def article_page(slug: str) -> str:
+    title, day, paragraphs = ARTICLES[slug]
+    nav = "".join(f'<li><a href="/section/{s}">{s.title()}</a></li>' for s in
+                  ("world", "politics", "business", "tech", "science", "sport", "culture", "opinion", "video"))
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    related = "".join(f'<li><a href="/articles/{s}.html">{html.escape(t)}</a></li>'
+                      for s, (t, _d, _p) in ARTICLES.items() if s != slug)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)} | The Loopback Post</title>
+<meta property="og:title" content="{html.escape(title)}">
+<meta property="og:site_name" content="The Loopback Post">
+<meta property="article:published_time" content="{day}T09:00:00Z">
+<meta name="author" content="Staff Reporter">
+</head><body>
+<header class="site-header"><a href="/">The Loopback Post</a><nav><ul>{nav}</ul></nav>
+<div class="cookie-banner">We use cookies to improve your experience. <button>Accept all</button></div></header>
+<div class="ad-slot">Advertisement</div>
+<main><article><h1>{html.escape(title)}</h1><p class="byline">By Staff Reporter</p>
+<time datetime="{day}T09:00:00Z">{day}</time>{body}</article>
+<aside class="related"><h2>Related stories</h2><ul>{related}</ul></aside>
+<div class="newsletter">Sign up for our morning briefing. <input type="email"></div></main>
+<footer><p>&copy; 2021 The Loopback Post. All rights reserved.</p><a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+class FixtureSite:
+    def __init__(self) -> None:
+        self.base = ""
+        self.hits: Counter[str] = Counter()
+        self.release_slow = threading.Event()
+        self.etag = '"news-v1"'
+        self.last_modified = formatdate(1615000000, usegmt=True)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def news_feed(self) -> str:
+        items = [(t, f"{self.base}/articles/{s}.html", d, "") for s, (t, d, _p) in ARTICLES.items()
+                 if s != "tokyo-chip-plant"]
+        items.append(("Sony and TSMC to build a chip plant near Tokyo", f"{self.base}/redirect/tokyo-chip-plant",
+                      "2021-03-09", ""))
+        items.append(("Live: markets react to the central bank's surprise rate cut",
+                      f"{self.base}/articles/broken.html", "2021-03-15",
+                      "The central bank cut its main rate by half a point on Monday. Shares in Frankfurt and "
+                      "Paris rose sharply. Bond yields fell to their lowest level in a year."))
+        items.append(("A story that was taken down", f"{self.base}/articles/gone.html", "2021-03-16", "Gone."))
+        entries = "".join(
+            f"<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link>"
+            f"<guid>{html.escape(link)}</guid><pubDate>{_rfc822(d)}</pubDate>"
+            f"<description>{html.escape(desc or t)}</description></item>"
+            for t, link, d, desc in items
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Loopback Post</title>'
+                f"<link>{self.base}/</link><description>Test news</description>{entries}</channel></rss>")
+
+    def other_feed(self) -> str:
+        title, day, _p = ARTICLES["tokyo-chip-plant"]
+        link = f"{self.base}/articles/tokyo-chip-plant.html"
+        return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+                f"<title>Loopback Business</title><id>{self.base}/other</id><updated>{day}T10:00:00Z</updated>"
+                f'<entry><title>{html.escape(title)}</title><link rel="alternate" href="{link}"/>'
+                f"<id>{link}</id><updated>{day}T09:00:00Z</updated><summary>{html.escape(title)}</summary>"
+                f"</entry></feed>")
+
+
+def _rfc822(day: str) -> str:
+    return time.strftime("%a, %d %b %Y 09:00:00 +0000", time.strptime(day, "%Y-%m-%d"))
+
+
+def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
+                  headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            site.hits[path] += 1
+            if path == "/feeds/news.xml":
+                if self.headers.get("If-None-Match") == site.etag:
+                    return self._send(304, headers={"ETag": site.etag})
+                return self._send(200, site.news_feed().encode(), "application/rss+xml; charset=utf-8",
+                                  {"ETag": site.etag, "Last-Modified": site.last_modified})
+            if path == "/feeds/other.atom":
+                return self._send(200, site.other_feed().encode(), "application/atom+xml")
+            if path == "/feeds/slow.xml":
+                site.release_slow.wait(5)
+                return self._send(200, site.news_feed().encode(), "application/rss+xml")
+            if path == "/feeds/notafeed.xml":
+                return self._send(200, b"<html><body><h1>Welcome</h1><p>No feed here.</p></body></html>")
+            if path == "/feeds/local-link.xml":
+                feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Sneaky</title>'
+                        "<item><title>Secrets</title><link>file:///etc/passwd</link></item></channel></rss>")
+                return self._send(200, feed.encode(), "application/rss+xml")
+            if path.startswith("/redirect/"):
+                return self._send(301, headers={"Location": f"/articles/{path.rsplit('/', 1)[1]}.html"})
+            if path == "/articles/broken.html":
+                return self._send(200, EXTRACTION_DEFEATING_PAGE)
+            if path == "/articles/huge.html":
+                return self._send(200, b"<html><body>" + b"<p>word </p>" * 300_000 + b"</body></html>")
+            if path == "/articles/latin1.html":
+                page = "<html><body><article><p>Caf\u00e9 cr\u00e8me in M\u00fcnchen.</p></article></body></html>"
+                return self._send(200, page.encode("cp1252"), "text/html; charset=windows-1252")
+            if path.startswith("/articles/") and path.endswith(".html"):
+                slug = path.removeprefix("/articles/").removesuffix(".html")
+                if slug in ARTICLES:
+                    return self._send(200, article_page(slug).encode())
+            return self._send(404, b"<html><body>Not found</body></html>")
+
+    return Handler
