@@ -165,3 +165,21 @@ def main() -> None:
     except NewsworkersError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))} [dim]({exc.reason})[/]")
         raise SystemExit(2) from None
+
+
+@app.command("settings")
+def show_settings(
+    toml: Annotated[bool, typer.Option("--toml", help="Print every setting's default as TOML.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """The settings in force (secrets hidden), or the documented defaults with --toml."""
+    from workers.settings import render_defaults_toml
+
+    if toml:
+        sys.stdout.write(render_defaults_toml())
+        return
+    values = _settings(data_dir).model_dump(mode="json")
+    for key in ("redis_url", "elasticsearch_url"):
+        if values.get(key) and "@" in values[key]:
+            values[key] = "<set, contains credentials>"
+    sys.stdout.write(json.dumps(values, indent=2) + "\n")

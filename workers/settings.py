@@ -24,7 +24,7 @@ from pydantic_settings import (
 
 from workers.errors import ConfigError
 
-__all__ = ["Settings", "config_file_path", "settings_from"]
+__all__ = ["Settings", "config_file_path", "render_defaults_toml", "settings_from"]
 
 DEFAULT_CONFIG_FILE = Path("config/newsworkers.toml")
 
@@ -188,3 +188,29 @@ def settings_from(overrides: dict[str, Any]) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc
+
+
+def render_defaults_toml() -> str:
+    """Every setting with its default and description: the text of config/newsworkers.toml."""
+    lines = [
+        "# newsworkers settings: every setting, its default and what it means.",
+        "# Environment variables override this file: NEWSWORKERS_<NAME> (upper case), plus",
+        "# REDIS_URL and ELASTICSEARCH_URL. Regenerate with `newsworkers settings --toml`.",
+        "",
+    ]
+    for name, field in Settings.model_fields.items():
+        env = {"redis_url": "REDIS_URL", "elasticsearch_url": "ELASTICSEARCH_URL"}.get(
+            name, f"NEWSWORKERS_{name.upper()}"
+        )
+        lines.append(f"# {field.description} [{env}]")
+        default = field.default
+        if default is None:
+            lines.append(f"# {name} =")
+        elif isinstance(default, bool):
+            lines.append(f"{name} = {'true' if default else 'false'}")
+        elif isinstance(default, int | float):
+            lines.append(f"{name} = {default!r}")
+        else:
+            lines.append(f'{name} = "{default}"')
+        lines.append("")
+    return "\n".join(lines)
