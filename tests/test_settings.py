@@ -52,7 +52,7 @@ def test_toml_file_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPa
 
 def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NEWSWORKERS_CONFIG_FILE", str(tmp_path / "nope.toml"))
-    with pytest.raises(ConfigError, match="nope.toml"):
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
         Settings()
 
 

@@ -9,6 +9,7 @@ worker that dies mid-task gives its message back.
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Queue
 
 from workers.errors import ConfigError
@@ -54,4 +55,19 @@ def create_app(settings: Settings) -> Celery:
     from workers.tasks import register_tasks
 
     register_tasks(app)
+    worker_init.connect(_warm_up, sender=None, weak=False)
     return app
+
+
+def _warm_up(sender: object = None, **_: object) -> None:
+    """Load the NER model in the extract worker's parent, before its pool forks.
+
+    The children then share the model's memory (copy on write) and the first
+    article in each child does not wait for a model load.
+    """
+    worker_app = getattr(sender, "app", None)
+    queues = getattr(getattr(worker_app, "amqp", None), "queues", None)
+    if worker_app is None or queues is None or "extract" not in queues.consume_from:
+        return
+    runtime: Runtime = worker_app.runtime  # type: ignore[attr-defined]
+    _ = runtime.ner.nlp

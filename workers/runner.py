@@ -151,14 +151,17 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 if deadline and time.monotonic() > deadline:
                     drained = not once or _drained(runtime)
                     break
-                stop.wait(0.5)
+                stop.wait(0.2)
             else:
                 drained = not once or _drained(runtime)
+        finished_wall = time.time()
     finally:
         workers.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
+    summary = _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
+    summary.elapsed_s = finished_wall - started_wall
+    return summary
 
 
 def _drained(runtime: Runtime) -> bool:
