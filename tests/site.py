@@ -10,6 +10,7 @@ Routes (all under the server's base URL):
   ``/feeds/notafeed.xml`` an HTML page;  ``/feeds/local-link.xml`` links a file: URL
 - ``/articles/<slug>.html`` pages;  ``/articles/huge.html`` 3 MB;  ``/articles/gone.html`` 404
 - ``/redirect/<slug>``    301 to ``/articles/<slug>.html``
+- ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
 """
 
 from __future__ import annotations
@@ -134,6 +135,16 @@ class FixtureSite:
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Loopback Post</title>'
                 f"<link>{self.base}/</link><description>Test news</description>{entries}</channel></rss>")
 
+    def many_feed(self, count: int) -> str:
+        slugs = list(ARTICLES)
+        entries = "".join(
+            f"<item><title>Dispatch {i}: {html.escape(ARTICLES[slugs[i % len(slugs)]][0])}</title>"
+            f"<link>{self.base}/slow/{i}.html</link><pubDate>{_rfc822('2021-04-01')}</pubDate></item>"
+            for i in range(count)
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Many</title>'
+                f"<link>{self.base}/</link><description>Many slow pages</description>{entries}</channel></rss>")
+
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
         link = f"{self.base}/articles/tokyo-chip-plant.html"
@@ -174,6 +185,16 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return self._send(304, headers={"ETag": site.etag})
                 return self._send(200, site.news_feed().encode(), "application/rss+xml; charset=utf-8",
                                   {"ETag": site.etag, "Last-Modified": site.last_modified})
+            if path == "/feeds/many.xml":
+                count = int(self.path.partition("n=")[2] or 30)
+                return self._send(200, site.many_feed(count).encode(), "application/rss+xml")
+            if path.startswith("/slow/"):
+                time.sleep(0.3)
+                number = int(path.removeprefix("/slow/").removesuffix(".html"))
+                slug = list(ARTICLES)[number % len(ARTICLES)]
+                title = html.escape(ARTICLES[slug][0])
+                page = article_page(slug).replace(title, f"Dispatch {number}: {title}")
+                return self._send(200, page.encode())
             if path == "/feeds/other.atom":
                 return self._send(200, site.other_feed().encode(), "application/atom+xml")
             if path == "/feeds/slow.xml":

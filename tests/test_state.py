@@ -44,7 +44,7 @@ def in_threads(count: int, work: Callable[[int], T]) -> list[T]:
         try:
             barrier.wait(timeout=10)
             results[i] = work(i)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread below
+        except BaseException as exc:  # reported in the test thread below
             errors.append(exc)
 
     threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]

@@ -373,7 +373,10 @@ def test_relevance_pages_do_not_overlap(writer: TantivyBackend) -> None:
 
 def test_limit_zero_still_counts(writer: TantivyBackend) -> None:
     # SearchQuery and `newsworkers search --limit 0` accept 0 (count only); Tantivy's top-docs collector panics on it.
-    result = run(writer, "baghdad", limit=0)
+    try:
+        result = run(writer, "baghdad", limit=0)
+    except BaseException as exc:  # pyo3's PanicException is a BaseException
+        pytest.fail(f"search with limit=0 crashed instead of returning the count: {exc!r}")
     assert result.total == 2
     assert result.hits == []
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workers.errors import NewsworkersError, QuerySyntaxError
+from workers.errors import ConfigError, NewsworkersError, QuerySyntaxError
 from workers.settings import Settings, settings_from
 
 __all__ = ["app", "main"]
@@ -32,8 +32,24 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+_overrides: dict[str, str] = {}
+
+
+@app.callback()
+def _global_options(
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE", help="Override any setting for this command, e.g. --set fetch_timeout_s=5.",
+    )] = None,
+) -> None:
+    for spec in set_ or []:
+        name, sep, value = spec.partition("=")
+        if not sep or name.strip() not in Settings.model_fields:
+            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting (see `newsworkers settings`), got {spec!r}")
+        _overrides[name.strip()] = value.strip()
+
+
 def _settings(data_dir: Path | None) -> Settings:
-    return settings_from({"data_dir": data_dir})
+    return settings_from({**_overrides, "data_dir": data_dir})
 
 
 @app.command()
@@ -136,7 +152,7 @@ def extract(
     from workers.ids import document_id
     from workers.models import FeedItem, FetchedPage
 
-    settings = Settings()
+    settings = _settings(None)
     ner = None if no_entities else EntityRecognizer(settings.spacy_model, max_chars=settings.ner_max_chars)
     for path in paths:
         page_url = url or path.resolve().as_uri()

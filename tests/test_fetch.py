@@ -1,0 +1,262 @@
+"""Fetch stage against a real HTTP server on 127.0.0.1, local file: pages of
+the offline corpus, and decode_html."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.site import ARTICLES, EXTRACTION_DEFEATING_PAGE, FixtureSite
+from workers import http
+from workers.embedded_redis import free_port
+from workers.errors import FetchError, Retryable, RetryableFetchError
+from workers.fetch import decode_html, fetch_page
+from workers.ids import document_id
+from workers.models import FeedItem
+from workers.settings import Settings
+
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture
+def fetch_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0)
+
+
+@pytest.fixture
+def client(fetch_settings: Settings) -> Iterator[httpx.Client]:
+    with http.make_client(fetch_settings, timeout_s=fetch_settings.fetch_timeout_s) as c:
+        yield c
+
+
+def item_for(url: str, *, feed_url: str = "https://example.org/feed.xml", local: bool = False) -> FeedItem:
+    return FeedItem(doc_id=document_id(url), url=url, feed_url=feed_url, feed_local=local)
+
+
+# -- http(s) -------------------------------------------------------------------------------------
+
+
+def test_ok_page(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+    item = item_for(site.url("/articles/berlin-budget.html"))
+    page = fetch_page(item, fetch_settings, client)
+    title, _day, paragraphs = ARTICLES["berlin-budget"]
+    assert page.status == 200
+    assert page.final_url == item.url
+    assert page.item == item
+    assert page.content_type == "text/html; charset=utf-8"
+    assert page.fetch_error is None
+    assert page.html.startswith("<!doctype html>")
+    assert f"<title>{title} | The Loopback Post</title>" in page.html
+    assert "Chancellor Angela Merkel's cabinet" in page.html.replace("&#x27;", "'")
+    assert paragraphs[-1] in page.html
+    assert page.fetched_at.tzinfo is not None
+
+
+def test_redirect_records_final_url(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+    item = item_for(site.url("/redirect/tokyo-chip-plant"))
+    page = fetch_page(item, fetch_settings, client)
+    assert page.status == 200
+    assert page.final_url == site.url("/articles/tokyo-chip-plant.html")
+    assert page.item.url == site.url("/redirect/tokyo-chip-plant")  # the id stays the feed's URL
+    assert "Sony Group and Taiwan Semiconductor" in page.html
+
+
+def test_redirect_limit(site: FixtureSite, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", fetch_max_redirects=0, fetch_timeout_s=2.0)
+    with http.make_client(settings, timeout_s=settings.fetch_timeout_s) as client, \
+            pytest.raises(FetchError) as info:
+        fetch_page(item_for(site.url("/redirect/tokyo-chip-plant")), settings, client)
+    assert info.value.reason == "fetch.redirects"
+    assert not isinstance(info.value, Retryable)
+
+
+def test_404_is_final(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+    with pytest.raises(FetchError) as info:
+        fetch_page(item_for(site.url("/articles/gone.html")), fetch_settings, client)
+    assert info.value.reason == "fetch.http_404"
+    assert not isinstance(info.value, Retryable)
+    assert not isinstance(info.value, RetryableFetchError)
+    assert info.value.url == site.url("/articles/gone.html")
+
+
+def test_huge_page_too_large(site: FixtureSite, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", fetch_max_bytes=1_000_000, fetch_timeout_s=5.0)
+    with http.make_client(settings, timeout_s=settings.fetch_timeout_s) as client, \
+            pytest.raises(FetchError) as info:
+        fetch_page(item_for(site.url("/articles/huge.html")), settings, client)
+    assert info.value.reason == "fetch.too_large"
+    assert not isinstance(info.value, Retryable)
+
+
+def test_windows_1252_page(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+    page = fetch_page(item_for(site.url("/articles/latin1.html")), fetch_settings, client)
+    assert "Café crème in München" in page.html
+    assert page.content_type == "text/html; charset=windows-1252"
+
+
+def test_undecodable_page_still_fetched(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+    page = fetch_page(item_for(site.url("/articles/broken.html")), fetch_settings, client)
+    assert page.status == 200
+    assert page.html == EXTRACTION_DEFEATING_PAGE.decode("utf-8")
+
+
+def test_connection_refused_is_retryable(fetch_settings: Settings, client: httpx.Client) -> None:
+    url = f"http://127.0.0.1:{free_port()}/articles/x.html"
+    with pytest.raises(RetryableFetchError) as info:
+        fetch_page(item_for(url), fetch_settings, client)
+    assert info.value.reason == "fetch.connect"
+    assert isinstance(info.value, Retryable)
+
+
+def test_unsupported_scheme(fetch_settings: Settings, client: httpx.Client) -> None:
+    with pytest.raises(FetchError) as info:
+        fetch_page(item_for("ftp://127.0.0.1/x.html"), fetch_settings, client)
+    assert info.value.reason == "fetch.scheme"
+
+
+# -- file: pages -------------------------------------------------------------------------------------
+
+
+def test_file_page_of_remote_feed_refused(fetch_settings: Settings, client: httpx.Client) -> None:
+    seed = (SEEDS / "articles" / "baghdad-embassy-rocket-attack.html").as_uri()
+    with pytest.raises(FetchError) as info:
+        fetch_page(item_for(seed, feed_url="https://example.org/feed.xml", local=False), fetch_settings, client)
+    assert info.value.reason == "fetch.file_refused"
+    assert not isinstance(info.value, Retryable)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "feeds").mkdir(parents=True)
+    (root / "articles").mkdir()
+    (root / "feeds" / "local.xml").write_text('<rss version="2.0"><channel/></rss>', encoding="utf-8")
+    (root / "articles" / "story.html").write_bytes(
+        "<html><head><meta charset=\"windows-1252\"></head><body><p>Déjà vu</p></body></html>".encode("cp1252")
+    )
+    (tmp_path / "secret.html").write_text("<p>outside</p>", encoding="utf-8")
+    return root
+
+
+def test_local_page_inside_corpus(corpus: Path, fetch_settings: Settings, client: httpx.Client) -> None:
+    url = (corpus / "articles" / "story.html").as_uri()
+    page = fetch_page(item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True),
+                      fetch_settings, client)
+    assert page.status == 200
+    assert page.final_url == url
+    assert "<p>Déjà vu</p>" in page.html
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "file:///etc/passwd",
+        "outside-sibling",  # a file next to the corpus folder
+        "dotdot",  # ../ out of articles/ and out of the corpus
+    ],
+)
+def test_local_page_outside_corpus_refused(corpus: Path, target: str, fetch_settings: Settings,
+                                           client: httpx.Client) -> None:
+    if target == "outside-sibling":
+        url = (corpus.parent / "secret.html").as_uri()
+    elif target == "dotdot":
+        url = (corpus / "articles").as_uri() + "/../../secret.html"
+    else:
+        url = target
+    item = item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True)
+    with pytest.raises(FetchError) as info:
+        fetch_page(item, fetch_settings, client)
+    assert info.value.reason == "fetch.file_refused"
+
+
+def test_local_page_missing(corpus: Path, fetch_settings: Settings, client: httpx.Client) -> None:
+    url = (corpus / "articles" / "nope.html").as_uri()
+    with pytest.raises(FetchError) as info:
+        fetch_page(item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True),
+                   fetch_settings, client)
+    assert info.value.reason == "fetch.http_404"
+
+
+def test_local_page_too_large(corpus: Path, tmp_path: Path, client: httpx.Client) -> None:
+    big = corpus / "articles" / "big.html"
+    big.write_bytes(b"<p>x</p>" * 200_000)
+    settings = Settings(data_dir=tmp_path / "data", fetch_max_bytes=1_000_000)
+    with pytest.raises(FetchError) as info:
+        fetch_page(item_for(big.as_uri(), feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True),
+                   settings, client)
+    assert info.value.reason == "fetch.too_large"
+
+
+def test_seed_corpus_page(fetch_settings: Settings, client: httpx.Client) -> None:
+    url = (SEEDS / "articles" / "baghdad-embassy-rocket-attack.html").resolve().as_uri()
+    feed_url = (SEEDS / "feeds" / "world.xml").resolve().as_uri()
+    page = fetch_page(item_for(url, feed_url=feed_url, local=True), fetch_settings, client)
+    assert "The United States embassy in Baghdad, Iraq, was the target of a rocket attack" in page.html
+
+
+# -- decode_html -------------------------------------------------------------------------------------
+
+
+def test_decode_declared_charset() -> None:
+    assert decode_html("Café".encode("cp1252"), "windows-1252") == "Café"
+
+
+def test_decode_meta_charset() -> None:
+    raw = '<html><head><meta charset="iso-8859-1"></head><body>Müller</body></html>'.encode("latin-1")
+    assert decode_html(raw, None) == raw.decode("latin-1")
+    assert "Müller" in decode_html(raw, None)
+
+
+def test_decode_http_equiv_meta_charset() -> None:
+    raw = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+           "</head><body>Привет</body></html>").encode("cp1251")
+    assert "Привет" in decode_html(raw, None)
+
+
+def test_decode_wrong_header_charset_falls_back_to_meta() -> None:
+    raw = '<meta charset="windows-1252"><p>Café crème</p>'.encode("cp1252")
+    assert decode_html(raw, "utf-8") == '<meta charset="windows-1252"><p>Café crème</p>'
+
+
+def test_decode_unknown_header_charset_falls_back_to_utf8() -> None:
+    raw = "<p>Grüße aus Köln</p>".encode()
+    assert decode_html(raw, "x-no-such-charset") == "<p>Grüße aus Köln</p>"
+
+
+def test_decode_unknown_meta_charset_falls_back_to_utf8() -> None:
+    raw = '<meta charset="bogus-42"><p>naïve</p>'.encode()
+    assert decode_html(raw, None) == '<meta charset="bogus-42"><p>naïve</p>'
+
+
+def test_decode_default_utf8() -> None:
+    assert decode_html("<p>日本語のニュース</p>".encode(), None) == "<p>日本語のニュース</p>"
+
+
+def test_decode_no_charset_anywhere_uses_detector() -> None:
+    text = "<html><body><p>" + "Les élèves étaient très fâchés après la fermeture de l'école. " * 20 + "</p></body></html>"
+    raw = text.encode("cp1252")
+    out = decode_html(raw, None)
+    # Not UTF-8, so a detector guesses; cp1250 and cp1252 agree on these letters (not on è).
+    assert out.startswith("<html><body><p>Les ")
+    assert out.count("fermeture de l'école.") == 20
+    assert "\ufffd" not in out
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff\xfe\xfa\x81\x8d\x9d\xc0\xc1 <p>garbage",
+        bytes(range(256)) * 4,
+        b"",
+        b'<meta charset="utf-8">\xc3\x28 broken utf-8',
+    ],
+)
+def test_decode_never_raises(raw: bytes) -> None:
+    out = decode_html(raw, None)
+    assert isinstance(out, str)
+    assert len(out) >= (1 if raw else 0)
+    assert decode_html(raw, "utf-8") is not None

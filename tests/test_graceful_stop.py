@@ -1,0 +1,65 @@
+"""Ctrl-C in the middle of ingestion loses no accepted work and duplicates nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.conftest import ROOT, newsworkers_cli, wait_until
+from tests.site import FixtureSite
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = 40
+
+
+@pytest.fixture
+def env(tmp_path, redis_url: str, namespace: str) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    environment = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+                   "NEWSWORKERS_DATA_DIR": str(tmp_path / "data"), "NEWSWORKERS_FETCH_CONCURRENCY": "2",
+                   "NEWSWORKERS_INDEX_BATCH_SIZE": "5", "NEWSWORKERS_INDEX_FLUSH_INTERVAL_S": "0.3"}
+    environment.pop("ELASTICSEARCH_URL", None)
+    yield environment
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+
+def _indexed(env: dict[str, str]) -> int:
+    client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    return int(client.hget(f"{env['NEWSWORKERS_NAMESPACE']}:stats", "index.ok") or 0)
+
+
+def test_interrupted_run_resumes_without_loss_or_duplicates(env: dict[str, str], site: FixtureSite) -> None:
+    assert _cli(env, "feeds", "add", site.url(f"/feeds/many.xml?n={ARTICLES}")).returncode == 0
+    proc = subprocess.Popen([*newsworkers_cli(), "run"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: _indexed(env) >= 5, timeout_s=90, what="first indexed batch", interval_s=0.1)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    interrupted_at = _indexed(env)
+    assert interrupted_at < ARTICLES, "the run finished before it was interrupted; the test proves nothing"
+
+    started = time.monotonic()
+    resumed = _cli(env, "run", "--once", "--timeout", "120")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert time.monotonic() - started < 120
+
+    result = json.loads(_cli(env, "search", "", "--json", "--limit", "100").stdout)
+    titles = [hit["title"] for hit in result["hits"]]
+    assert result["total"] == ARTICLES
+    assert len(set(titles)) == ARTICLES
+    assert json.loads(_cli(env, "failed", "list", "--json").stdout) == []
