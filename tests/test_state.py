@@ -98,7 +98,7 @@ def test_claim_once(client: redis.Redis, keys: Keys) -> None:
     assert tracker.inflight_count() == 2
     assert tracker.seen_count() == 0
     assert tracker.is_seen("doc-1") is False
-    since = float(client.hget(keys.inflight, "doc-1"))  # type: ignore[arg-type]
+    since = float(client.zscore(keys.inflight, "doc-1"))  # type: ignore[arg-type]
     assert abs(since - time.time()) < 5
 
 
@@ -111,7 +111,7 @@ def test_claim_after_finish_is_refused_for_good(client: redis.Redis, keys: Keys)
     assert tracker.seen_count() == 1
     assert tracker.claim("doc-1") is False
     # Even with an ancient in-flight mark, a seen item stays seen.
-    client.hset(keys.inflight, "doc-1", time.time() - 10 * 3600)
+    client.zadd(keys.inflight, {"doc-1": time.time() - 10 * 3600})
     assert tracker.claim("doc-1") is False
     # Finishing an item that was never claimed marks it seen too.
     tracker.finish(["doc-2", "doc-3"])
@@ -123,13 +123,13 @@ def test_claim_after_finish_is_refused_for_good(client: redis.Redis, keys: Keys)
 
 def test_inflight_older_than_ttl_is_claimed_again(client: redis.Redis, keys: Keys) -> None:
     tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
-    client.hset(keys.inflight, "old", time.time() - 3601)
-    client.hset(keys.inflight, "young", time.time() - 3500)
+    client.zadd(keys.inflight, {"old": time.time() - 3601})
+    client.zadd(keys.inflight, {"young": time.time() - 3500})
     assert tracker.claim("old") is True
     assert tracker.claim("young") is False
     # The new claim restarts the clock.
     assert tracker.claim("old") is False
-    assert float(client.hget(keys.inflight, "old")) > time.time() - 5  # type: ignore[arg-type]
+    assert float(client.zscore(keys.inflight, "old")) > time.time() - 5  # type: ignore[arg-type]
 
 
 def test_inflight_expires_after_a_real_ttl(client: redis.Redis, keys: Keys) -> None:

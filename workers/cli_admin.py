@@ -181,15 +181,14 @@ def failed_retry(
         letters = rt.dead_letters.list() if all_ else [d for d in [rt.dead_letters.get(key or "")] if d]
         for d in letters:
             task, args = _retry_message(d.stage, d.payload or {})
-            rt.redis.srem(rt.keys.seen, d.key)
-            rt.redis.hset(rt.keys.inflight, d.key, time.time())
+            rt.tracker.reopen(d.key, json.dumps(args[0]) if task == "newsworkers.fetch" else "")
             celery.tasks[task].apply_async(args)
             rt.dead_letters.remove(d.key)
     console.print(f"{len(letters)} sent back")
 
 
 def _retry_message(stage: str, payload: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    if stage == "fetch":
+    if stage in ("fetch", "pipeline"):
         return "newsworkers.fetch", (payload,)
     if stage == "extract":
         # The page is fetched again: dead letters keep the item, not the HTML.

@@ -168,7 +168,7 @@ def _drained(runtime: Runtime) -> bool:
     redis, keys = runtime.redis, runtime.keys
     pipe = redis.pipeline(transaction=False)
     pipe.scard(keys.pending_polls)
-    pipe.hlen(keys.inflight)
+    pipe.zcard(keys.inflight)
     for name in QUEUES:
         pipe.llen(keys.queue(name))
     return sum(int(n) for n in pipe.execute()) == 0

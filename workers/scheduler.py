@@ -9,6 +9,7 @@ high-water mark, so queues never grow without bound.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from celery import Celery
 
 from workers.models import Feed
 from workers.runtime import Runtime
+from workers.state import DeadLetter
 
 __all__ = ["Scheduler", "seed_feeds"]
 
 _LEASE_S = 600.0  # a claimed feed is not handed out again while its poll may still be running
+_LOST_CHECK_EVERY_S = 30.0
+_MAX_REDELIVERIES = 3  # a lost item re-sent this often and lost again is dead-lettered, not looped on
 
 
 def seed_feeds(seeds_dir: Path | None) -> list[Feed]:
@@ -37,6 +41,7 @@ class Scheduler:
         self.runtime = runtime
         self.seed = seed or []
         self._seed_due: dict[str, float] = {}
+        self._next_lost_check = 0.0
 
     def backlog(self) -> int:
         redis, keys = self.runtime.redis, self.runtime.keys
@@ -58,6 +63,9 @@ class Scheduler:
     def tick(self, now: float | None = None) -> int:
         """Enqueue the feeds due by ``now``; returns how many."""
         now = time.time() if now is None else now
+        if now >= self._next_lost_check:
+            self._next_lost_check = now + _LOST_CHECK_EVERY_S
+            self.resend_lost(now=now)
         if self.backlog() > self.runtime.settings.backlog_high_water:
             return 0
         if self.seed:
@@ -74,3 +82,25 @@ class Scheduler:
                 self.enqueue(feed)
                 count += 1
         return count
+
+    def resend_lost(self, *, now: float | None = None) -> int:
+        """Re-send in-flight items whose mark outlived the TTL: their message was lost on the way."""
+        tracker, resent = self.runtime.tracker, 0
+        for doc_id, item_json in tracker.stale(now=now):
+            if item_json is None:
+                tracker.release(doc_id)  # nothing to re-send: the next poll that lists it takes it again
+                continue
+            item = json.loads(item_json)
+            if tracker.count_redelivery(doc_id) > _MAX_REDELIVERIES:
+                self.runtime.dead_letters.record(DeadLetter(
+                    stage="pipeline", key=doc_id, url=item.get("url", ""), reason="pipeline.lost",
+                    error=f"lost in flight {_MAX_REDELIVERIES} times", attempts=_MAX_REDELIVERIES + 1, payload=item,
+                ))
+                tracker.finish([doc_id])
+                self.runtime.stats.incr("pipeline", "failed", reason="pipeline.lost")
+                continue
+            if tracker.claim(doc_id, item_json):
+                self.app.tasks["newsworkers.fetch"].apply_async((item,))
+                self.runtime.stats.incr("pipeline", "resent")
+                resent += 1
+        return resent

@@ -7,6 +7,7 @@ Failures go through :func:`workers.retries.fail`.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -96,9 +97,10 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
         return {"feed": feed.url, "status": "failed", "reason": reason}
     new = 0
     for item in result.items:
-        if runtime.tracker.claim(item.doc_id):
+        item_json = item.model_dump(mode="json")
+        if runtime.tracker.claim(item.doc_id, json.dumps(item_json)):
             try:
-                app.tasks["newsworkers.fetch"].apply_async((item.model_dump(mode="json"),))
+                app.tasks["newsworkers.fetch"].apply_async((item_json,))
             except Exception:
                 runtime.tracker.release(item.doc_id)
                 raise

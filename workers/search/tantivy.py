@@ -101,15 +101,17 @@ class TantivyBackend:
         self.index.reload()
         searcher = self.index.searcher()
         scoring, filtered = self.compiler.compile(query)
+        # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
+        limit = max(query.limit, 1)
         if query.sort is Sort.DATE:
-            found = searcher.search(filtered, query.limit, count=True, offset=query.offset,
+            found = searcher.search(filtered, limit, count=True, offset=query.offset,
                                     order_by_field="published_at", order=tantivy.Order.Desc)
         else:
-            found = searcher.search(filtered, query.limit, count=True, offset=query.offset)
+            found = searcher.search(filtered, limit, count=True, offset=query.offset)
         snippets = tantivy.SnippetGenerator.create(searcher, scoring, self.schema, "body")
         snippets.set_max_num_chars(_SNIPPET_CHARS)
         hits = []
-        for key, address in found.hits:
+        for key, address in found.hits[: query.limit]:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
             hits.append(_hit(article, _snippet(snippets, article), score))

@@ -35,8 +35,18 @@ class Keys:
 
     @property
     def inflight(self) -> str:
-        """Hash: document id → epoch seconds it was handed to fetch."""
+        """Sorted set: document id scored by the epoch seconds it was handed to fetch."""
         return self._k("inflight")
+
+    @property
+    def inflight_items(self) -> str:
+        """Hash: document id → the FeedItem JSON it was claimed with, to re-send it if lost."""
+        return self._k("inflight-items")
+
+    @property
+    def redeliveries(self) -> str:
+        """Hash: document id → how often a lost item was re-sent."""
+        return self._k("redeliveries")
 
     @property
     def failed(self) -> str:

@@ -1,9 +1,12 @@
 """Which items are new: not yet indexed, dead-lettered or in flight.
 
 An item is marked *seen* only once its document is indexed or it is
-dead-lettered, never when it is polled; until then it is *in flight* with a
-timestamp. Work lost on the way (a crashed worker, a flushed queue) therefore
-comes back with the next poll once its in-flight mark is older than the TTL.
+dead-lettered, never when it is polled; until then it is *in flight*: a
+sorted set scored by claim time, plus the item itself. Work lost on the way
+(a crashed worker, a flushed queue) therefore comes back: with the next poll
+that lists it once its mark is older than the TTL, or, when the feed no
+longer changes (a 304 lists nothing), through :meth:`ItemTracker.stale`,
+which the scheduler re-sends.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ __all__ = ["CanonicalMap", "ItemTracker"]
 # fetch once: returns 1 when the caller now owns the item.
 _CLAIM = """
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-local since = redis.call('HGET', KEYS[2], ARGV[1])
+local since = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if since and (tonumber(ARGV[2]) - tonumber(since)) < tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) end
 return 1
 """
 
@@ -35,9 +39,10 @@ class ItemTracker:
         self._ttl = inflight_ttl_s
         self._claim = redis.register_script(_CLAIM)
 
-    def claim(self, doc_id: str) -> bool:
+    def claim(self, doc_id: str, item_json: str = "") -> bool:
         """Take the item for processing; False when it is seen or already in flight."""
-        return bool(self._claim(keys=[self._keys.seen, self._keys.inflight], args=[doc_id, time.time(), self._ttl]))
+        keys = [self._keys.seen, self._keys.inflight, self._keys.inflight_items]
+        return bool(self._claim(keys=keys, args=[doc_id, time.time(), self._ttl, item_json]))
 
     def is_seen(self, doc_id: str) -> bool:
         return bool(self._redis.sismember(self._keys.seen, doc_id))
@@ -49,15 +54,41 @@ class ItemTracker:
             return
         pipe = self._redis.pipeline()
         pipe.sadd(self._keys.seen, *ids)
-        pipe.hdel(self._keys.inflight, *ids)
+        pipe.zrem(self._keys.inflight, *ids)
+        pipe.hdel(self._keys.inflight_items, *ids)
+        pipe.hdel(self._keys.redeliveries, *ids)
         pipe.execute()
 
     def release(self, doc_id: str) -> None:
         """Give an in-flight item back, so the next poll may take it again."""
-        self._redis.hdel(self._keys.inflight, doc_id)
+        pipe = self._redis.pipeline()
+        pipe.zrem(self._keys.inflight, doc_id)
+        pipe.hdel(self._keys.inflight_items, doc_id)
+        pipe.execute()
+
+    def reopen(self, doc_id: str, item_json: str = "") -> None:
+        """Make a finished item in flight again (a person retries a dead letter)."""
+        pipe = self._redis.pipeline()
+        pipe.srem(self._keys.seen, doc_id)
+        pipe.zadd(self._keys.inflight, {doc_id: time.time()})
+        if item_json:
+            pipe.hset(self._keys.inflight_items, doc_id, item_json)
+        pipe.execute()
+
+    def stale(self, *, now: float | None = None, limit: int = 500) -> list[tuple[str, str | None]]:
+        """In-flight items older than the TTL, with the item JSON kept at claim time (if any)."""
+        cutoff = (time.time() if now is None else now) - self._ttl
+        ids = self._redis.zrangebyscore(self._keys.inflight, "-inf", cutoff, start=0, num=limit)
+        if not ids:
+            return []
+        return list(zip(ids, self._redis.hmget(self._keys.inflight_items, ids), strict=True))
+
+    def count_redelivery(self, doc_id: str) -> int:
+        """How many times a lost item has been re-sent, this time included."""
+        return int(self._redis.hincrby(self._keys.redeliveries, doc_id, 1))
 
     def inflight_count(self) -> int:
-        return int(self._redis.hlen(self._keys.inflight))
+        return int(self._redis.zcard(self._keys.inflight))
 
     def seen_count(self) -> int:
         return int(self._redis.scard(self._keys.seen))
