@@ -237,7 +237,8 @@ def test_decode_default_utf8() -> None:
 
 
 def test_decode_no_charset_anywhere_uses_detector() -> None:
-    text = "<html><body><p>" + "Les élèves étaient très fâchés après la fermeture de l'école. " * 20 + "</p></body></html>"
+    sentence = "Les élèves étaient très fâchés après la fermeture de l'école. "
+    text = "<html><body><p>" + sentence * 20 + "</p></body></html>"
     raw = text.encode("cp1252")
     out = decode_html(raw, None)
     # Not UTF-8, so a detector guesses; cp1250 and cp1252 agree on these letters (not on è).

@@ -213,9 +213,9 @@ def test_server_error_is_retryable(helper: _Helper, poll_settings: Settings, cli
 
 def test_slow_feed_times_out_retryably(site: FixtureSite, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", feed_timeout_s=0.5)
-    with http.make_client(settings, timeout_s=settings.feed_timeout_s) as client:
-        with pytest.raises(RetryableFeedError) as info:
-            poll_feed(Feed(url=site.url("/feeds/slow.xml")), FeedState(), settings, client)
+    with http.make_client(settings, timeout_s=settings.feed_timeout_s) as client, \
+            pytest.raises(RetryableFeedError) as info:
+        poll_feed(Feed(url=site.url("/feeds/slow.xml")), FeedState(), settings, client)
     assert info.value.reason == "feed.timeout"
 
 

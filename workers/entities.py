@@ -32,6 +32,12 @@ LABEL_KINDS = {
 
 _NEEDED = {"tok2vec", "ner"}
 _LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
+# Names whose "The" is part of the name itself, not an article spaCy swept into the span.
+_NAMES_WITH_THE = frozenset({
+    "the hague", "the gambia", "the bahamas", "the economist", "the guardian", "the times", "the new york times",
+    "the washington post", "the wall street journal", "the telegraph", "the independent", "the atlantic",
+    "the observer", "the verge", "the hill", "the beatles", "the rolling stones",
+})
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _EDGE_JUNK = "\"'“”‘’«»()[]{}<>.,;:!?#*@|-–— \t\n"
 
@@ -40,7 +46,8 @@ def normalize_entity(text: str) -> str | None:
     """A surface form as a reader would write it, or None for junk."""
     value = unicodedata.normalize("NFC", " ".join(text.split()))
     value = value.strip(_EDGE_JUNK.replace(".", ""))  # keep the dot of "U.S." but not other edges
-    value = _LEADING_THE.sub("", value)
+    if value.casefold() not in _NAMES_WITH_THE:
+        value = _LEADING_THE.sub("", value)
     value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK.replace(".", ""))
     value = value.rstrip(",;:")
     if len(value) < 2 or not any(ch.isalpha() for ch in value):

@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 
 import py3langid
 import trafilatura
+from htmldate import find_date
 from htmldate.extractors import extract_url_date
 from htmldate.utils import Extractor as DateOptions
+from lxml import html as lxml_html
+from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
@@ -24,7 +27,10 @@ from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
 
-_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d"}
+_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d", "url": None}
+_CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its result is not used
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
+               "article", "figcaption", "pre", "dd", "dt")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -33,15 +39,21 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     item = page.item
     extraction_error: str | None = None
     document = None
+    page_date: str | None = None
     if page.html.strip():
         try:
-            document = trafilatura.bare_extraction(
-                page.html,
-                url=page.final_url if page.final_url.startswith("http") else None,
-                with_metadata=True,
-                include_comments=False,
-                date_extraction_params=_DATE_PARAMS,
-            )
+            tree = load_html(page.html)
+            if tree is not None:
+                # Our own date search, without the URL: trafilatura would take a date in the URL for the
+                # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
+                page_date = find_date(tree, **_DATE_PARAMS)
+                document = trafilatura.bare_extraction(
+                    tree,
+                    url=page.final_url if page.final_url.startswith("http") else None,
+                    with_metadata=True,
+                    include_comments=False,
+                    date_extraction_params=_CHEAP_DATE_PARAMS,
+                )
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
     if document is None and extraction_error is None:
@@ -61,7 +73,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                               reason="extract.empty", url=item.url)
 
     canonical = document.url if document is not None and document.url else None
-    published_at, date_source = _published(document.date if document else None, page)
+    # A page that is no article at all gives no trustworthy date either (htmldate finds digits in scripts).
+    published_at, date_source = _published(page_date if document is not None else None, page)
     language = detect_language(f"{title}\n{body}")
     entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
     authors = _split_authors(document.author if document else None) or item.authors
@@ -97,13 +110,23 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of a feed's HTML fragment, paragraphs kept apart."""
+    """Plain text of a feed's HTML fragment, one line per paragraph."""
     if not html.strip():
         return ""
     if "<" not in html:
         return " ".join(html.split())
-    text = trafilatura.html2txt(f"<html><body>{html}</body></html>", clean=True) or ""
-    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    try:
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, SyntaxError):  # lxml's ParserError derives from these
+        return " ".join(trafilatura.html2txt(html).split())
+    for element in root.iter("script", "style", "noscript", "template"):
+        element.drop_tree()
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n" + (element.tail or "")
+        if element.tag != "br":
+            element.text = "\n" + (element.text or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def detect_language(text: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from workers.errors import FeedError
 from workers.models import Feed
 
 __all__ = ["read_feed_list"]
+
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 
 
 def read_feed_list(path: Path) -> list[Feed]:
@@ -28,6 +31,8 @@ def read_feed_list(path: Path) -> list[Feed]:
 def _opml(content: bytes, path: Path) -> list[Feed]:
     # Real OPML exports carry bare '&', stray tags and bad encodings; recover what parses.
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    # A bare '&' (in query strings, in "Arts & Culture") would be dropped by recovery; escape it first.
+    content = _BARE_AMPERSAND.sub(b"&amp;", content)
     root = etree.fromstring(content, parser)
     if root is None:
         raise FeedError(f"{path} is not OPML (nothing parseable)", reason="feedlist.parse")

@@ -158,7 +158,8 @@ def _alternate(entry: Any) -> str | None:
 
 def _entry_time(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get skips feedparser's deprecated published→updated key aliasing (and its warning).
+        value = dict.get(entry, key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
