@@ -13,6 +13,7 @@ from celery.signals import worker_init
 from kombu import Queue
 
 from workers.errors import ConfigError
+from workers.logs import configure_logging
 from workers.runtime import Runtime
 from workers.settings import Settings
 
@@ -24,6 +25,7 @@ QUEUES = ("poll", "fetch", "extract", "index")
 def create_app(settings: Settings) -> Celery:
     if not settings.redis_url:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
+    configure_logging()
     app = Celery("newsworkers", set_as_current=False)
     app.conf.update(
         broker_url=settings.redis_url,
@@ -46,7 +48,6 @@ def create_app(settings: Settings) -> Celery:
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="poll",
         task_routes={f"newsworkers.{name}": {"queue": name} for name in QUEUES},
-        worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_send_sent_event=False,
         enable_utc=True,

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["CURRENT_ID_VERSION", "document_id", "normalize_url"]
+__all__ = ["CURRENT_ID_VERSION", "alias_urls", "document_id", "normalize_url"]
 
 CURRENT_ID_VERSION = 1
 
@@ -46,3 +46,32 @@ def document_id(url: str, version: int = CURRENT_ID_VERSION) -> str:
     """A 32-hex-digit id for the article at ``url`` (stable for a given version)."""
     normalized = normalize_url(url, version)
     return hashlib.sha256(f"{version}|{normalized}".encode()).hexdigest()[:32]
+
+
+def alias_urls(final_url: str | None, canonical_url: str | None, item_url: str) -> list[str]:
+    """The other URLs that name the same article as ``item_url``, when they can be trusted to.
+
+    Sites often point rel=canonical (or og:url) at their home page, and dead
+    articles often redirect there; taking such a URL as the article's would
+    merge every article of the site into one document. So a URL counts only
+    when it names a page below the site's root, and a canonical URL only
+    when it is on the same site as the page (or the page is a local file).
+    """
+    aliases = []
+    final_host = _site(final_url or item_url)
+    if final_url and _below_root(final_url):
+        aliases.append(final_url)
+    if canonical_url and _below_root(canonical_url):
+        page_is_local = urlsplit(final_url or item_url).scheme == "file"
+        if page_is_local or _site(canonical_url) == final_host:
+            aliases.append(canonical_url)
+    return aliases
+
+
+def _below_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "file") and parts.path.strip("/") != ""
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")

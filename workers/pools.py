@@ -12,6 +12,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from workers.errors import ConfigError
 from workers.settings import Settings
 
 __all__ = ["KINDS", "WorkerSpec", "worker_argv", "worker_spec"]
@@ -41,7 +42,7 @@ def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
         case "index":
             # The single writer; its prefetch must cover a whole batch or batches never fill.
             return WorkerSpec(kind, ("index",), "solo", 1, settings.index_batch_size)
-    raise ValueError(f"unknown worker kind {kind!r}; kinds are: {', '.join(KINDS)}")
+    raise ConfigError(f"unknown worker kind {kind!r}; kinds are: {', '.join(KINDS)}")
 
 
 def worker_argv(spec: WorkerSpec, *, loglevel: str = "WARNING", logfile: str | None = None) -> list[str]:

@@ -14,10 +14,13 @@ from typing import Any
 from celery import Task
 
 from workers.errors import NewsworkersError, Retryable
+from workers.logs import get_logger
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
 __all__ = ["backoff_s", "fail"]
+
+log = get_logger(__name__)
 
 
 def backoff_s(runtime: Runtime, retries: int) -> float:
@@ -42,7 +45,10 @@ def fail(
     retries = int(task.request.retries or 0)
     if isinstance(exc, Retryable) and retries < runtime.settings.max_retries:
         runtime.stats.incr(stage, "retried", reason=reason)
-        raise task.retry(exc=exc, countdown=backoff_s(runtime, retries))
+        delay = backoff_s(runtime, retries)
+        log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
+        raise task.retry(exc=exc, countdown=delay)
+    log.warning("dead-lettered", stage=stage, reason=reason, url=url, attempts=retries + 1, error=str(exc)[:300])
     runtime.dead_letters.record(
         DeadLetter(
             stage=stage,

@@ -17,7 +17,8 @@ from celery_batches import Batches, SimpleRequest
 from workers.errors import FeedError, IndexingError, NewsworkersError, RetryableIndexingError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
-from workers.ids import document_id
+from workers.ids import alias_urls, document_id
+from workers.logs import get_logger
 from workers.models import Article, Feed, FeedItem, FetchedPage, utcnow
 from workers.poll import PollResult, poll_feed
 from workers.retries import backoff_s, fail
@@ -26,6 +27,8 @@ from workers.runtime import Runtime
 __all__ = ["register_tasks"]
 
 _MAX_FEED_BACKOFF_S = 24 * 3600
+
+log = get_logger(__name__)
 
 
 def register_tasks(app: Celery) -> None:
@@ -58,7 +61,7 @@ def register_tasks(app: Celery) -> None:
         item = page.item
         try:
             article = extract_article(page, settings, runtime.ner)
-            aliases = [document_id(u) for u in (page.final_url, article.canonical_url) if u]
+            aliases = [document_id(u) for u in alias_urls(page.final_url, article.canonical_url, item.url)]
             article.id = runtime.canonical.resolve(item.doc_id, aliases)
         except Exception as exc:
             fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
@@ -92,6 +95,8 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
         delay = min(_MAX_FEED_BACKOFF_S, settings.poll_interval_s * 2 ** min(state.error_streak - 1, 10))
         runtime.registry.schedule(feed.url, now + delay)
         runtime.stats.incr("poll", "failed", reason=reason)
+        log.warning("feed failed", reason=reason, url=feed.url, error_streak=state.error_streak,
+                    retry_in_s=round(delay), error=str(exc)[:300])
         if not isinstance(exc, FeedError):
             raise
         return {"feed": feed.url, "status": "failed", "reason": reason}

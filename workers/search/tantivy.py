@@ -20,12 +20,13 @@ from workers.errors import IndexingError, RetryableIndexingError
 from workers.models import Article
 from workers.search.model import FACETS, FacetCount, Hit, SearchQuery, SearchResult, Sort
 from workers.search.tantivy_query import QueryCompiler
-from workers.search.tantivy_schema import ANALYZER, build_schema, english_analyzer, facet_term
+from workers.search.tantivy_schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
 __all__ = ["TantivyBackend"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
+_VERSION_FILE = "newsworkers-schema-version"
 
 
 class TantivyBackend:
@@ -34,10 +35,12 @@ class TantivyBackend:
         self.schema = build_schema()
         self.analyzer = english_analyzer()
         path.mkdir(parents=True, exist_ok=True)
+        _check_schema_version(path)
         try:
             self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         except (OSError, ValueError) as exc:
             raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
+        (path / _VERSION_FILE).write_text(str(SCHEMA_VERSION))
         self.index.register_tokenizer(ANALYZER, self.analyzer)
         self.compiler = QueryCompiler(self.schema, self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
@@ -150,6 +153,20 @@ class TantivyBackend:
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+
+
+def _check_schema_version(path: Path) -> None:
+    """Refuse, with the fix named, an index another schema version wrote (Tantivy would only say 'mismatch')."""
+    if not (path / "meta.json").exists():
+        return
+    marker = path / _VERSION_FILE
+    found = marker.read_text().strip() if marker.exists() else "unknown"
+    if found != str(SCHEMA_VERSION):
+        raise IndexingError(
+            f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
+            "move that directory aside (or pass another --data-dir) and ingest again",
+            reason="index.schema_version",
+        )
 
 
 def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:

@@ -1,0 +1,56 @@
+"""Document ids: stable, versioned, and blind to what does not name an article."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.ids import CURRENT_ID_VERSION, alias_urls, document_id, normalize_url
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        ("HTTPS://WWW.Example.COM:443/a/B?x=1#frag", "https://www.example.com/a/B?x=1"),
+        ("http://example.com", "http://example.com/"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        ("http://user:secret@example.com/p", "http://example.com/p"),
+        ("https://example.com./p?", "https://example.com/p"),
+        ("  https://example.com/p  ", "https://example.com/p"),
+        ("file:///srv/corpus/a.html", "file:///srv/corpus/a.html"),
+    ],
+)
+def test_normalize_url_v1(url: str, normalized: str) -> None:
+    assert normalize_url(url, 1) == normalized
+
+
+def test_ids_are_stable_hex_and_version_scoped() -> None:
+    # Pinned: changing this value would duplicate every document already indexed.
+    assert document_id("http://example.com") == "58e1e9f21af62fc38e5930a899cab7b9"
+    assert document_id("HTTP://EXAMPLE.com/#top") == document_id("http://example.com/")
+    assert document_id("https://example.com/a") != document_id("https://example.com/b")
+    assert CURRENT_ID_VERSION == 1
+
+
+def test_unknown_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown document id version 99"):
+        document_id("http://example.com", version=99)
+
+
+@pytest.mark.parametrize(
+    ("final", "canonical", "item", "expected"),
+    [
+        ("https://a.com/x/1", "https://a.com/story-1", "https://a.com/x/1", ["https://a.com/x/1", "https://a.com/story-1"]),
+        ("https://a.com/x/1", "https://www.a.com/story-1", "https://a.com/x/1",
+         ["https://a.com/x/1", "https://www.a.com/story-1"]),
+        # home-page canonicals and redirects to the root would merge a whole site into one document
+        ("https://a.com/x/1", "https://a.com/", "https://a.com/x/1", ["https://a.com/x/1"]),
+        ("https://a.com/", None, "https://a.com/gone", []),
+        # a canonical on another site is syndication, not the same URL
+        ("https://a.com/x/1", "https://wire.com/story", "https://a.com/x/1", ["https://a.com/x/1"]),
+        # the offline corpus: local pages name their web canonical
+        ("file:///c/a.html", "https://paper.example/2020/a", "file:///c/a.html",
+         ["file:///c/a.html", "https://paper.example/2020/a"]),
+    ],
+)
+def test_alias_urls(final: str, canonical: str | None, item: str, expected: list[str]) -> None:
+    assert alias_urls(final, canonical, item) == expected
