@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.ids import CURRENT_ID_VERSION, alias_urls, document_id, normalize_url
+from workers.ids import CURRENT_ID_VERSION, document_id, identity_url, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -37,20 +37,22 @@ def test_unknown_version_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("final", "canonical", "item", "expected"),
+    ("item", "final", "canonical", "is_article", "expected"),
     [
-        ("https://a.com/x/1", "https://a.com/story-1", "https://a.com/x/1", ["https://a.com/x/1", "https://a.com/story-1"]),
-        ("https://a.com/x/1", "https://www.a.com/story-1", "https://a.com/x/1",
-         ["https://a.com/x/1", "https://www.a.com/story-1"]),
+        ("https://a.com/x/1", "https://a.com/x/1", "https://a.com/story-1", True, "https://a.com/story-1"),
+        ("https://a.com/x/1", "https://a.com/x/1", "https://www.a.com/story-1", True, "https://www.a.com/story-1"),
+        # a tracking redirect: the article's own URL names it
+        ("https://feeds.example/~r/1", "https://a.com/story-1", None, True, "https://a.com/story-1"),
         # home-page canonicals and redirects to the root would merge a whole site into one document
-        ("https://a.com/x/1", "https://a.com/", "https://a.com/x/1", ["https://a.com/x/1"]),
-        ("https://a.com/", None, "https://a.com/gone", []),
+        ("https://a.com/x/1", "https://a.com/x/1", "https://a.com/", True, "https://a.com/x/1"),
+        ("https://a.com/gone", "https://a.com/", None, True, "https://a.com/gone"),
         # a canonical on another site is syndication, not the same URL
-        ("https://a.com/x/1", "https://wire.com/story", "https://a.com/x/1", ["https://a.com/x/1"]),
+        ("https://a.com/x/1", "https://a.com/x/1", "https://wire.com/story", True, "https://a.com/x/1"),
+        # a paywall or consent page vouches for nothing: many articles land on it
+        ("https://a.com/x/1", "https://a.com/subscribe", "https://a.com/subscribe", False, "https://a.com/x/1"),
         # the offline corpus: local pages name their web canonical
-        ("file:///c/a.html", "https://paper.example/2020/a", "file:///c/a.html",
-         ["file:///c/a.html", "https://paper.example/2020/a"]),
+        ("file:///c/a.html", "file:///c/a.html", "https://paper.example/2020/a", True, "https://paper.example/2020/a"),
     ],
 )
-def test_alias_urls(final: str, canonical: str | None, item: str, expected: list[str]) -> None:
-    assert alias_urls(final, canonical, item) == expected
+def test_identity_url(item: str, final: str, canonical: str | None, is_article: bool, expected: str) -> None:
+    assert identity_url(item, final_url=final, canonical_url=canonical, is_article=is_article) == expected

@@ -15,7 +15,6 @@ import redis
 
 from workers.models import Feed
 from workers.state import DeadLetter, DeadLetters, FeedRegistry, FeedState, ItemTracker, Keys, Stats
-from workers.state.tracking import CanonicalMap
 
 T = TypeVar("T")
 
@@ -70,7 +69,6 @@ def test_keys_are_under_the_namespace() -> None:
     assert keys.failed == "ns1:failed"
     assert keys.stats == "ns1:stats"
     assert keys.reasons == "ns1:reasons"
-    assert keys.canonical == "ns1:canonical"
     assert keys.pending_polls == "ns1:pending-polls"
     assert keys.queue("fetch") == "ns1:fetch"
 
@@ -169,41 +167,6 @@ def test_concurrent_claims_with_separate_connections(redis_url: str, keys: Keys)
     finally:
         for c in clients:
             c.close()
-
-
-# -- CanonicalMap ----------------------------------------------------------------------------------------------
-
-
-def test_canonical_map_binds_aliases_to_the_first_document(client: redis.Redis, keys: Keys) -> None:
-    canonical = CanonicalMap(client, keys)
-    # Document A was reached at final URL x (its canonical alias).
-    assert canonical.resolve("A", ["x"]) == "A"
-    # Document B is another link to the same page: its final URL is x too.
-    assert canonical.resolve("B", ["x"]) == "A"
-    assert canonical.resolve("B", ["z", "x"]) == "A"
-    # Unrelated ids stay themselves.
-    assert canonical.resolve("C", ["y"]) == "C"
-    assert canonical.resolve("D", []) == "D"
-    # Resolving again is stable.
-    assert canonical.resolve("A", ["x"]) == "A"
-    assert canonical.resolve("C", ["y"]) == "C"
-    # A refused document binds none of its aliases: z stays free for whoever claims it.
-    assert canonical.resolve("E", ["z"]) == "E"
-    assert client.hgetall(keys.canonical) == {"A": "A", "x": "A", "C": "C", "y": "C", "D": "D", "E": "E", "z": "E"}
-
-
-def test_canonical_map_duplicate_aliases_and_self_alias(client: redis.Redis, keys: Keys) -> None:
-    canonical = CanonicalMap(client, keys)
-    assert canonical.resolve("A", ["A", "x", "x"]) == "A"
-    # The alias's own id, reached directly, is the owner's document.
-    assert canonical.resolve("x", []) == "A"
-
-
-def test_canonical_map_concurrent_resolves_agree(client: redis.Redis, keys: Keys) -> None:
-    canonical = CanonicalMap(client, keys)
-    results = in_threads(8, lambda i: canonical.resolve(f"doc-{i}", ["shared-final-url"]))
-    assert len(set(results)) == 1
-    assert results[0] in {f"doc-{i}" for i in range(8)}
 
 
 # -- FeedRegistry ----------------------------------------------------------------------------------------------

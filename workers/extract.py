@@ -22,6 +22,7 @@ from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
+from workers.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.models import Article, BodySource, DateSource, FetchedPage
 from workers.settings import Settings
 
@@ -61,20 +62,22 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
     page_text = (document.text or "").strip() if document is not None else ""
     feed_text = html_to_text(item.content_html or "") or html_to_text(item.summary or "")
-    body, body_source = page_text, BodySource.PAGE
-    if len(page_text) < settings.min_body_chars and len(feed_text) > len(page_text):
-        body, body_source = feed_text, BodySource.FEED
-        if extraction_error is None:
-            extraction_error = "extract.short: the page's main text was shorter than the feed's"
-
-    title = _first(document.title if document else None, item.title) or _first_sentence(body)
+    body, body_source = _choose_body(page_text, feed_text, settings.min_body_chars)
+    if body_source is not BodySource.PAGE and extraction_error is None:
+        extraction_error = "extract.short: the page's main text was shorter than the feed's"
+    from_page = body_source is BodySource.PAGE
+    page_title = document.title if document is not None else None
+    # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
+    # either, so then the feed's title comes first.
+    titles = (page_title, item.title) if from_page else (item.title, page_title)
+    title = _first(*titles) or _first_sentence(body)
     if not title and not body:
         raise ExtractionError("neither the page nor the feed item has a title or text",
                               reason="extract.empty", url=item.url)
 
     canonical = document.url if document is not None and document.url else None
-    # A page that is no article at all gives no trustworthy date either (htmldate finds digits in scripts).
-    published_at, date_source = _published(page_date if document is not None else None, page)
+    # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
+    published_at, date_source = _published(page_date if document is not None else None, page, page_first=from_page)
     language = detect_language(f"{title}\n{body}")
     entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
     authors = _split_authors(document.author if document else None) or item.authors
@@ -83,8 +86,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                             *_split(document.categories if document else None)] if t and t.strip()
     ))
     return Article(
-        id=item.doc_id,
-        id_version=1,
+        id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
+                                    is_article=body_source is BodySource.PAGE)),
+        id_version=CURRENT_ID_VERSION,
         url=item.url,
         canonical_url=canonical,
         final_url=page.final_url,
@@ -137,8 +141,20 @@ def detect_language(text: str) -> str | None:
     return str(code)
 
 
-def _published(page_date: str | None, page: FetchedPage) -> tuple[datetime, DateSource]:
+def _choose_body(page_text: str, feed_text: str, min_chars: int) -> tuple[str, BodySource]:
+    if page_text and (len(page_text) >= min_chars or len(page_text) >= len(feed_text)):
+        return page_text, BodySource.PAGE
+    if feed_text:
+        return feed_text, BodySource.FEED
+    return "", BodySource.TITLE_ONLY
+
+
+def _published(page_date: str | None, page: FetchedPage, *, page_first: bool) -> tuple[datetime, DateSource]:
+    """Page date, else feed date, else a date in the URL, else the fetch time (feed first when the page
+    was not the article)."""
     feed_time = page.item.published_at
+    if feed_time is not None and not page_first:
+        return feed_time.astimezone(UTC), DateSource.FEED
     if page_date:
         try:
             day = date.fromisoformat(page_date[:10])

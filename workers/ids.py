@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["CURRENT_ID_VERSION", "alias_urls", "document_id", "normalize_url"]
+__all__ = ["CURRENT_ID_VERSION", "document_id", "identity_url", "normalize_url"]
 
 CURRENT_ID_VERSION = 1
 
@@ -48,24 +48,26 @@ def document_id(url: str, version: int = CURRENT_ID_VERSION) -> str:
     return hashlib.sha256(f"{version}|{normalized}".encode()).hexdigest()[:32]
 
 
-def alias_urls(final_url: str | None, canonical_url: str | None, item_url: str) -> list[str]:
-    """The other URLs that name the same article as ``item_url``, when they can be trusted to.
+def identity_url(item_url: str, *, final_url: str | None, canonical_url: str | None, is_article: bool) -> str:
+    """The URL whose id an article gets: its trusted canonical, else where it redirected, else the item's.
 
-    Sites often point rel=canonical (or og:url) at their home page, and dead
-    articles often redirect there; taking such a URL as the article's would
-    merge every article of the site into one document. So a URL counts only
-    when it names a page below the site's root, and a canonical URL only
-    when it is on the same site as the page (or the page is a local file).
+    Deterministic, from the page alone, so a lost Redis never assigns a
+    second id to an article already indexed, and one article reached through
+    two links (a tracking redirect, a syndication link) is one document.
+    Only a page that gave an article may vouch for another URL: paywall,
+    consent and login pages (and home pages) are shared by many articles and
+    would merge them all into one document.
     """
-    aliases = []
-    final_host = _site(final_url or item_url)
-    if final_url and _below_root(final_url):
-        aliases.append(final_url)
+    if not is_article:
+        return item_url
+    page_url = final_url or item_url
     if canonical_url and _below_root(canonical_url):
-        page_is_local = urlsplit(final_url or item_url).scheme == "file"
-        if page_is_local or _site(canonical_url) == final_host:
-            aliases.append(canonical_url)
-    return aliases
+        page_is_local = urlsplit(page_url).scheme == "file"
+        if page_is_local or _site(canonical_url) == _site(page_url):
+            return canonical_url
+    if final_url and _below_root(final_url):
+        return final_url
+    return item_url
 
 
 def _below_root(url: str) -> bool:

@@ -47,6 +47,7 @@ class BodySource(StrEnum):
 
     PAGE = "page"
     FEED = "feed"
+    TITLE_ONLY = "title_only"  # neither page nor feed had text; the title alone is indexed
 
 
 class Feed(BaseModel):

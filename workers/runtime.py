@@ -17,7 +17,6 @@ from workers.http import make_client
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
-from workers.state.tracking import CanonicalMap
 
 __all__ = ["Runtime"]
 
@@ -40,10 +39,6 @@ class Runtime:
     @functools.cached_property
     def tracker(self) -> ItemTracker:
         return ItemTracker(self.redis, self.keys, self.settings.inflight_ttl_s)
-
-    @functools.cached_property
-    def canonical(self) -> CanonicalMap:
-        return CanonicalMap(self.redis, self.keys)
 
     @functools.cached_property
     def dead_letters(self) -> DeadLetters:

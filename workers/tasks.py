@@ -17,7 +17,7 @@ from celery_batches import Batches, SimpleRequest
 from workers.errors import FeedError, IndexingError, NewsworkersError, RetryableIndexingError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
-from workers.ids import alias_urls, document_id
+from workers.ids import document_id
 from workers.logs import get_logger
 from workers.models import Article, Feed, FeedItem, FetchedPage, utcnow
 from workers.poll import PollResult, poll_feed
@@ -61,8 +61,6 @@ def register_tasks(app: Celery) -> None:
         item = page.item
         try:
             article = extract_article(page, settings, runtime.ner)
-            aliases = [document_id(u) for u in alias_urls(page.final_url, article.canonical_url, item.url)]
-            article.id = runtime.canonical.resolve(item.doc_id, aliases)
         except Exception as exc:
             fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
@@ -70,7 +68,8 @@ def register_tasks(app: Celery) -> None:
         runtime.stats.incr("extract", "ok")
         if article.body_source != "page":
             runtime.stats.incr("extract", "from_feed", reason=(article.extraction_error or "").split(":")[0] or None)
-        done = list(dict.fromkeys([item.doc_id, article.id, *aliases]))
+        # Every URL this article answers to counts as seen, so other feeds' links to it are not fetched again.
+        done = list(dict.fromkeys([item.doc_id, article.id, document_id(page.final_url)]))
         index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
 
     @app.task(name="newsworkers.index", base=Batches, bind=True,

@@ -64,11 +64,6 @@ class Keys:
         return self._k("reasons")
 
     @property
-    def canonical(self) -> str:
-        """Hash: id of a final or canonical URL → the document id it belongs to."""
-        return self._k("canonical")
-
-    @property
     def pending_polls(self) -> str:
         """Set of feed URLs whose poll has been enqueued and not finished."""
         return self._k("pending-polls")

@@ -18,7 +18,7 @@ from redis import Redis
 
 from workers.state.keys import Keys
 
-__all__ = ["CanonicalMap", "ItemTracker"]
+__all__ = ["ItemTracker"]
 
 # Atomic so that two pollers reading the same item in two feeds hand it to
 # fetch once: returns 1 when the caller now owns the item.
@@ -92,28 +92,3 @@ class ItemTracker:
 
     def seen_count(self) -> int:
         return int(self._redis.scard(self._keys.seen))
-
-
-# Bind every alias (the final URL's id, the rel=canonical's id) to one
-# document id: the first document to claim an alias owns it from then on.
-_RESOLVE = """
-for i = 2, #ARGV do
-  local owner = redis.call('HGET', KEYS[1], ARGV[i])
-  if owner and owner ~= ARGV[1] then return owner end
-end
-for i = 2, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) end
-return ARGV[1]
-"""
-
-
-class CanonicalMap:
-    """One article reached through two links (a redirect, a rel=canonical) is one document."""
-
-    def __init__(self, redis: Redis, keys: Keys) -> None:
-        self._keys = keys
-        self._resolve = redis.register_script(_RESOLVE)
-
-    def resolve(self, doc_id: str, alias_ids: Iterable[str]) -> str:
-        """The document id to use for ``doc_id``, given the ids of its other URLs."""
-        ids = list(dict.fromkeys([doc_id, *alias_ids]))
-        return str(self._resolve(keys=[self._keys.canonical], args=[doc_id, *ids]))
