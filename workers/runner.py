@@ -8,6 +8,7 @@ was polled once and every queue is drained.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -27,13 +29,19 @@ from workers.pools import KINDS, worker_argv, worker_spec
 from workers.progress import Progress
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler, seed_feeds
+from workers.search.backend import open_backend
 from workers.settings import Settings
 
-__all__ = ["RunSummary", "WorkerProcesses", "run"]
+__all__ = ["RunSummary", "WorkerProcesses", "check_before_start", "is_expected", "run"]
 
-# Reason codes of failures that are the world's fault (a dead page, a broken
-# feed), as opposed to ours: a run --once that met only these succeeded.
-_CRASH_SUFFIX = ".crash"
+# Failures that are the world's fault (a broken feed, a dead or hostile page),
+# as opposed to ours: a run --once that met only these succeeded. Anything
+# else (our crash, a refusing index, a bad setting, lost work) fails the run.
+_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout")
+
+
+def is_expected(reason: str) -> bool:
+    return reason.startswith(_EXPECTED_REASONS) and not reason.endswith(".crash")
 
 
 @dataclass(slots=True)
@@ -49,7 +57,7 @@ class RunSummary:
 
     @property
     def crashed(self) -> bool:
-        return self.worker_deaths > 0 or any(f["reason"].endswith(_CRASH_SUFFIX) for f in self.failed)
+        return self.worker_deaths > 0 or not all(is_expected(f["reason"]) for f in self.failed)
 
     @property
     def exit_code(self) -> int:
@@ -125,6 +133,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     if not feeds and not seed:
         raise ConfigError("no feeds to poll: add some with `newsworkers feeds add URL` or "
                           "`newsworkers feeds import seeds/feeds.opml`")
+    check_before_start(settings)
     if seed:
         console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
     scheduler = Scheduler(app, runtime, seed=seed)
@@ -162,6 +171,15 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     summary = _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
     summary.elapsed_s = finished_wall - started_wall
     return summary
+
+
+def check_before_start(settings: Settings) -> None:
+    """Fail at boot, with the fix named, on what would otherwise fail every article later."""
+    model = settings.spacy_model
+    if not Path(model).exists() and importlib.util.find_spec(model) is None:
+        raise ConfigError(f"spaCy model {model!r} is not installed: pip install {model.replace('_', '-')}, or set "
+                          "NEWSWORKERS_SPACY_MODEL to an installed pipeline")
+    open_backend(settings).close()  # the index opens, and its schema is ours
 
 
 def _drained(runtime: Runtime) -> bool:

@@ -14,15 +14,17 @@ from typing import Any
 from celery import Celery, Task
 from celery_batches import Batches, SimpleRequest
 
-from workers.errors import FeedError, IndexingError, NewsworkersError, RetryableIndexingError
+from workers.errors import FeedError, NewsworkersError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
 from workers.ids import document_id
+from workers.index import index_batch
 from workers.logs import get_logger
-from workers.models import Article, Feed, FeedItem, FetchedPage, utcnow
+from workers.models import Feed, FeedItem, FetchedPage
 from workers.poll import PollResult, poll_feed
-from workers.retries import backoff_s, fail
+from workers.retries import fail
 from workers.runtime import Runtime
+from workers.state import DeadLetter
 
 __all__ = ["register_tasks"]
 
@@ -122,44 +124,29 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
 
 
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:
-    latest: dict[str, tuple[Article, list[str]]] = {}
-    for request in requests:
-        payload = request.args[0]
-        article = Article.model_validate(payload["article"])
-        article.indexed_at = utcnow()
-        previous = latest.get(article.id)
-        done = [*(previous[1] if previous else []), *payload["done"]]
-        latest[article.id] = (article, done)  # a later message for the same id wins
-    articles = [a for a, _ in latest.values()]
-    try:
-        runtime.index_writer.upsert(articles)
-    except RetryableIndexingError as exc:
-        # Hand the batch back to the queue before these messages are acknowledged.
-        delay = backoff_s(runtime, 0)
-        for request in requests:
-            task.apply_async(args=request.args, countdown=delay)
-        runtime.stats.incr("index", "retried", len(requests), reason=exc.reason)
-        return
-    except IndexingError:
-        _index_one_by_one(runtime, task, latest)
-        return
-    runtime.tracker.finish(i for _, done in latest.values() for i in done)
-    runtime.stats.incr("index", "ok", len(articles))
-
-
-def _index_one_by_one(runtime: Runtime, task: Task, latest: dict[str, tuple[Article, list[str]]]) -> None:
-    """A batch was refused: find the documents at fault and dead-letter only those."""
-    for article, done in latest.values():
-        try:
-            runtime.index_writer.upsert([article])
-        except RetryableIndexingError:
-            task.apply_async(args=({"article": article.model_dump(mode="json"), "done": done},),
-                             countdown=backoff_s(runtime, 0))
-            continue
-        except IndexingError as exc:
-            fail(task, runtime, exc, stage="index", key=article.id, url=article.url,
-                 payload={"article": article.model_dump(mode="json"), "done": done})
-            runtime.tracker.finish(done)
-            continue
-        runtime.tracker.finish(done)
-        runtime.stats.incr("index", "ok")
+    settings = runtime.settings
+    outcome = index_batch([r.args[0] for r in requests], lambda: runtime.index_writer,
+                          max_attempts=settings.max_retries + 1)
+    # Everything below happens before celery-batches acknowledges these messages: what goes back to
+    # the queue is in the broker first, so a crash here costs a redelivery, never an article.
+    for payload in outcome.requeue:
+        delay = min(settings.retry_backoff_max_s, settings.retry_backoff_s * 2 ** payload["attempts"])
+        task.apply_async(args=(payload,), countdown=delay)
+    if outcome.requeue:
+        runtime.stats.incr("index", "retried", len(outcome.requeue), reason=outcome.retry_reason)
+        log.warning("index batch given back", reason=outcome.retry_reason, documents=len(outcome.requeue))
+    for payload, exc in outcome.failed:
+        article = payload.get("article") if isinstance(payload.get("article"), dict) else {}
+        done = [i for i in payload.get("done", []) if isinstance(i, str)] if isinstance(payload, dict) else []
+        key = article.get("id") or next(iter(done), "unknown")
+        runtime.dead_letters.record(DeadLetter(
+            stage="index", key=key, url=article.get("url", ""),
+            reason=exc.reason if isinstance(exc, NewsworkersError) else "index.crash",
+            error=f"{type(exc).__name__}: {exc}"[:2000], attempts=int(payload.get("attempts", 0)) + 1,
+            payload=payload,
+        ))
+        runtime.tracker.finish([key, *done])
+        runtime.stats.incr("index", "failed", reason=exc.reason if isinstance(exc, NewsworkersError) else "index.crash")
+    runtime.tracker.finish(outcome.done)
+    if outcome.indexed:
+        runtime.stats.incr("index", "ok", outcome.indexed)

@@ -27,6 +27,7 @@ __all__ = ["TantivyBackend"]
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
 _VERSION_FILE = "newsworkers-schema-version"
+_IO_MARKERS = ("os error", "IoError", "No space", "Io(", "LockBusy", "Permission denied")
 
 
 class TantivyBackend:
@@ -63,12 +64,12 @@ class TantivyBackend:
                 writer.delete_documents_by_term("id", article.id)
                 writer.add_document(self._document(article))
             writer.commit()
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             writer.rollback()
+            # tantivy-py raises ValueError for nearly everything; I/O trouble (a full disk) says "os error".
+            if isinstance(exc, OSError) or any(m in str(exc) for m in _IO_MARKERS):
+                raise RetryableIndexingError(f"Tantivy could not write: {exc}", reason="index.io") from exc
             raise IndexingError(f"Tantivy rejected a batch: {exc}", reason="index.rejected") from exc
-        except OSError as exc:
-            writer.rollback()
-            raise RetryableIndexingError(f"Tantivy could not write: {exc}", reason="index.io") from exc
 
     def delete(self, ids: Sequence[str]) -> None:
         writer = self._require_writer()
