@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -63,3 +64,60 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(env: dict[str, str],
     assert result["total"] == ARTICLES
     assert len(set(titles)) == ARTICLES
     assert json.loads(_cli(env, "failed", "list", "--json").stdout) == []
+
+
+def test_an_item_left_in_flight_with_no_message_is_resent_not_waited_for(
+    env: dict[str, str], site: FixtureSite
+) -> None:
+    from workers.ids import document_id
+    from workers.models import FeedItem
+    from workers.state import ItemTracker, Keys
+
+    client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    url = site.url("/articles/lima-election.html")
+    item = FeedItem(doc_id=document_id(url), url=url, feed_url=site.url("/feeds/other.atom"))
+    # A run that died between claiming this item and sending it on: no message exists anywhere.
+    assert ItemTracker(client, Keys(env["NEWSWORKERS_NAMESPACE"]), 3600).claim(item.doc_id, item.model_dump_json())
+    assert _cli(env, "feeds", "add", site.url("/feeds/other.atom")).returncode == 0
+    result = _cli(env, "run", "--once", "--timeout", "60")
+    assert result.returncode == 0, result.stdout + result.stderr
+    titles = {hit["title"] for hit in json.loads(_cli(env, "search", "", "--json").stdout)["hits"]}
+    assert titles == {"Peru heads to a runoff as Lima counts the last ballots",
+                      "Sony and TSMC to build a chip plant near Tokyo"}
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+
+
+def test_a_killed_runner_takes_its_workers_along_and_the_next_run_finishes(
+    env: dict[str, str], site: FixtureSite
+) -> None:
+    assert _cli(env, "feeds", "add", site.url(f"/feeds/many.xml?n={ARTICLES}")).returncode == 0
+    proc = subprocess.Popen([*newsworkers_cli(), "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _indexed(env) >= 5, timeout_s=90, what="first indexed batch", interval_s=0.1)
+        workers = _children(proc.pid)
+        assert len(workers) == 4
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    wait_until(lambda: not any(_alive(pid) for pid in workers), timeout_s=60, what="orphaned workers to exit")
+    resumed = _cli(env, "run", "--once", "--timeout", "120")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    result = json.loads(_cli(env, "search", "", "--json", "--limit", "100").stdout)
+    assert result["total"] == ARTICLES
+    assert len({hit["title"] for hit in result["hits"]}) == ARTICLES

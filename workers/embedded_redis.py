@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import redis
 
 from workers.errors import ConfigError
+from workers.processes import die_with_parent
 
 __all__ = ["EmbeddedRedis", "redis_server_binary"]
 
@@ -56,6 +58,7 @@ class EmbeddedRedis:
 
     def start(self, timeout_s: float = 20.0) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._stop_leftover()
         password = self._password()
         port = free_port()
         config = self.directory / "redis.conf"
@@ -70,6 +73,7 @@ class EmbeddedRedis:
                     'save ""',
                     "daemonize no",
                     "logfile redis.log",
+                    "pidfile redis.pid",
                     f"requirepass {password}",
                     # Celery's visibility-timeout bookkeeping and our sets must never be evicted.
                     "maxmemory-policy noeviction",
@@ -83,6 +87,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal must not kill it before the workers drain.
+            preexec_fn=die_with_parent,
         )
         self.url = f"redis://:{password}@127.0.0.1:{port}/0"
         deadline = time.monotonic() + timeout_s
@@ -102,6 +107,21 @@ class EmbeddedRedis:
             time.sleep(0.05)
         client.close()
         return self.url
+
+    def _stop_leftover(self) -> None:
+        """A server a killed owner left on these files must not run beside ours (the caller holds the lock)."""
+        pidfile = self.directory / "redis.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if b"redis" not in cmdline:
+            return  # the pid was reused by something else
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _password(self) -> str:
         path = self.directory / "password"

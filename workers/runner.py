@@ -22,10 +22,12 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from workers.celery_app import QUEUES, create_app
+from workers.celery_app import create_app
+from workers.delivery import backlog, restore_unacked
 from workers.errors import ConfigError
 from workers.ownership import DataDirLock, owned_redis
 from workers.pools import KINDS, worker_argv, worker_spec
+from workers.processes import die_with_parent, stop_group
 from workers.progress import Progress
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler, seed_feeds
@@ -86,9 +88,9 @@ class WorkerProcesses:
         env = {**os.environ, **self.settings.as_environment()}
         argv = worker_argv(worker_spec(kind, self.settings), logfile=str(self.log_dir / f"{kind}.log"))
         # A session of their own: the terminal's Ctrl-C reaches only us, and we stop them in order.
-        self.procs[kind] = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=(self.log_dir / f"{kind}.err").open("ab"),
-                                            start_new_session=True)
+        with (self.log_dir / f"{kind}.err").open("ab") as stderr:
+            self.procs[kind] = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                stderr=stderr, start_new_session=True, preexec_fn=die_with_parent)
 
     def check(self) -> None:
         """Restart any worker that died (an OOM kill, a crash)."""
@@ -103,11 +105,7 @@ class WorkerProcesses:
                 proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish or requeue, then exit
         deadline = time.monotonic() + timeout_s
         for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_group(proc, max(0.1, deadline - time.monotonic()))
 
 
 def run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
@@ -120,12 +118,13 @@ def run(settings: Settings, *, once: bool, timeout_s: float | None, console: Con
     try:
         with owned_redis(settings, lock) as url:
             return _run(settings.model_copy(update={"redis_url": url}), once=once, timeout_s=timeout_s,
-                        console=console)
+                        console=console, embedded=settings.redis_url is None)
     finally:
         lock.release()
 
 
-def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
+def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console,
+         embedded: bool) -> RunSummary:
     app = create_app(settings)
     runtime: Runtime = app.runtime  # type: ignore[attr-defined]
     feeds = runtime.registry.all()
@@ -137,6 +136,10 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     if seed:
         console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
     scheduler = Scheduler(app, runtime, seed=seed)
+    if embedded:
+        restored = restore_unacked(app, runtime.redis, runtime.keys)
+        if restored:
+            console.print(f"{restored} messages a previous run had not finished go back to their queues")
     progress = Progress(runtime)
     started_wall = time.time()
     stop = threading.Event()
@@ -149,11 +152,13 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
             runtime.redis.delete(runtime.keys.pending_polls)
             scheduler.poll_all(feeds or seed)
         deadline = time.monotonic() + timeout_s if timeout_s else None
+        orphans = _OrphanWatch(runtime, scheduler)
         with _display(console, progress) as refresh:
             while not stop.is_set():
                 if not once:
                     scheduler.tick()
                 workers.check()
+                orphans.check()
                 refresh()
                 if once and _drained(runtime):
                     break
@@ -182,14 +187,41 @@ def check_before_start(settings: Settings) -> None:
     open_backend(settings).close()  # the index opens, and its schema is ours
 
 
+class _OrphanWatch:
+    """Items in flight while no message anywhere could still be working on them are lost: re-send them.
+
+    Quiet means no queued or unacknowledged message and no poll under way, seen twice a second apart
+    (a worker moves a message from the queue to its unacknowledged set in two steps).
+    """
+
+    def __init__(self, runtime: Runtime, scheduler: Scheduler) -> None:
+        self.runtime, self.scheduler = runtime, scheduler
+        self.quiet_since: float | None = None
+
+    def check(self) -> int:
+        runtime = self.runtime
+        quiet = (backlog(runtime.redis, runtime.keys) == 0
+                 and runtime.redis.scard(runtime.keys.pending_polls) == 0
+                 and runtime.tracker.inflight_count() > 0)
+        now = time.monotonic()
+        if not quiet:
+            self.quiet_since = None
+            return 0
+        if self.quiet_since is None:
+            self.quiet_since = now
+            return 0
+        if now - self.quiet_since < 1.0:
+            return 0
+        self.quiet_since = None
+        return self.scheduler.resend_lost(any_age=True)
+
+
 def _drained(runtime: Runtime) -> bool:
     redis, keys = runtime.redis, runtime.keys
     pipe = redis.pipeline(transaction=False)
     pipe.scard(keys.pending_polls)
     pipe.zcard(keys.inflight)
-    for name in QUEUES:
-        pipe.llen(keys.queue(name))
-    return sum(int(n) for n in pipe.execute()) == 0
+    return sum(int(n) for n in pipe.execute()) == 0 and backlog(redis, keys) == 0
 
 
 class _display:

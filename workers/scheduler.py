@@ -83,10 +83,13 @@ class Scheduler:
                 count += 1
         return count
 
-    def resend_lost(self, *, now: float | None = None) -> int:
-        """Re-send in-flight items whose mark outlived the TTL: their message was lost on the way."""
+    def resend_lost(self, *, now: float | None = None, any_age: bool = False) -> int:
+        """Re-send in-flight items whose mark outlived the TTL (or all of them, when the caller knows no
+        message is left that could finish them): their message was lost on the way."""
         tracker, resent = self.runtime.tracker, 0
-        for doc_id, item_json in tracker.stale(now=now):
+        now = time.time() if now is None else now
+        cutoff = now + self.runtime.settings.inflight_ttl_s if any_age else now
+        for doc_id, item_json in tracker.stale(now=cutoff):
             if item_json is None:
                 tracker.release(doc_id)  # nothing to re-send: the next poll that lists it takes it again
                 continue
@@ -99,6 +102,7 @@ class Scheduler:
                 tracker.finish([doc_id])
                 self.runtime.stats.incr("pipeline", "failed", reason="pipeline.lost")
                 continue
+            tracker.release(doc_id)
             if tracker.claim(doc_id, item_json):
                 self.app.tasks["newsworkers.fetch"].apply_async((item,))
                 self.runtime.stats.incr("pipeline", "resent")

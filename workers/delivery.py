@@ -1,0 +1,41 @@
+"""The broker's view of delivery: messages handed to workers and not yet acknowledged.
+
+Kombu's Redis transport keeps them in ``<namespace>:unacked`` until the
+worker acknowledges, and gives them back only after the visibility timeout.
+When we own the embedded Redis nobody else can be working on them, so at
+start-up they go straight back to their queues instead of waiting an hour.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from redis import Redis
+
+from workers.celery_app import QUEUES
+from workers.state import Keys
+
+__all__ = ["backlog", "restore_unacked", "unacked_count"]
+
+
+def unacked_count(redis: Redis, keys: Keys) -> int:
+    return int(redis.hlen(f"{keys.namespace}:unacked"))
+
+
+def backlog(redis: Redis, keys: Keys) -> int:
+    """Messages waiting in every stage's queue plus those held by workers."""
+    pipe = redis.pipeline(transaction=False)
+    for name in QUEUES:
+        pipe.llen(keys.queue(name))
+    pipe.hlen(f"{keys.namespace}:unacked")
+    return sum(int(n) for n in pipe.execute())
+
+
+def restore_unacked(app: Celery, redis: Redis, keys: Keys) -> int:
+    """Put every unacknowledged message back at the head of its queue; returns how many."""
+    # Kombu's prefixing client does not prefix HKEYS, so the tags are read with our own client.
+    tags = list(redis.hkeys(f"{keys.namespace}:unacked"))
+    with app.connection_for_write() as connection:
+        qos = connection.default_channel.qos
+        for tag in tags:
+            qos.restore_by_tag(tag, leftmost=True)
+    return len(tags)
