@@ -11,10 +11,14 @@ Routes (all under the server's base URL):
 - ``/articles/<slug>.html`` pages;  ``/articles/huge.html`` 3 MB;  ``/articles/gone.html`` 404
 - ``/redirect/<slug>``    301 to ``/articles/<slug>.html``
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
+- ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
+  page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
 """
 
 from __future__ import annotations
 
+import functools
+import gzip
 import html
 import threading
 import time
@@ -76,6 +80,14 @@ ARTICLES: dict[str, tuple[str, str, list[str]]] = {
         ],
     ),
 }
+
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """About 64 KB on the wire, 64 MB inflated."""
+    return gzip.compress(bytes(64 * 2**20), compresslevel=9)
+
 
 EXTRACTION_DEFEATING_PAGE = b"\x00\x01\x02<html><body><script>var x = 1;</script></body></html>"
 
@@ -212,6 +224,25 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, EXTRACTION_DEFEATING_PAGE)
             if path == "/articles/huge.html":
                 return self._send(200, b"<html><body>" + b"<p>word </p>" * 300_000 + b"</body></html>")
+            if path == "/articles/gzip-bomb.html":
+                return self._send(200, gzip_bomb(), headers={"Content-Encoding": "gzip"})
+            if path == "/articles/gzipped.html":
+                return self._send(200, gzip.compress(article_page("lima-election").encode()),
+                                  headers={"Content-Encoding": "gzip"})
+            if path == "/articles/drip.html":
+                page = article_page("lima-election").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                try:
+                    for i in range(len(page)):
+                        self.wfile.write(page[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                return None
             if path == "/articles/latin1.html":
                 page = "<html><body><article><p>Caf\u00e9 cr\u00e8me in M\u00fcnchen.</p></article></body></html>"
                 return self._send(200, page.encode("cp1252"), "text/html; charset=windows-1252")

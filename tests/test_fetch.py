@@ -261,3 +261,32 @@ def test_decode_never_raises(raw: bytes) -> None:
     assert isinstance(out, str)
     assert len(out) >= (1 if raw else 0)
     assert decode_html(raw, "utf-8") is not None
+
+
+# -- hostile bodies -------------------------------------------------------------------------------------------
+
+
+def test_gzip_bomb_is_refused_at_the_cap_without_inflating_it(site: FixtureSite, tmp_path: Path) -> None:
+    import resource
+
+    settings = Settings(data_dir=tmp_path / "d", fetch_max_bytes=1_000_000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with http.make_client(settings, timeout_s=5) as client, pytest.raises(FetchError) as info:
+        fetch_page(item_for(site.url("/articles/gzip-bomb.html")), settings, client)
+    assert info.value.reason == "fetch.too_large"
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 30, f"memory grew {grown_mb:.0f} MB while refusing a bomb"
+
+
+def test_gzip_encoded_page_is_inflated(site: FixtureSite, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d")
+    with http.make_client(settings, timeout_s=5) as client:
+        page = fetch_page(item_for(site.url("/articles/gzipped.html")), settings, client)
+    assert "Peru heads to a runoff" in page.html
+
+
+def test_a_dripping_server_hits_the_whole_download_deadline(site: FixtureSite, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d", download_deadline_s=1.0)
+    with http.make_client(settings, timeout_s=5) as client, pytest.raises(RetryableFetchError) as info:
+        fetch_page(item_for(site.url("/articles/drip.html")), settings, client)
+    assert info.value.reason == "fetch.deadline"

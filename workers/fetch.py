@@ -23,6 +23,7 @@ from workers.settings import Settings
 
 __all__ = ["decode_html", "fetch_page"]
 
+_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -34,7 +35,7 @@ def fetch_page(item: FeedItem, settings: Settings, client: httpx.Client) -> Fetc
     if scheme not in ("http", "https"):
         raise FetchError(f"unsupported URL scheme {scheme!r}", reason="fetch.scheme", url=item.url)
     response = http.get(client, item.url, stage="fetch", max_bytes=settings.fetch_max_bytes,
-                        headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"})
+                        deadline_s=settings.download_deadline_s, headers={"Accept": _ACCEPT})
     content_type = response.headers.get("content-type", "")
     mime = content_type.split(";")[0].strip().lower()
     if mime and not mime.startswith(_HTML_TYPES):

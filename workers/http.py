@@ -9,6 +9,8 @@ transport failure is mapped to a reason code (``fetch.timeout``,
 from __future__ import annotations
 
 import contextlib
+import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -73,10 +75,12 @@ def get(
     *,
     stage: str,
     max_bytes: int,
+    deadline_s: float,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
     """GET ``url``; 2xx and 304 return, any other status raises with its reason."""
     final, transient = _errors(stage)
+    deadline = time.monotonic() + deadline_s
     with _mapped(stage, url), client.stream("GET", url, headers=headers) as response:
         status = response.status_code
         if status == 304 or 200 <= status < 300:
@@ -84,19 +88,55 @@ def get(
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise final(f"body of {declared} bytes is over the {max_bytes}-byte cap",
                             reason=f"{stage}.too_large", url=url)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise final(f"body is over the {max_bytes}-byte cap", reason=f"{stage}.too_large", url=url)
-                chunks.append(chunk)
+            content = _read_capped(response, stage=stage, url=url, max_bytes=max_bytes, deadline=deadline)
             return HttpResponse(
                 status=status,
                 url=str(response.url),
                 headers=response.headers,
-                content=b"".join(chunks),
+                content=content,
                 permanent_redirect=any(r.status_code in (301, 308) for r in response.history),
             )
         error = transient if status in _TRANSIENT_STATUSES else final
         raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url)
+
+
+def _read_capped(response: httpx.Response, *, stage: str, url: str, max_bytes: int, deadline: float) -> bytes:
+    """The decoded body, refused past ``max_bytes`` *decoded* bytes or past the deadline.
+
+    We inflate gzip/deflate ourselves, bounded, because a 2 MB gzip of zeros inflates to gigabytes
+    before a cap on httpx's decoded chunks could see it; and we keep a wall-clock deadline because
+    timeouts are per read, so a server dripping a byte at a time could hold a worker for hours.
+    """
+    final, transient = _errors(stage)
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # +32: zlib or gzip header, detected
+    else:
+        raise final(f"unsupported content encoding {encoding!r}", reason=f"{stage}.decoding", url=url)
+    chunks: list[bytes] = []
+    size = 0
+    for raw in response.iter_raw():
+        if time.monotonic() > deadline:
+            raise transient("the download did not finish in time", reason=f"{stage}.deadline", url=url)
+        pending = raw
+        while pending:
+            if decoder is None:
+                data, pending = pending, b""
+            else:
+                try:
+                    data = decoder.decompress(pending, max_bytes - size + 1)
+                except zlib.error as exc:
+                    raise final(f"corrupt {encoding} body: {exc}", reason=f"{stage}.decoding", url=url) from exc
+                if decoder.unconsumed_tail:  # more output than the cap allows is waiting
+                    size = max_bytes + 1
+                pending = b""
+                if decoder.eof and decoder.unused_data:  # gzip may be several members back to back
+                    pending = decoder.unused_data
+                    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)
+            size += len(data)
+            if size > max_bytes:
+                raise final(f"body is over the {max_bytes}-byte cap", reason=f"{stage}.too_large", url=url)
+            chunks.append(data)
+    return b"".join(chunks)

@@ -59,7 +59,8 @@ def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Cl
         headers["If-None-Match"] = state.etag
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-    response = http.get(client, feed.url, stage="feed", max_bytes=settings.feed_max_bytes, headers=headers)
+    response = http.get(client, feed.url, stage="feed", max_bytes=settings.feed_max_bytes,
+                        deadline_s=settings.download_deadline_s, headers=headers)
     result = PollResult(
         status=response.status,
         url=response.url,

@@ -12,6 +12,7 @@ import traceback
 from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from workers.errors import NewsworkersError, Retryable
 from workers.logs import get_logger
@@ -41,7 +42,12 @@ def fail(
     payload: dict[str, Any],
 ) -> None:
     """Retry (raises celery.exceptions.Retry) or dead-letter ``exc``; never returns silently on a retry."""
-    reason = exc.reason if isinstance(exc, NewsworkersError) else f"{stage}.crash"
+    if isinstance(exc, NewsworkersError):
+        reason = exc.reason
+    elif isinstance(exc, SoftTimeLimitExceeded):
+        reason = f"{stage}.timeout"  # a page that hangs the parser: its fault, recorded, the worker goes on
+    else:
+        reason = f"{stage}.crash"
     retries = int(task.request.retries or 0)
     if isinstance(exc, Retryable) and retries < runtime.settings.max_retries:
         runtime.stats.incr(stage, "retried", reason=reason)

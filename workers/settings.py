@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(20.0, gt=0, description="Seconds allowed for one page download.")
     fetch_max_bytes: int = Field(10 * 2**20, gt=0, description="Largest article page accepted, in bytes.")
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed for one page or feed.")
+    download_deadline_s: float = Field(
+        60.0, gt=0, description="Whole-download limit for one page or feed, in seconds (timeouts are per read)."
+    )
     fetch_concurrency: int = Field(16, ge=1, description="Threads of the fetch worker.")
     user_agent: str = Field(
         "newsworkers/0.1 (+https://github.com/newsworkers/newsworkers)",

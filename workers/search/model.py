@@ -60,6 +60,9 @@ class SearchQuery:
             raise QuerySyntaxError("limit and offset must not be negative")
         if self.since and self.until and self.since > self.until:
             raise QuerySyntaxError("--since is after --until")
+        if not self.text.strip() and self.sort is Sort.RELEVANCE:
+            # With no words every document scores the same; newest first is the only useful order.
+            self.sort = Sort.DATE
 
 
 @dataclass(slots=True)

@@ -1,0 +1,61 @@
+"""The failure policy: what is retried, what is dead-lettered with which reason, what fails a run."""
+
+from __future__ import annotations
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+
+from workers.celery_app import create_app
+from workers.errors import FetchError, RetryableFetchError
+from workers.retries import fail
+from workers.runner import RunSummary, is_expected
+from workers.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (FetchError("gone", reason="fetch.http_404"), "fetch.http_404"),
+        (SoftTimeLimitExceeded(), "extract.timeout"),
+        (KeyError("a bug"), "extract.crash"),
+    ],
+)
+def test_final_failures_are_dead_lettered_with_their_reason(settings: Settings, exc: BaseException,
+                                                            reason: str) -> None:
+    app = create_app(settings)
+    runtime = app.runtime
+    fail(app.tasks["newsworkers.extract"], runtime, exc, stage="extract", key="doc-1", url="https://x.example/1",
+         payload={"url": "https://x.example/1"})
+    letter = runtime.dead_letters.get("doc-1")
+    assert letter is not None and letter.reason == reason and letter.stage == "extract"
+    assert runtime.tracker.is_seen("doc-1")
+    assert runtime.stats.reasons() == {reason: 1}
+
+
+def test_transient_failures_are_retried_not_dead_lettered(settings: Settings) -> None:
+    app = create_app(settings)
+    with pytest.raises(RetryableFetchError):  # outside a worker Celery re-raises instead of scheduling
+        fail(app.tasks["newsworkers.fetch"], app.runtime, RetryableFetchError("slow", reason="fetch.timeout"),
+             stage="fetch", key="doc-2", url="https://x.example/2", payload={})
+    assert app.runtime.dead_letters.get("doc-2") is None
+    assert app.runtime.stats.snapshot() == {"fetch.retried": 1}
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("feed.http_404", True), ("feed.not_a_feed", True), ("fetch.timeout", True), ("fetch.file_refused", True),
+        ("extract.empty", True), ("extract.timeout", True), ("fetch.crash", False), ("extract.crash", False),
+        ("index.rejected", False), ("index.crash", False), ("config.invalid", False), ("pipeline.lost", False),
+    ],
+)
+def test_which_failures_a_run_once_may_meet_and_still_succeed(reason: str, expected: bool) -> None:
+    assert is_expected(reason) is expected
+    summary = RunSummary(elapsed_s=1.0, failed=[{"stage": "x", "url": "u", "reason": reason, "error": ""}])
+    assert summary.exit_code == (0 if expected else 1)
+
+
+def test_undrained_or_dead_workers_fail_a_run() -> None:
+    assert RunSummary(elapsed_s=1.0, drained=False).exit_code == 1
+    assert RunSummary(elapsed_s=1.0, worker_deaths=1).exit_code == 1
+    assert RunSummary(elapsed_s=1.0).exit_code == 0
