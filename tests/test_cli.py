@@ -127,3 +127,14 @@ def test_extract_command_prints_one_article_per_line(env: dict[str, str]) -> Non
 def test_worker_kind_is_checked(env: dict[str, str]) -> None:
     result = cli(env, "worker", "bogus")
     assert result.returncode == 2 and "kinds are: poll, fetch, extract, index" in result.stderr
+
+
+def test_an_unreachable_redis_is_named_with_the_fix(env: dict[str, str]) -> None:
+    from workers.embedded_redis import free_port
+
+    broken = {**env, "REDIS_URL": f"redis://:secret@127.0.0.1:{free_port()}/0"}
+    for args in (["feeds", "list"], ["run", "--once"]):
+        result = cli(broken, *args)
+        assert result.returncode == 2, result.stdout + result.stderr
+        message = " ".join(result.stderr.split())
+        assert "cannot reach Redis at redis://:***@127.0.0.1" in message and "secret" not in message

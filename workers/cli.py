@@ -189,6 +189,7 @@ def show_settings(
     data_dir: DataDir = None,
 ) -> None:
     """The settings in force (secrets hidden), or the documented defaults with --toml."""
+    from workers.runtime import redact
     from workers.settings import render_defaults_toml
 
     if toml:
@@ -196,6 +197,6 @@ def show_settings(
         return
     values = _settings(data_dir).model_dump(mode="json")
     for key in ("redis_url", "elasticsearch_url"):
-        if values.get(key) and "@" in values[key]:
-            values[key] = "<set, contains credentials>"
+        if values.get(key):
+            values[key] = redact(values[key])
     sys.stdout.write(json.dumps(values, indent=2) + "\n")

@@ -34,6 +34,7 @@ def _runtime(data_dir: Path | None) -> Iterator[Runtime]:
     with redis_for_command(settings) as url:
         runtime = Runtime(settings.model_copy(update={"redis_url": url}))
         try:
+            runtime.check_redis()
             yield runtime
         finally:
             runtime.close()

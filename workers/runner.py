@@ -127,6 +127,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
          embedded: bool) -> RunSummary:
     app = create_app(settings)
     runtime: Runtime = app.runtime  # type: ignore[attr-defined]
+    runtime.check_redis()
     feeds = runtime.registry.all()
     seed = [] if feeds else seed_feeds(settings.resolved_seeds_dir())
     if not feeds and not seed:

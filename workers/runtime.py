@@ -8,17 +8,20 @@ Nothing here is created at import time.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from redis import Redis
+from redis import exceptions as redis_errors
 
 from workers.entities import EntityRecognizer
+from workers.errors import ConfigError
 from workers.http import make_client
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "redact"]
 
 
 class Runtime:
@@ -64,6 +67,17 @@ class Runtime:
     def index_writer(self) -> SearchBackend:
         return open_backend(self.settings, writer=True)
 
+    def check_redis(self) -> None:
+        """Fail with the fix named when Redis cannot be reached (rather than a traceback later)."""
+        try:
+            self.redis.ping()
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
+            where = redact(self.settings.redis_url or "")
+            raise ConfigError(f"cannot reach Redis at {where}: {exc}; start it, or unset REDIS_URL to use "
+                              "the embedded one") from exc
+        except redis_errors.AuthenticationError as exc:
+            raise ConfigError(f"Redis refused the credentials in REDIS_URL: {exc}") from exc
+
     def close(self) -> None:
         for name in ("feed_client", "page_client"):
             if name in self.__dict__:
@@ -72,3 +86,12 @@ class Runtime:
             self.__dict__["index_writer"].close()
         if "redis" in self.__dict__:
             self.__dict__["redis"].close()
+
+
+def redact(url: str) -> str:
+    """A URL fit for messages and logs: its password replaced."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
