@@ -30,7 +30,7 @@ def test_due_feeds_are_enqueued_once_per_lease(settings: Settings) -> None:
     assert scheduler.tick() == 0
     bodies = _queued(settings, "poll")
     assert sorted(args[0]["url"] for args, _kw, _opts in bodies) == [f"https://example.org/{n}.xml" for n in range(3)]
-    assert app.runtime.redis.scard(app.runtime.keys.pending_polls) == 3
+    assert scheduler.pending_polls() == 3
 
 
 def test_scheduler_holds_back_above_the_high_water_mark(settings: Settings) -> None:

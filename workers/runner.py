@@ -161,14 +161,14 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 workers.check()
                 orphans.check()
                 refresh()
-                if once and _drained(runtime):
+                if once and _drained(runtime, scheduler):
                     break
                 if deadline and time.monotonic() > deadline:
-                    drained = not once or _drained(runtime)
+                    drained = not once or _drained(runtime, scheduler)
                     break
                 stop.wait(0.2)
             else:
-                drained = not once or _drained(runtime)
+                drained = not once or _drained(runtime, scheduler)
         finished_wall = time.time()
     finally:
         workers.stop()
@@ -202,7 +202,7 @@ class _OrphanWatch:
     def check(self) -> int:
         runtime = self.runtime
         quiet = (backlog(runtime.redis, runtime.keys) == 0
-                 and runtime.redis.scard(runtime.keys.pending_polls) == 0
+                 and self.scheduler.pending_polls() == 0
                  and runtime.tracker.inflight_count() > 0)
         now = time.monotonic()
         if not quiet:
@@ -217,12 +217,9 @@ class _OrphanWatch:
         return self.scheduler.resend_lost(any_age=True)
 
 
-def _drained(runtime: Runtime) -> bool:
-    redis, keys = runtime.redis, runtime.keys
-    pipe = redis.pipeline(transaction=False)
-    pipe.scard(keys.pending_polls)
-    pipe.zcard(keys.inflight)
-    return sum(int(n) for n in pipe.execute()) == 0 and backlog(redis, keys) == 0
+def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:
+    return (scheduler.pending_polls() == 0 and runtime.tracker.inflight_count() == 0
+            and backlog(runtime.redis, runtime.keys) == 0)
 
 
 class _display:

@@ -51,8 +51,12 @@ class Scheduler:
         return sum(int(n) for n in pipe.execute())
 
     def enqueue(self, feed: Feed) -> None:
-        self.runtime.redis.sadd(self.runtime.keys.pending_polls, feed.url)
+        self.runtime.redis.zadd(self.runtime.keys.pending_polls, {feed.url: time.time()})
         self.app.tasks["newsworkers.poll"].apply_async((feed.model_dump(mode="json"),))
+
+    def pending_polls(self) -> int:
+        """Polls enqueued and not finished; one older than the lease was lost and no longer counts."""
+        return int(self.runtime.redis.zcount(self.runtime.keys.pending_polls, time.time() - _LEASE_S, "+inf"))
 
     def poll_all(self, feeds: list[Feed]) -> int:
         """Enqueue one poll of every feed now (``run --once``)."""

@@ -43,7 +43,7 @@ def register_tasks(app: Celery) -> None:
         try:
             return _poll(runtime, feed, app)
         finally:
-            runtime.redis.srem(runtime.keys.pending_polls, feed.url)
+            runtime.redis.zrem(runtime.keys.pending_polls, feed.url)
 
     @app.task(name="newsworkers.fetch", bind=True)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ class Keys:
 
     @property
     def pending_polls(self) -> str:
-        """Set of feed URLs whose poll has been enqueued and not finished."""
+        """Sorted set: feed URLs whose poll was enqueued and has not finished, scored by enqueue time."""
         return self._k("pending-polls")
 
     def queue(self, name: str) -> str:
