@@ -18,11 +18,13 @@ from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
 from tests.site import FixtureSite, make_handler
 from workers.embedded_redis import free_port, redis_server_binary
+from workers.http import make_client
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +105,18 @@ def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
                     fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
                     index_flush_interval_s=0.2)
+
+
+@pytest.fixture
+def http_settings(tmp_path: Path) -> Settings:
+    """Settings for the stages that need no Redis, with short network timeouts."""
+    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0)
+
+
+@pytest.fixture
+def client(http_settings: Settings) -> Iterator[httpx.Client]:
+    with make_client(http_settings, timeout_s=http_settings.fetch_timeout_s) as http_client:
+        yield http_client
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ Routes (all under the server's base URL):
   ``/feeds/notafeed.xml`` an HTML page;  ``/feeds/local-link.xml`` links a file: URL
 - ``/articles/<slug>.html`` pages;  ``/articles/huge.html`` 3 MB;  ``/articles/gone.html`` 404
 - ``/redirect/<slug>``    301 to ``/articles/<slug>.html``
+- ``/feeds/sub/rel.xml``  relative links of every kind; ``/moved/rel.xml`` 301 to it;
+  ``/feeds/echo.xml`` 304 only for its own validators; ``/feeds/flaky.xml`` 503
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
@@ -89,6 +91,18 @@ def gzip_bomb() -> bytes:
     return gzip.compress(bytes(64 * 2**20), compresslevel=9)
 
 
+REL_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Relative Gazette</title><link>https://gazette.example/</link>
+<description>links relative to the feed</description>
+<item><title>  Parent-relative link  </title><link>../articles/one.html</link>
+<pubDate>Tue, 02 Mar 2021 11:00:00 +0200</pubDate>
+<description>&lt;p&gt;First &lt;b&gt;summary&lt;/b&gt;&lt;/p&gt;</description></item>
+<item><title>Root-relative link</title><link>/articles/two.html?x=1#frag</link>
+<pubDate>Wed, 03 Mar 2021 23:30:00 -0500</pubDate></item>
+<item><title>Same-folder link</title><link>three.html</link></item>
+<item><title>No link at all</title><description>dropped: nothing to fetch</description></item>
+</channel></rss>"""
+
 EXTRACTION_DEFEATING_PAGE = b"\x00\x01\x02<html><body><script>var x = 1;</script></body></html>"
 
 
@@ -121,6 +135,7 @@ class FixtureSite:
     def __init__(self) -> None:
         self.base = ""
         self.hits: Counter[str] = Counter()
+        self.seen_headers: dict[str, dict[str, str]] = {}
         self.release_slow = threading.Event()
         self.etag = '"news-v1"'
         self.last_modified = formatdate(1615000000, usegmt=True)
@@ -192,6 +207,7 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
             site.hits[path] += 1
+            site.seen_headers[path] = {k.lower(): v for k, v in self.headers.items()}
             if path == "/feeds/news.xml":
                 if self.headers.get("If-None-Match") == site.etag:
                     return self._send(304, headers={"ETag": site.etag})
@@ -207,6 +223,19 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 title = html.escape(ARTICLES[slug][0])
                 page = article_page(slug).replace(title, f"Dispatch {number}: {title}")
                 return self._send(200, page.encode())
+            if path == "/feeds/sub/rel.xml":
+                return self._send(200, REL_FEED.encode(), "application/rss+xml")
+            if path == "/moved/rel.xml":
+                return self._send(301, headers={"Location": "/feeds/sub/rel.xml"})
+            if path == "/feeds/echo.xml":
+                # 304 only for the exact validators we handed out, like a real server.
+                if (self.headers.get("If-None-Match") == '"v7"'
+                        and self.headers.get("If-Modified-Since") == "Sat, 06 Mar 2021 03:06:40 GMT"):
+                    return self._send(304)
+                return self._send(200, REL_FEED.encode(), "application/rss+xml",
+                                  headers={"ETag": '"v7"', "Last-Modified": "Sat, 06 Mar 2021 03:06:40 GMT"})
+            if path == "/feeds/flaky.xml":
+                return self._send(503, b"busy", "text/plain")
             if path == "/feeds/other.atom":
                 return self._send(200, site.other_feed().encode(), "application/atom+xml")
             if path == "/feeds/slow.xml":

@@ -3,7 +3,6 @@ the offline corpus, and decode_html."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,17 +21,6 @@ from workers.settings import Settings
 SEEDS = ROOT / "seeds"
 
 
-@pytest.fixture
-def fetch_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0)
-
-
-@pytest.fixture
-def client(fetch_settings: Settings) -> Iterator[httpx.Client]:
-    with http.make_client(fetch_settings, timeout_s=fetch_settings.fetch_timeout_s) as c:
-        yield c
-
-
 def item_for(url: str, *, feed_url: str = "https://example.org/feed.xml", local: bool = False) -> FeedItem:
     return FeedItem(doc_id=document_id(url), url=url, feed_url=feed_url, feed_local=local)
 
@@ -40,9 +28,9 @@ def item_for(url: str, *, feed_url: str = "https://example.org/feed.xml", local:
 # -- http(s) -------------------------------------------------------------------------------------
 
 
-def test_ok_page(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+def test_ok_page(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     item = item_for(site.url("/articles/berlin-budget.html"))
-    page = fetch_page(item, fetch_settings, client)
+    page = fetch_page(item, http_settings, client)
     title, _day, paragraphs = ARTICLES["berlin-budget"]
     assert page.status == 200
     assert page.final_url == item.url
@@ -56,9 +44,9 @@ def test_ok_page(site: FixtureSite, fetch_settings: Settings, client: httpx.Clie
     assert page.fetched_at.tzinfo is not None
 
 
-def test_redirect_records_final_url(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+def test_redirect_records_final_url(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     item = item_for(site.url("/redirect/tokyo-chip-plant"))
-    page = fetch_page(item, fetch_settings, client)
+    page = fetch_page(item, http_settings, client)
     assert page.status == 200
     assert page.final_url == site.url("/articles/tokyo-chip-plant.html")
     assert page.item.url == site.url("/redirect/tokyo-chip-plant")  # the id stays the feed's URL
@@ -74,9 +62,9 @@ def test_redirect_limit(site: FixtureSite, tmp_path: Path) -> None:
     assert not isinstance(info.value, Retryable)
 
 
-def test_404_is_final(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
+def test_404_is_final(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FetchError) as info:
-        fetch_page(item_for(site.url("/articles/gone.html")), fetch_settings, client)
+        fetch_page(item_for(site.url("/articles/gone.html")), http_settings, client)
     assert info.value.reason == "fetch.http_404"
     assert not isinstance(info.value, Retryable)
     assert not isinstance(info.value, RetryableFetchError)
@@ -92,39 +80,39 @@ def test_huge_page_too_large(site: FixtureSite, tmp_path: Path) -> None:
     assert not isinstance(info.value, Retryable)
 
 
-def test_windows_1252_page(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
-    page = fetch_page(item_for(site.url("/articles/latin1.html")), fetch_settings, client)
+def test_windows_1252_page(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
+    page = fetch_page(item_for(site.url("/articles/latin1.html")), http_settings, client)
     assert "Café crème in München" in page.html
     assert page.content_type == "text/html; charset=windows-1252"
 
 
-def test_undecodable_page_still_fetched(site: FixtureSite, fetch_settings: Settings, client: httpx.Client) -> None:
-    page = fetch_page(item_for(site.url("/articles/broken.html")), fetch_settings, client)
+def test_undecodable_page_still_fetched(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
+    page = fetch_page(item_for(site.url("/articles/broken.html")), http_settings, client)
     assert page.status == 200
     assert page.html == EXTRACTION_DEFEATING_PAGE.decode("utf-8")
 
 
-def test_connection_refused_is_retryable(fetch_settings: Settings, client: httpx.Client) -> None:
+def test_connection_refused_is_retryable(http_settings: Settings, client: httpx.Client) -> None:
     url = f"http://127.0.0.1:{free_port()}/articles/x.html"
     with pytest.raises(RetryableFetchError) as info:
-        fetch_page(item_for(url), fetch_settings, client)
+        fetch_page(item_for(url), http_settings, client)
     assert info.value.reason == "fetch.connect"
     assert isinstance(info.value, Retryable)
 
 
-def test_unsupported_scheme(fetch_settings: Settings, client: httpx.Client) -> None:
+def test_unsupported_scheme(http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FetchError) as info:
-        fetch_page(item_for("ftp://127.0.0.1/x.html"), fetch_settings, client)
+        fetch_page(item_for("ftp://127.0.0.1/x.html"), http_settings, client)
     assert info.value.reason == "fetch.scheme"
 
 
 # -- file: pages -------------------------------------------------------------------------------------
 
 
-def test_file_page_of_remote_feed_refused(fetch_settings: Settings, client: httpx.Client) -> None:
+def test_file_page_of_remote_feed_refused(http_settings: Settings, client: httpx.Client) -> None:
     seed = (SEEDS / "articles" / "baghdad-embassy-rocket-attack.html").as_uri()
     with pytest.raises(FetchError) as info:
-        fetch_page(item_for(seed, feed_url="https://example.org/feed.xml", local=False), fetch_settings, client)
+        fetch_page(item_for(seed, feed_url="https://example.org/feed.xml", local=False), http_settings, client)
     assert info.value.reason == "fetch.file_refused"
     assert not isinstance(info.value, Retryable)
 
@@ -142,10 +130,10 @@ def corpus(tmp_path: Path) -> Path:
     return root
 
 
-def test_local_page_inside_corpus(corpus: Path, fetch_settings: Settings, client: httpx.Client) -> None:
+def test_local_page_inside_corpus(corpus: Path, http_settings: Settings, client: httpx.Client) -> None:
     url = (corpus / "articles" / "story.html").as_uri()
     page = fetch_page(item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True),
-                      fetch_settings, client)
+                      http_settings, client)
     assert page.status == 200
     assert page.final_url == url
     assert "<p>Déjà vu</p>" in page.html
@@ -159,7 +147,7 @@ def test_local_page_inside_corpus(corpus: Path, fetch_settings: Settings, client
         "dotdot",  # ../ out of articles/ and out of the corpus
     ],
 )
-def test_local_page_outside_corpus_refused(corpus: Path, target: str, fetch_settings: Settings,
+def test_local_page_outside_corpus_refused(corpus: Path, target: str, http_settings: Settings,
                                            client: httpx.Client) -> None:
     if target == "outside-sibling":
         url = (corpus.parent / "secret.html").as_uri()
@@ -169,15 +157,15 @@ def test_local_page_outside_corpus_refused(corpus: Path, target: str, fetch_sett
         url = target
     item = item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True)
     with pytest.raises(FetchError) as info:
-        fetch_page(item, fetch_settings, client)
+        fetch_page(item, http_settings, client)
     assert info.value.reason == "fetch.file_refused"
 
 
-def test_local_page_missing(corpus: Path, fetch_settings: Settings, client: httpx.Client) -> None:
+def test_local_page_missing(corpus: Path, http_settings: Settings, client: httpx.Client) -> None:
     url = (corpus / "articles" / "nope.html").as_uri()
     with pytest.raises(FetchError) as info:
         fetch_page(item_for(url, feed_url=(corpus / "feeds" / "local.xml").as_uri(), local=True),
-                   fetch_settings, client)
+                   http_settings, client)
     assert info.value.reason == "fetch.http_404"
 
 
@@ -191,10 +179,10 @@ def test_local_page_too_large(corpus: Path, tmp_path: Path, client: httpx.Client
     assert info.value.reason == "fetch.too_large"
 
 
-def test_seed_corpus_page(fetch_settings: Settings, client: httpx.Client) -> None:
+def test_seed_corpus_page(http_settings: Settings, client: httpx.Client) -> None:
     url = (SEEDS / "articles" / "baghdad-embassy-rocket-attack.html").resolve().as_uri()
     feed_url = (SEEDS / "feeds" / "world.xml").resolve().as_uri()
-    page = fetch_page(item_for(url, feed_url=feed_url, local=True), fetch_settings, client)
+    page = fetch_page(item_for(url, feed_url=feed_url, local=True), http_settings, client)
     assert "The United States embassy in Baghdad, Iraq, was the target of a rocket attack" in page.html
 
 

@@ -5,10 +5,7 @@ and OPML files from the shared data folder, and OPML/YAML feed lists."""
 from __future__ import annotations
 
 import csv
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -34,98 +31,14 @@ SHARED_FEEDS = SHARED_DATA / "feeds"
 SHARED_OPML = SHARED_DATA / "opml"
 
 
-@pytest.fixture
-def poll_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0)
-
-
-@pytest.fixture
-def client(poll_settings: Settings) -> Iterator[httpx.Client]:
-    with http.make_client(poll_settings, timeout_s=poll_settings.feed_timeout_s) as c:
-        yield c
-
-
-# -- a second little server for what tests/site.py does not serve ---------------------------
-
-REL_FEED = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Relative Gazette</title><link>https://gazette.example/</link>
-<description>links relative to the feed</description>
-<item><title>  Parent-relative link  </title><link>../articles/one.html</link>
-<pubDate>Tue, 02 Mar 2021 11:00:00 +0200</pubDate>
-<description>&lt;p&gt;First &lt;b&gt;summary&lt;/b&gt;&lt;/p&gt;</description></item>
-<item><title>Root-relative link</title><link>/articles/two.html?x=1#frag</link>
-<pubDate>Wed, 03 Mar 2021 23:30:00 -0500</pubDate></item>
-<item><title>Same-folder link</title><link>three.html</link></item>
-<item><title>No link at all</title><description>dropped: nothing to fetch</description></item>
-</channel></rss>"""
-
-
-class _Helper:
-    def __init__(self) -> None:
-        self.base = ""
-        self.seen_headers: dict[str, dict[str, str]] = {}
-
-
-def _helper_handler(helper: _Helper) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _send(self, status: int, body: bytes = b"", content_type: str = "application/rss+xml",
-                  headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            path = self.path.split("?")[0]
-            helper.seen_headers[path] = {k.lower(): v for k, v in self.headers.items()}
-            if path == "/feeds/sub/rel.xml":
-                return self._send(200, REL_FEED.encode())
-            if path == "/moved/rel.xml":
-                return self._send(301, headers={"Location": "/feeds/sub/rel.xml"})
-            if path == "/feeds/echo.xml":
-                # 304 only for the exact validators we handed out, like a real server.
-                if (self.headers.get("If-None-Match") == '"v7"'
-                        and self.headers.get("If-Modified-Since") == "Sat, 06 Mar 2021 03:06:40 GMT"):
-                    return self._send(304)
-                return self._send(200, REL_FEED.encode(),
-                                  headers={"ETag": '"v7"', "Last-Modified": "Sat, 06 Mar 2021 03:06:40 GMT"})
-            if path == "/feeds/flaky.xml":
-                return self._send(503, b"busy", "text/plain")
-            return self._send(404, b"nope", "text/plain")
-
-    return Handler
-
-
-@pytest.fixture(scope="module")
-def helper() -> Iterator[_Helper]:
-    state = _Helper()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _helper_handler(state))
-    server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 # -- poll_feed over HTTP ----------------------------------------------------------------------
 
 
-def test_first_poll_returns_items_and_validators(site: FixtureSite, poll_settings: Settings,
+def test_first_poll_returns_items_and_validators(site: FixtureSite, http_settings: Settings,
                                                  client: httpx.Client) -> None:
     feed = Feed(url=site.url("/feeds/news.xml"))
-    result = poll_feed(feed, FeedState(), poll_settings, client)
+    result = poll_feed(feed, FeedState(), http_settings, client)
 
     assert result.status == 200
     assert not result.not_modified
@@ -164,13 +77,13 @@ def test_first_poll_returns_items_and_validators(site: FixtureSite, poll_setting
     assert broken.summary.startswith("The central bank cut its main rate by half a point on Monday.")
 
 
-def test_second_poll_with_state_is_not_modified(site: FixtureSite, poll_settings: Settings,
+def test_second_poll_with_state_is_not_modified(site: FixtureSite, http_settings: Settings,
                                                 client: httpx.Client) -> None:
     feed = Feed(url=site.url("/feeds/news.xml"))
-    first = poll_feed(feed, FeedState(), poll_settings, client)
+    first = poll_feed(feed, FeedState(), http_settings, client)
     state = FeedState(etag=first.etag, last_modified=first.last_modified)
 
-    second = poll_feed(feed, state, poll_settings, client)
+    second = poll_feed(feed, state, http_settings, client)
 
     assert second.status == 304
     assert second.not_modified
@@ -180,34 +93,34 @@ def test_second_poll_with_state_is_not_modified(site: FixtureSite, poll_settings
     assert second.last_modified == site.last_modified
 
 
-def test_conditional_headers_are_sent(helper: _Helper, poll_settings: Settings, client: httpx.Client) -> None:
-    feed = Feed(url=f"{helper.base}/feeds/echo.xml")
-    first = poll_feed(feed, FeedState(), poll_settings, client)
+def test_conditional_headers_are_sent(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
+    feed = Feed(url=f"{site.base}/feeds/echo.xml")
+    first = poll_feed(feed, FeedState(), http_settings, client)
     assert first.status == 200
-    assert "if-none-match" not in helper.seen_headers["/feeds/echo.xml"]
-    assert "if-modified-since" not in helper.seen_headers["/feeds/echo.xml"]
+    assert "if-none-match" not in site.seen_headers["/feeds/echo.xml"]
+    assert "if-modified-since" not in site.seen_headers["/feeds/echo.xml"]
 
-    second = poll_feed(feed, FeedState(etag=first.etag, last_modified=first.last_modified), poll_settings, client)
+    second = poll_feed(feed, FeedState(etag=first.etag, last_modified=first.last_modified), http_settings, client)
 
-    sent = helper.seen_headers["/feeds/echo.xml"]
+    sent = site.seen_headers["/feeds/echo.xml"]
     assert sent["if-none-match"] == '"v7"'
     assert sent["if-modified-since"] == "Sat, 06 Mar 2021 03:06:40 GMT"
-    assert sent["user-agent"] == poll_settings.user_agent
+    assert sent["user-agent"] == http_settings.user_agent
     assert second.not_modified
     assert second.items == []
 
 
-def test_missing_feed_is_final_404(site: FixtureSite, poll_settings: Settings, client: httpx.Client) -> None:
+def test_missing_feed_is_final_404(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FeedError) as info:
-        poll_feed(Feed(url=site.url("/feeds/missing.xml")), FeedState(), poll_settings, client)
+        poll_feed(Feed(url=site.url("/feeds/missing.xml")), FeedState(), http_settings, client)
     assert info.value.reason == "feed.http_404"
     assert not isinstance(info.value, Retryable)
     assert info.value.url == site.url("/feeds/missing.xml")
 
 
-def test_server_error_is_retryable(helper: _Helper, poll_settings: Settings, client: httpx.Client) -> None:
+def test_server_error_is_retryable(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(RetryableFeedError) as info:
-        poll_feed(Feed(url=f"{helper.base}/feeds/flaky.xml"), FeedState(), poll_settings, client)
+        poll_feed(Feed(url=f"{site.base}/feeds/flaky.xml"), FeedState(), http_settings, client)
     assert info.value.reason == "feed.http_503"
 
 
@@ -219,30 +132,30 @@ def test_slow_feed_times_out_retryably(site: FixtureSite, tmp_path: Path) -> Non
     assert info.value.reason == "feed.timeout"
 
 
-def test_html_page_is_not_a_feed(site: FixtureSite, poll_settings: Settings, client: httpx.Client) -> None:
+def test_html_page_is_not_a_feed(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FeedError) as info:
-        poll_feed(Feed(url=site.url("/feeds/notafeed.xml")), FeedState(), poll_settings, client)
+        poll_feed(Feed(url=site.url("/feeds/notafeed.xml")), FeedState(), http_settings, client)
     assert info.value.reason == "feed.not_a_feed"
     assert not isinstance(info.value, Retryable)
 
 
-def test_file_feed_refused_unless_local(poll_settings: Settings, client: httpx.Client) -> None:
+def test_file_feed_refused_unless_local(http_settings: Settings, client: httpx.Client) -> None:
     url = SEED_FEEDS[0].as_uri()
     with pytest.raises(FeedError) as info:
-        poll_feed(Feed(url=url), FeedState(), poll_settings, client)
+        poll_feed(Feed(url=url), FeedState(), http_settings, client)
     assert info.value.reason == "feed.file_refused"
     assert not isinstance(info.value, Retryable)
 
 
-def test_unsupported_scheme_refused(poll_settings: Settings, client: httpx.Client) -> None:
+def test_unsupported_scheme_refused(http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FeedError) as info:
-        poll_feed(Feed(url="ftp://127.0.0.1/feed.xml"), FeedState(), poll_settings, client)
+        poll_feed(Feed(url="ftp://127.0.0.1/feed.xml"), FeedState(), http_settings, client)
     assert info.value.reason == "feed.scheme"
 
 
-def test_remote_feed_may_list_a_file_link_but_it_is_not_local(site: FixtureSite, poll_settings: Settings,
+def test_remote_feed_may_list_a_file_link_but_it_is_not_local(site: FixtureSite, http_settings: Settings,
                                                                 client: httpx.Client) -> None:
-    result = poll_feed(Feed(url=site.url("/feeds/local-link.xml")), FeedState(), poll_settings, client)
+    result = poll_feed(Feed(url=site.url("/feeds/local-link.xml")), FeedState(), http_settings, client)
     [item] = result.items
     # feedparser's link resolution turns file:///etc/passwd into file://etc/passwd; it stays a file: URL.
     assert urlsplit(item.url).scheme == "file"
@@ -250,8 +163,8 @@ def test_remote_feed_may_list_a_file_link_but_it_is_not_local(site: FixtureSite,
     assert item.feed_local is False  # so fetch refuses it
 
 
-def test_atom_feed_alternate_link(site: FixtureSite, poll_settings: Settings, client: httpx.Client) -> None:
-    result = poll_feed(Feed(url=site.url("/feeds/other.atom")), FeedState(), poll_settings, client)
+def test_atom_feed_alternate_link(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
+    result = poll_feed(Feed(url=site.url("/feeds/other.atom")), FeedState(), http_settings, client)
     title, day, _p = ARTICLES["tokyo-chip-plant"]
     assert result.title == "Loopback Business"
     assert result.etag is None and result.last_modified is None
@@ -262,19 +175,19 @@ def test_atom_feed_alternate_link(site: FixtureSite, poll_settings: Settings, cl
     assert item.published_at == datetime.fromisoformat(f"{day}T09:00:00+00:00")
 
 
-def test_relative_links_resolved_and_times_in_utc(helper: _Helper, poll_settings: Settings,
+def test_relative_links_resolved_and_times_in_utc(site: FixtureSite, http_settings: Settings,
                                                   client: httpx.Client) -> None:
-    feed = Feed(url=f"{helper.base}/feeds/sub/rel.xml", source_name="Gazette")
-    result = poll_feed(feed, FeedState(), poll_settings, client)
+    feed = Feed(url=f"{site.base}/feeds/sub/rel.xml", source_name="Gazette")
+    result = poll_feed(feed, FeedState(), http_settings, client)
 
     assert [i.url for i in result.items] == [
-        f"{helper.base}/feeds/articles/one.html",
-        f"{helper.base}/articles/two.html?x=1#frag",
-        f"{helper.base}/feeds/sub/three.html",
+        f"{site.base}/feeds/articles/one.html",
+        f"{site.base}/articles/two.html?x=1#frag",
+        f"{site.base}/feeds/sub/three.html",
     ]
     one, two, three = result.items
     assert one.doc_id == document_id(one.url)
-    assert two.doc_id == document_id(f"{helper.base}/articles/two.html?x=1")  # the fragment is not identity
+    assert two.doc_id == document_id(f"{site.base}/articles/two.html?x=1")  # the fragment is not identity
     assert one.title == "Parent-relative link"  # stripped
     assert one.source_name == "Gazette"  # the registry's name wins over the feed title
     assert one.feed_title == "Relative Gazette"
@@ -285,13 +198,13 @@ def test_relative_links_resolved_and_times_in_utc(helper: _Helper, poll_settings
     assert one.summary == "<p>First <b>summary</b></p>"
 
 
-def test_redirected_feed_resolves_against_final_url(helper: _Helper, poll_settings: Settings,
+def test_redirected_feed_resolves_against_final_url(site: FixtureSite, http_settings: Settings,
                                                     client: httpx.Client) -> None:
-    result = poll_feed(Feed(url=f"{helper.base}/moved/rel.xml"), FeedState(), poll_settings, client)
+    result = poll_feed(Feed(url=f"{site.base}/moved/rel.xml"), FeedState(), http_settings, client)
     assert result.permanent_redirect is True
-    assert result.url == f"{helper.base}/feeds/sub/rel.xml"
-    assert result.items[0].url == f"{helper.base}/feeds/articles/one.html"
-    assert result.items[0].feed_url == f"{helper.base}/moved/rel.xml"
+    assert result.url == f"{site.base}/feeds/sub/rel.xml"
+    assert result.items[0].url == f"{site.base}/feeds/articles/one.html"
+    assert result.items[0].feed_url == f"{site.base}/moved/rel.xml"
 
 
 # -- the offline corpus -------------------------------------------------------------------------
@@ -301,13 +214,13 @@ def _local_path(url: str) -> Path:
     return Path(url2pathname(urlsplit(url).path))
 
 
-def test_offline_corpus_feeds(poll_settings: Settings, client: httpx.Client) -> None:
+def test_offline_corpus_feeds(http_settings: Settings, client: httpx.Client) -> None:
     assert len(SEED_FEEDS) == 2
     articles = (SEEDS / "articles").resolve()
     total = 0
     for path in SEED_FEEDS:
         feed = Feed(url=path.as_uri(), local=True)
-        result = poll_feed(feed, FeedState(), poll_settings, client)
+        result = poll_feed(feed, FeedState(), http_settings, client)
         assert result.status == 200
         assert result.last_modified is not None
         assert result.title
@@ -326,7 +239,7 @@ def test_offline_corpus_feeds(poll_settings: Settings, client: httpx.Client) -> 
             assert item.summary
         total += len(result.items)
 
-        again = poll_feed(feed, FeedState(last_modified=result.last_modified), poll_settings, client)
+        again = poll_feed(feed, FeedState(last_modified=result.last_modified), http_settings, client)
         assert again.status == 304
         assert again.not_modified
         assert again.items == []
@@ -334,9 +247,9 @@ def test_offline_corpus_feeds(poll_settings: Settings, client: httpx.Client) -> 
     assert total == 25  # 13 in world.xml + 12 in tech.atom (seeds/README.md)
 
 
-def test_offline_seed_article_item(poll_settings: Settings, client: httpx.Client) -> None:
+def test_offline_seed_article_item(http_settings: Settings, client: httpx.Client) -> None:
     feed = Feed(url=(SEEDS / "feeds" / "world.xml").as_uri(), local=True)
-    result = poll_feed(feed, FeedState(), poll_settings, client)
+    result = poll_feed(feed, FeedState(), http_settings, client)
     by_name = {_local_path(i.url).name: i for i in result.items}
     seed = by_name["baghdad-embassy-rocket-attack.html"]
     assert seed.published_at is not None
@@ -345,9 +258,9 @@ def test_offline_seed_article_item(poll_settings: Settings, client: httpx.Client
     assert broken.title == "Live: Super Tuesday results as 14 states vote in Democratic primaries"
 
 
-def test_missing_local_feed(tmp_path: Path, poll_settings: Settings, client: httpx.Client) -> None:
+def test_missing_local_feed(tmp_path: Path, http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FeedError) as info:
-        poll_feed(Feed(url=(tmp_path / "nope.xml").as_uri(), local=True), FeedState(), poll_settings, client)
+        poll_feed(Feed(url=(tmp_path / "nope.xml").as_uri(), local=True), FeedState(), http_settings, client)
     assert info.value.reason == "feed.file_missing"
 
 
