@@ -50,3 +50,15 @@ def test_compose_services_run_real_commands_and_depend_on_real_services() -> Non
     assert "healthcheck" in services["redis"]
     assert {f"{k}" for k in KINDS} <= set(services)
     assert services["index"]["deploy"]["replicas"] == 1
+
+
+def test_every_command_is_in_the_readme() -> None:
+    from workers import cli_admin  # noqa: F401  (registers the operator commands)
+    from workers.cli import failed_app, feeds_app
+
+    readme = (ROOT / "README.md").read_text()
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
+    commands += [f"feeds {c.name}" for c in feeds_app.registered_commands]
+    commands += [f"failed {c.name}" for c in failed_app.registered_commands]
+    missing = [c for c in commands if f"newsworkers {c}" not in readme]
+    assert missing == []
