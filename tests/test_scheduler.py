@@ -82,3 +82,14 @@ def test_lost_items_without_a_stored_item_are_released_for_the_next_poll(setting
     app.runtime.redis.zadd(app.runtime.keys.inflight, {"bare-id": time.time() - 10 * 3600})
     assert Scheduler(app, app.runtime).resend_lost() == 0
     assert tracker.claim("bare-id")
+
+
+def test_registering_a_feed_ends_the_offline_corpus_mode(settings: Settings) -> None:
+    app = create_app(settings)
+    scheduler = Scheduler(app, app.runtime, seed=[Feed(url="file:///corpus/feeds/a.xml", local=True)])
+    assert scheduler.tick() == 1
+    app.runtime.registry.add(Feed(url="https://example.org/new.xml"))
+    assert scheduler.tick(time.time() + 10 * settings.poll_interval_s) == 1
+    assert scheduler.seed == []
+    assert sorted(args[0]["url"] for args, _kw, _opts in _queued(settings, "poll")) == [
+        "file:///corpus/feeds/a.xml", "https://example.org/new.xml"]

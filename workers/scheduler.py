@@ -72,6 +72,8 @@ class Scheduler:
             self.resend_lost(now=now)
         if self.backlog() > self.runtime.settings.backlog_high_water:
             return 0
+        if self.seed and self.runtime.registry.count():
+            self.seed = []  # feeds were registered while we ran: the offline corpus steps aside
         if self.seed:
             due = [f for f in self.seed if self._seed_due.get(f.url, 0.0) <= now]
             for feed in due:
