@@ -59,3 +59,21 @@ def test_undrained_or_dead_workers_fail_a_run() -> None:
     assert RunSummary(elapsed_s=1.0, drained=False).exit_code == 1
     assert RunSummary(elapsed_s=1.0, worker_deaths=1).exit_code == 1
     assert RunSummary(elapsed_s=1.0).exit_code == 0
+
+
+def test_a_page_that_keeps_killing_its_worker_is_recorded_not_looped(settings: Settings) -> None:
+    from workers.ids import document_id
+    from workers.models import FeedItem, FetchedPage
+
+    app = create_app(settings)
+    runtime = app.runtime
+    url = "https://x.example/poison"
+    page = FetchedPage(item=FeedItem(doc_id=document_id(url), url=url, feed_url="https://x.example/rss",
+                                     title="Poison"), final_url=url, status=200, html="<p>x</p>")
+    for _ in range(3):  # three deliveries that died with their worker before finishing
+        runtime.tracker.count_delivery("extract", page.item.doc_id)
+    app.tasks["newsworkers.extract"].apply(args=(page.model_dump(mode="json"),))  # the fourth, run for real
+    letter = runtime.dead_letters.get(page.item.doc_id)
+    assert letter is not None and letter.reason == "extract.poison"
+    assert runtime.redis.llen(runtime.keys.queue("index")) == 0
+    assert is_expected("extract.poison")

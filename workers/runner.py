@@ -39,7 +39,7 @@ __all__ = ["RunSummary", "WorkerProcesses", "check_before_start", "is_expected",
 # Failures that are the world's fault (a broken feed, a dead or hostile page),
 # as opposed to ours: a run --once that met only these succeeded. Anything
 # else (our crash, a refusing index, a bad setting, lost work) fails the run.
-_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout")
+_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison")
 
 
 def is_expected(reason: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery, Task
 from celery_batches import Batches, SimpleRequest
 
-from workers.errors import FeedError, NewsworkersError
+from workers.errors import ExtractionError, FeedError, NewsworkersError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
 from workers.ids import document_id
@@ -29,15 +29,18 @@ from workers.state import DeadLetter
 __all__ = ["register_tasks"]
 
 _MAX_FEED_BACKOFF_S = 24 * 3600
+_MAX_DELIVERIES = 3
 
 log = get_logger(__name__)
 
 
 def register_tasks(app: Celery) -> None:
+    # shared=False: each app's tasks close over that app's Runtime; Celery's default would hand
+    # every later app the tasks of the first one (and its settings).
     runtime: Runtime = app.runtime  # type: ignore[attr-defined]
     settings = runtime.settings
 
-    @app.task(name="newsworkers.poll", bind=True)
+    @app.task(name="newsworkers.poll", bind=True, shared=False)
     def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
         feed = Feed.model_validate(feed_json)
         try:
@@ -45,7 +48,7 @@ def register_tasks(app: Celery) -> None:
         finally:
             runtime.redis.zrem(runtime.keys.pending_polls, feed.url)
 
-    @app.task(name="newsworkers.fetch", bind=True)
+    @app.task(name="newsworkers.fetch", bind=True, shared=False)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
         item = FeedItem.model_validate(item_json)
         try:
@@ -56,11 +59,19 @@ def register_tasks(app: Celery) -> None:
         runtime.stats.incr("fetch", "ok")
         extract.apply_async((page.model_dump(mode="json"),))
 
-    @app.task(name="newsworkers.extract", bind=True, time_limit=settings.extract_time_limit_s,
+    @app.task(name="newsworkers.extract", bind=True, shared=False, time_limit=settings.extract_time_limit_s,
               soft_time_limit=max(1, settings.extract_time_limit_s - 10))
     def extract(self: Task, page_json: dict[str, Any]) -> None:
         page = FetchedPage.model_validate(page_json)
         item = page.item
+        # A page that kills its worker child (a parser segfault, memory) comes back on worker loss; after a
+        # few deliveries it is recorded instead of taking down child after child forever.
+        if runtime.tracker.count_delivery("extract", item.doc_id) > _MAX_DELIVERIES:
+            fail(self, runtime, ExtractionError(f"the page was delivered {_MAX_DELIVERIES} times without "
+                                                "finishing; it keeps killing its worker", reason="extract.poison"),
+                 stage="extract", key=item.doc_id, url=item.url,
+                 payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
+            return
         try:
             article = extract_article(page, settings, runtime.ner)
         except Exception as exc:
@@ -74,7 +85,7 @@ def register_tasks(app: Celery) -> None:
         done = list(dict.fromkeys([item.doc_id, article.id, document_id(page.final_url)]))
         index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
 
-    @app.task(name="newsworkers.index", base=Batches, bind=True,
+    @app.task(name="newsworkers.index", base=Batches, bind=True, shared=False,
               flush_every=settings.index_batch_size, flush_interval=settings.index_flush_interval_s)
     def index(self: Task, requests: list[SimpleRequest]) -> None:
         _index_batch(runtime, index, requests)

@@ -44,6 +44,11 @@ class Keys:
         return self._k("inflight-items")
 
     @property
+    def deliveries(self) -> str:
+        """Hash: '<stage>:<document id>' → how often that stage received the item."""
+        return self._k("deliveries")
+
+    @property
     def redeliveries(self) -> str:
         """Hash: document id → how often a lost item was re-sent."""
         return self._k("redeliveries")

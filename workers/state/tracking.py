@@ -57,6 +57,7 @@ class ItemTracker:
         pipe.zrem(self._keys.inflight, *ids)
         pipe.hdel(self._keys.inflight_items, *ids)
         pipe.hdel(self._keys.redeliveries, *ids)
+        pipe.hdel(self._keys.deliveries, *(f"extract:{i}" for i in ids))
         pipe.execute()
 
     def release(self, doc_id: str) -> None:
@@ -82,6 +83,10 @@ class ItemTracker:
         if not ids:
             return []
         return list(zip(ids, self._redis.hmget(self._keys.inflight_items, ids), strict=True))
+
+    def count_delivery(self, stage: str, doc_id: str) -> int:
+        """How many times ``stage`` has received this item, this time included (reset when it finishes)."""
+        return int(self._redis.hincrby(self._keys.deliveries, f"{stage}:{doc_id}", 1))
 
     def count_redelivery(self, doc_id: str) -> int:
         """How many times a lost item has been re-sent, this time included."""
