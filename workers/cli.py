@@ -61,7 +61,8 @@ def run(
     """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
     from workers.runner import run as run_pipeline
 
-    summary = run_pipeline(_settings(data_dir), once=once, timeout_s=timeout if once else None, console=console)
+    settings = _settings(data_dir)
+    summary = run_pipeline(settings, once=once, timeout_s=timeout if once else None, console=console)
     console.print(
         f"\n[bold]{summary.indexed}[/] articles indexed ({summary.from_feed} from feed fields) in "
         f"{summary.elapsed_s:.1f}s, {summary.articles_per_s:.2f} articles/s; feeds ok {summary.feeds_ok}, "
@@ -74,7 +75,7 @@ def run(
     if not summary.drained:
         console.print("[red]work was left unprocessed[/] (timeout or interrupted); it stays queued for the next run")
     if summary.worker_deaths:
-        console.print(f"[red]{summary.worker_deaths} worker process(es) died[/]; see {Path('data/logs')}")
+        console.print(f"[red]{summary.worker_deaths} worker process(es) died[/]; see {settings.data_dir / 'logs'}")
     raise typer.Exit(summary.exit_code if once else 0)
 
 
