@@ -138,3 +138,25 @@ def test_an_unreachable_redis_is_named_with_the_fix(env: dict[str, str]) -> None
         assert result.returncode == 2, result.stdout + result.stderr
         message = " ".join(result.stderr.split())
         assert "cannot reach Redis at redis://:***@127.0.0.1" in message and "secret" not in message
+
+
+def test_flags_beat_the_environment(env: dict[str, str], tmp_path: Path) -> None:
+    noisy = {**env, "NEWSWORKERS_POLL_INTERVAL_S": "30", "NEWSWORKERS_DATA_DIR": str(tmp_path / "from-env")}
+    flags = ("--set", "poll_interval_s=600", "settings", "--data-dir", str(tmp_path / "flag"))
+    shown = json.loads(cli(noisy, *flags).stdout)
+    assert shown["poll_interval_s"] == 600
+    assert shown["data_dir"] == str(tmp_path / "flag")
+    assert json.loads(cli(noisy, "settings").stdout)["poll_interval_s"] == 30
+
+
+def test_each_worker_kind_gets_the_pool_it_needs() -> None:
+    from workers.pools import worker_spec
+    from workers.settings import Settings
+
+    settings = Settings(extract_concurrency=3, index_batch_size=150)
+    specs = {kind: worker_spec(kind, settings) for kind in ("poll", "fetch", "extract", "index")}
+    assert {k: (s.pool, s.concurrency) for k, s in specs.items()} == {
+        "poll": ("threads", settings.poll_concurrency), "fetch": ("threads", settings.fetch_concurrency),
+        "extract": ("prefork", 3), "index": ("solo", 1)}
+    assert specs["extract"].prefetch_multiplier == 1  # a killed child loses at most one message
+    assert specs["index"].prefetch_multiplier >= 150  # a whole batch must be able to arrive

@@ -364,3 +364,48 @@ def test_cli_extract_broken_page_reports_reason() -> None:
     [line] = done.stdout.splitlines()
     record = json.loads(line)
     assert record == {"path": str(BROKEN_PAGE), "error": record["error"], "reason": "extract.empty"}
+
+
+# -- every page of the offline corpus: the article's paragraphs in, the page's furniture out ----------------
+
+CORPUS_PAGES = sorted(p for p in (ROOT / "seeds" / "articles").glob("*.html") if p.name != "broken-page.html")
+
+
+def _sentences(elements: list) -> set[str]:  # type: ignore[type-arg]
+    found = set()
+    for element in elements:
+        text = " ".join(element.text_content().split())
+        if len(text.split()) >= 6:
+            found.add(text)
+    return found
+
+
+@pytest.mark.parametrize("path", CORPUS_PAGES, ids=lambda p: p.stem)
+def test_corpus_page_body_is_the_article_and_nothing_else(path: Path, xsettings: Settings) -> None:
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(path.read_bytes())
+    # The article's own paragraphs: not its tag list, byline or figure captions, which are furniture too.
+    article_paragraphs = _sentences(tree.xpath(
+        "//article//p[not(ancestor::figure) and not(contains(@class, 'topic')) and not(contains(@class, 'tag'))"
+        " and not(contains(@class, 'byline'))]"
+    ))
+    furniture = _sentences(tree.xpath(
+        "//header//*[self::p or self::a or self::li] | //nav//a | //footer//*[self::p or self::a]"
+        " | //aside//*[self::p or self::li or self::a] | //*[not(ancestor::article)]/p"
+    )) - article_paragraphs
+    url = path.resolve().as_uri()
+    page = FetchedPage(item=FeedItem(doc_id=document_id(url), url=url, feed_url=url), final_url=url, status=200,
+                       html=path.read_text())
+    article = extract_article(page, xsettings, None)
+    body = " ".join(article.body.split())
+    assert article.body_source == "page"
+    assert len(article_paragraphs) >= 4
+    missed = [p for p in article_paragraphs if p not in body]
+    assert missed == [], "article paragraphs missing from the body"
+    leaked = [f for f in furniture if f in body]
+    assert leaked == [], "page furniture in the body"
+    published = tree.xpath("string(//meta[@property='article:published_time']/@content)")
+    assert article.published_at.date().isoformat() == published[:10]
+    assert article.date_source == "page"
+    assert article.title == " ".join(tree.xpath("string(//meta[@property='og:title']/@content)").split())

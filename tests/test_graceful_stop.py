@@ -121,3 +121,24 @@ def test_a_killed_runner_takes_its_workers_along_and_the_next_run_finishes(
     result = json.loads(_cli(env, "search", "", "--json", "--limit", "100").stdout)
     assert result["total"] == ARTICLES
     assert len({hit["title"] for hit in result["hits"]}) == ARTICLES
+
+
+def test_a_killed_runner_takes_the_embedded_redis_along(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ELASTICSEARCH_URL")}
+    env["NEWSWORKERS_DATA_DIR"] = str(tmp_path / "data")
+    pidfile = tmp_path / "data" / "redis" / "redis.pid"
+    proc = subprocess.Popen([*newsworkers_cli(), "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(pidfile.exists, timeout_s=60, what="embedded redis")
+        redis_pid = int(pidfile.read_text())
+        wait_until(lambda: len(_children(proc.pid)) >= 5, timeout_s=60, what="workers")
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    wait_until(lambda: not _alive(redis_pid), timeout_s=30, what="the embedded redis to exit")
+    resumed = _cli(env, "run", "--once", "--timeout", "120")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert json.loads(_cli(env, "search", "", "--json").stdout)["total"] == 25

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -186,3 +187,12 @@ def test_second_poll_is_conditional_and_adds_nothing(http_run: dict[str, str], s
     assert search_json("", http_run)["total"] == before
     assert "0 articles indexed" in result.stdout
     assert search_json("Kenyatta drought", http_run)["hits"][0]["title"].startswith("Drought pushes Kenyan")
+
+
+def test_losing_redis_costs_a_repoll_never_a_duplicate(seeded: dict[str, str]) -> None:
+    before = search_json("", seeded)["total"]
+    shutil.rmtree(Path(seeded["NEWSWORKERS_DATA_DIR"]) / "redis")  # seen set, feed state, queues: all gone
+    result = cli("run", "--once", "--timeout", "180", env=seeded)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{before} articles indexed" in result.stdout  # everything was polled and processed again...
+    assert search_json("", seeded)["total"] == before  # ...into the same documents

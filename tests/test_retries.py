@@ -77,3 +77,19 @@ def test_a_page_that_keeps_killing_its_worker_is_recorded_not_looped(settings: S
     assert letter is not None and letter.reason == "extract.poison"
     assert runtime.redis.llen(runtime.keys.queue("index")) == 0
     assert is_expected("extract.poison")
+
+
+@pytest.mark.parametrize(("reason", "code"), [("feed.http_404", 0), ("feed.timeout", 0), ("feed.crash", 1)])
+def test_a_crash_in_our_poll_code_fails_the_run(reason: str, code: int) -> None:
+    summary = RunSummary(elapsed_s=1.0, feeds_failed={"https://x.example/rss": (reason, "boom")})
+    assert summary.exit_code == code
+
+
+def test_a_poll_that_crashes_is_recorded_on_its_feed(settings: Settings) -> None:
+    app = create_app(settings)
+    url = "https://x.example/rss"
+    result = app.tasks["newsworkers.poll"].apply(args=({"url": url, "local": "not a boolean"},))
+    assert result.failed()
+    state = app.runtime.registry.state(url)
+    assert state.last_reason == "feed.crash" and state.error_streak == 1
+    assert app.runtime.stats.reasons() == {"feed.crash": 1}

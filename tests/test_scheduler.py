@@ -34,7 +34,7 @@ def test_due_feeds_are_enqueued_once_per_lease(settings: Settings) -> None:
 
 
 def test_scheduler_holds_back_above_the_high_water_mark(settings: Settings) -> None:
-    settings = settings.model_copy(update={"backlog_high_water": 2})
+    settings = settings.model_copy(update={"backlog_high_water_msgs": 2})
     app = create_app(settings)
     app.runtime.redis.rpush(app.runtime.keys.queue("fetch"), "x", "y", "z")
     app.runtime.registry.add(Feed(url="https://example.org/held.xml"))

@@ -68,8 +68,8 @@ def run(
         f"{summary.elapsed_s:.1f}s, {summary.articles_per_s:.2f} articles/s; feeds ok {summary.feeds_ok}, "
         f"failed {len(summary.feeds_failed)}"
     )
-    for url, reason in summary.feeds_failed.items():
-        console.print(f"  [red]feed failed[/] {escape(url)}: {escape(reason)}")
+    for url, (reason, error) in summary.feeds_failed.items():
+        console.print(f"  [red]feed failed[/] {escape(url)}: {escape(reason)}: {escape(error)}")
     for letter in summary.failed:
         console.print(f"  [red]{letter['stage']} failed[/] {escape(letter['url'])}: {escape(letter['reason'])}")
     if not summary.drained:

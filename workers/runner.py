@@ -50,7 +50,7 @@ def is_expected(reason: str) -> bool:
 class RunSummary:
     elapsed_s: float
     feeds_ok: int = 0
-    feeds_failed: dict[str, str] = field(default_factory=dict)  # url → reason: error
+    feeds_failed: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (reason, error)
     indexed: int = 0
     from_feed: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
@@ -59,7 +59,8 @@ class RunSummary:
 
     @property
     def crashed(self) -> bool:
-        return self.worker_deaths > 0 or not all(is_expected(f["reason"]) for f in self.failed)
+        reasons = [f["reason"] for f in self.failed] + [reason for reason, _error in self.feeds_failed.values()]
+        return self.worker_deaths > 0 or not all(is_expected(r) for r in reasons)
 
     @property
     def exit_code(self) -> int:
@@ -258,7 +259,7 @@ def _summary(runtime: Runtime, progress: Progress, scheduler: Scheduler, started
     for feed in feeds:
         state = runtime.registry.state(feed.url)
         if state.last_polled_at and state.last_polled_at >= started and state.error_streak:
-            summary.feeds_failed[feed.url] = f"{state.last_reason}: {state.last_error}"
+            summary.feeds_failed[feed.url] = (state.last_reason or "feed.error", state.last_error or "")
         elif state.last_polled_at and state.last_polled_at >= started:
             summary.feeds_ok += 1
     for letter in runtime.dead_letters.list():

@@ -32,7 +32,7 @@ class Runtime:
     @functools.cached_property
     def redis(self) -> Redis:
         if not self.settings.redis_url:
-            raise RuntimeError("workers need REDIS_URL; `newsworkers run` sets it for the processes it starts")
+            raise ConfigError("workers need REDIS_URL; `newsworkers run` sets it for the processes it starts")
         return Redis.from_url(self.settings.redis_url, decode_responses=True, health_check_interval=30)
 
     @functools.cached_property

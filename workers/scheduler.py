@@ -70,7 +70,7 @@ class Scheduler:
         if now >= self._next_lost_check:
             self._next_lost_check = now + _LOST_CHECK_EVERY_S
             self.resend_lost(now=now)
-        if self.backlog() > self.runtime.settings.backlog_high_water:
+        if self.backlog() > self.runtime.settings.backlog_high_water_msgs:
             return 0
         if self.seed and self.runtime.registry.count():
             self.seed = []  # feeds were registered while we ran: the offline corpus steps aside

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         ge=60,
         description="Seconds after which an item still in flight is presumed lost and polled again.",
     )
-    backlog_high_water: int = Field(
+    backlog_high_water_msgs: int = Field(
         10_000, ge=1, description="Fetch+extract backlog (messages) above which the scheduler holds back."
     )
 

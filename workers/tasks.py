@@ -42,11 +42,13 @@ def register_tasks(app: Celery) -> None:
 
     @app.task(name="newsworkers.poll", bind=True, shared=False)
     def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
-        feed = Feed.model_validate(feed_json)
         try:
-            return _poll(runtime, feed, app)
+            return _poll(runtime, Feed.model_validate(feed_json), app)
+        except Exception as exc:  # a bug of ours: on the feed's record (feed.crash), and in the worker log
+            _poll_failed(runtime, str(feed_json.get("url")), exc)
+            raise
         finally:
-            runtime.redis.zrem(runtime.keys.pending_polls, feed.url)
+            runtime.redis.zrem(runtime.keys.pending_polls, str(feed_json.get("url")))
 
     @app.task(name="newsworkers.fetch", bind=True, shared=False)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
@@ -98,20 +100,9 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
     state.last_polled_at = now
     try:
         result: PollResult = poll_feed(feed, state, settings, runtime.feed_client)
-    except Exception as exc:
-        reason = exc.reason if isinstance(exc, NewsworkersError) else "feed.crash"
-        state.error_streak += 1
-        state.last_reason, state.last_error = reason, str(exc)[:1000]
-        runtime.registry.save_state(feed.url, state)
-        # A failing feed is polled again later, ever more slowly, never dropped.
-        delay = min(_MAX_FEED_BACKOFF_S, settings.poll_interval_s * 2 ** min(state.error_streak - 1, 10))
-        runtime.registry.schedule(feed.url, now + delay)
-        runtime.stats.incr("poll", "failed", reason=reason)
-        log.warning("feed failed", reason=reason, url=feed.url, error_streak=state.error_streak,
-                    retry_in_s=round(delay), error=str(exc)[:300])
-        if not isinstance(exc, FeedError):
-            raise
-        return {"feed": feed.url, "status": "failed", "reason": reason}
+    except FeedError as exc:
+        _poll_failed(runtime, feed.url, exc)
+        return {"feed": feed.url, "status": "failed", "reason": exc.reason}
     new = 0
     for item in result.items:
         item_json = item.model_dump(mode="json")
@@ -132,6 +123,22 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
     runtime.stats.incr("poll", "not_modified" if result.not_modified else "ok")
     runtime.stats.incr("poll", "items_new", new)
     return {"feed": feed.url, "status": result.status, "new": new}
+
+
+def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:
+    """Record a failed poll on the feed; a failing feed is polled again, ever more slowly, never dropped."""
+    settings, now = runtime.settings, time.time()
+    reason = exc.reason if isinstance(exc, NewsworkersError) else "feed.crash"
+    state = runtime.registry.state(feed_url)
+    state.last_polled_at = now
+    state.error_streak += 1
+    state.last_reason, state.last_error = reason, str(exc)[:1000]
+    runtime.registry.save_state(feed_url, state)
+    delay = min(_MAX_FEED_BACKOFF_S, settings.poll_interval_s * 2 ** min(state.error_streak - 1, 10))
+    runtime.registry.schedule(feed_url, now + delay)
+    runtime.stats.incr("poll", "failed", reason=reason)
+    log.warning("feed failed", reason=reason, url=feed_url, error_streak=state.error_streak,
+                retry_in_s=round(delay), error=str(exc)[:300])
 
 
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:
