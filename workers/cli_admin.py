@@ -172,29 +172,18 @@ def failed_retry(
     all_: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Send dead letters back to the stage that failed (they run when workers run)."""
+    """Send dead letters back to the stage that can redo them (they run when workers run)."""
     from workers.celery_app import create_app
+    from workers.redrive import redrive
 
     if not key and not all_:
         raise ConfigError("name a dead letter's id or pass --all")
     with _runtime(data_dir) as rt:
-        celery = create_app(rt.settings)
         letters = rt.dead_letters.list() if all_ else [d for d in [rt.dead_letters.get(key or "")] if d]
-        for d in letters:
-            task, args = _retry_message(d.stage, d.payload or {})
-            rt.tracker.reopen(d.key, json.dumps(args[0]) if task == "newsworkers.fetch" else "")
-            celery.tasks[task].apply_async(args)
-            rt.dead_letters.remove(d.key)
-    console.print(f"{len(letters)} sent back")
-
-
-def _retry_message(stage: str, payload: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    if stage in ("fetch", "pipeline"):
-        return "newsworkers.fetch", (payload,)
-    if stage == "extract":
-        # The page is fetched again: dead letters keep the item, not the HTML.
-        return "newsworkers.fetch", (payload["item"],)
-    return "newsworkers.index", (payload,)
+        if key and not letters:
+            raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
+        sent = redrive(create_app(rt.settings), rt, letters)
+    console.print(f"{sent} sent back")
 
 
 def vars_(obj: Any) -> dict[str, Any]:
