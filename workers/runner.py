@@ -8,6 +8,7 @@ was polled once and every queue is drained.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -100,10 +101,21 @@ class WorkerProcesses:
                 self.deaths += 1
                 self._spawn(kind)
 
-    def stop(self, timeout_s: float = 60.0) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish or requeue, then exit
+    def stop(self, timeout_s: float = 60.0, *, idle: bool = False) -> None:
+        """Warm shutdown: each worker finishes or requeues what it holds, then exits.
+
+        ``idle`` (nothing queued, held or in flight) lets the stateless kinds go at once: Celery's own
+        goodbye takes seconds (the prefork pool most), and there is nothing for them to finish. The
+        index worker always stops warm, so its writer closes cleanly.
+        """
+        for kind, proc in self.procs.items():
+            if proc.poll() is not None:
+                continue
+            if idle and kind != "index":
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         for proc in self.procs.values():
             stop_group(proc, max(0.1, deadline - time.monotonic()))
@@ -148,7 +160,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     workers = WorkerProcesses(settings)
     workers.start()
-    drained = True
+    drained, idle = True, False
     try:
         if once:
             runtime.redis.delete(runtime.keys.pending_polls)
@@ -163,6 +175,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 orphans.check()
                 refresh()
                 if once and _drained(runtime, scheduler):
+                    idle = True
                     break
                 if deadline and time.monotonic() > deadline:
                     drained = not once or _drained(runtime, scheduler)
@@ -172,7 +185,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 drained = not once or _drained(runtime, scheduler)
         finished_wall = time.time()
     finally:
-        workers.stop()
+        workers.stop(idle=idle)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     summary = _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
