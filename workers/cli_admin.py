@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -159,7 +160,7 @@ def failed_list(
     with _runtime(data_dir) as rt:
         letters = rt.dead_letters.list(stage)
     if as_json:
-        _print_json([{k: v for k, v in vars_(d).items() if k != "payload"} for d in letters])
+        _print_json([{k: v for k, v in asdict(d).items() if k != "payload"} for d in letters])
         return
     for d in letters:
         console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)}\n    {escape(d.error)}")
@@ -184,10 +185,6 @@ def failed_retry(
             raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
         sent = redrive(create_app(rt.settings), rt, letters)
     console.print(f"{sent} sent back")
-
-
-def vars_(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__slots__}
 
 
 @app.command()
