@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, newsworkers_cli
 from workers.entities import EntityRecognizer, normalize_entity
 from workers.errors import ExtractionError
 from workers.extract import extract_article, html_to_text
@@ -28,7 +28,6 @@ FIRST_SENTENCE = (
     "are now blaming on an unruly “local militia,” potentially backed by Iran."
 )
 FETCHED_AT = datetime(2022, 2, 3, 4, 5, 6, tzinfo=UTC)
-CLI = ROOT / ".venv" / "bin" / "newsworkers"
 
 
 @pytest.fixture(scope="module")
@@ -333,8 +332,7 @@ def test_html_to_text(html: str, expected: str) -> None:
 
 
 def test_cli_extract_json() -> None:
-    assert CLI.is_file(), CLI
-    done = subprocess.run([str(CLI), "extract", str(SEED_PAGE), "--json"], capture_output=True, text=True,
+    done = subprocess.run([*newsworkers_cli(), "extract", str(SEED_PAGE), "--json"], capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -358,8 +356,8 @@ def test_cli_extract_json() -> None:
 
 
 def test_cli_extract_broken_page_reports_reason() -> None:
-    done = subprocess.run([str(CLI), "extract", str(BROKEN_PAGE), "--json", "--no-entities"], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run([*newsworkers_cli(), "extract", str(BROKEN_PAGE), "--json", "--no-entities"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
     record = json.loads(line)
