@@ -142,3 +142,18 @@ def test_a_killed_runner_takes_the_embedded_redis_along(tmp_path: Path) -> None:
     resumed = _cli(env, "run", "--once", "--timeout", "120")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert json.loads(_cli(env, "search", "", "--json").stdout)["total"] == 25
+
+
+def test_a_second_run_on_an_owned_data_directory_is_refused(tmp_path: Path) -> None:
+    from workers.ownership import DataDirLock
+
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ELASTICSEARCH_URL")}
+    env["NEWSWORKERS_DATA_DIR"] = str(tmp_path / "data")
+    owner = DataDirLock(tmp_path / "data")
+    assert owner.acquire()
+    try:
+        result = _cli(env, "run", "--once")
+    finally:
+        owner.release()
+    assert result.returncode == 2
+    assert f"is in use by process {os.getpid()}" in " ".join(result.stderr.split())

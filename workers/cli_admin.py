@@ -146,8 +146,18 @@ def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     if as_json:
         _print_json(data)
         return
-    for key, value in data.items():
-        console.print(f"[bold]{key}[/]: {escape(json.dumps(value, default=str))}")
+    counters, queues = data["counters"], data["queues"]
+    table = Table(title="newsworkers status")
+    for column in ("stage", "queued", "done", "retried", "failed"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for stage in ("poll", "fetch", "extract", "index"):
+        table.add_row(stage, str(queues.get(stage, 0)), str(counters.get(f"{stage}.ok", 0)),
+                      str(counters.get(f"{stage}.retried", 0)), str(counters.get(f"{stage}.failed", 0)))
+    console.print(table)
+    console.print(f"feeds {data['feeds']}, in flight {data['in_flight']}, seen {data['seen']}, "
+                  f"dead letters {data['dead_letters']}, indexed documents {data['index']['documents']}")
+    for reason, count in sorted(data["failure_reasons"].items(), key=lambda kv: -kv[1]):
+        console.print(f"  [red]{count}[/] {escape(reason)}")
 
 
 @failed_app.command("list")
