@@ -13,6 +13,7 @@ Routes (all under the server's base URL):
 - ``/feeds/sub/rel.xml``  relative links of every kind; ``/moved/rel.xml`` 301 to it;
   ``/feeds/echo.xml`` 304 only for its own validators; ``/feeds/flaky.xml`` 503
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
+- ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
 """
@@ -137,6 +138,7 @@ class FixtureSite:
         self.hits: Counter[str] = Counter()
         self.seen_headers: dict[str, dict[str, str]] = {}
         self.release_slow = threading.Event()
+        self.growing = 2  # items in /feeds/growing.xml: a test adds news while a run is going
         self.etag = '"news-v1"'
         self.last_modified = formatdate(1615000000, usegmt=True)
 
@@ -213,6 +215,14 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return self._send(304, headers={"ETag": site.etag})
                 return self._send(200, site.news_feed().encode(), "application/rss+xml; charset=utf-8",
                                   {"ETag": site.etag, "Last-Modified": site.last_modified})
+            if path == "/feeds/growing.xml":
+                return self._send(200, site.many_feed(site.growing).replace("/slow/", "/fast/").encode(),
+                                  "application/rss+xml")
+            if path.startswith("/fast/"):
+                number = int(path.removeprefix("/fast/").removesuffix(".html"))
+                slug = list(ARTICLES)[number % len(ARTICLES)]
+                title = html.escape(ARTICLES[slug][0])
+                return self._send(200, article_page(slug).replace(title, f"Dispatch {number}: {title}").encode())
             if path == "/feeds/many.xml":
                 count = int(self.path.partition("n=")[2] or 30)
                 return self._send(200, site.many_feed(count).encode(), "application/rss+xml")

@@ -157,3 +157,23 @@ def test_a_second_run_on_an_owned_data_directory_is_refused(tmp_path: Path) -> N
         owner.release()
     assert result.returncode == 2
     assert f"is in use by process {os.getpid()}" in " ".join(result.stderr.split())
+
+
+def test_a_continuous_run_picks_up_news_as_the_feed_grows(env: dict[str, str], site: FixtureSite) -> None:
+    site.growing = 2
+    env = {**env, "NEWSWORKERS_POLL_INTERVAL_S": "10"}
+    assert _cli(env, "feeds", "add", site.url("/feeds/growing.xml")).returncode == 0
+    proc = subprocess.Popen([*newsworkers_cli(), "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _indexed(env) == 2, timeout_s=60, what="the first two articles", interval_s=0.2)
+        site.growing = 5
+        wait_until(lambda: _indexed(env) == 5, timeout_s=60, what="the news that came later", interval_s=0.2)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    result = json.loads(_cli(env, "search", "dispatch", "--json", "--limit", "20").stdout)
+    assert sorted(int(hit["title"].split(":")[0].split()[1]) for hit in result["hits"]) == [0, 1, 2, 3, 4]
