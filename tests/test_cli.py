@@ -117,7 +117,7 @@ def test_failed_retry_sends_a_dead_letter_back_to_fetch(env: dict[str, str]) -> 
 def test_extract_command_prints_one_article_per_line(env: dict[str, str]) -> None:
     pages = [str(ROOT / "seeds" / "articles" / "baghdad-embassy-rocket-attack.html"),
              str(ROOT / "seeds" / "articles" / "broken-page.html")]
-    result = cli(env, "extract", *pages, "--no-entities")
+    result = cli(env, "extract", *pages, "--json", "--no-entities")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 2
     assert lines[0]["published_at"].startswith("2020-01-27") and lines[0]["language"] == "en"

@@ -143,10 +143,10 @@ def _date(value: str | None, option: str, *, end: bool = False) -> datetime | No
 def extract(
     paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Local HTML files.")],
     url: Annotated[str | None, typer.Option(help="The page's URL, for metadata and relative links.")] = None,
-    as_json: AsJson = True,
+    as_json: AsJson = False,
     no_entities: Annotated[bool, typer.Option("--no-entities", help="Skip named-entity recognition.")] = False,
 ) -> None:
-    """Extract articles from local HTML files (one JSON Article per line)."""
+    """Extract articles from local HTML files (with --json: one JSON Article per line)."""
     from workers.entities import EntityRecognizer
     from workers.extract import extract_article
     from workers.fetch import decode_html
@@ -162,14 +162,22 @@ def extract(
         try:
             article = extract_article(page, settings, ner)
         except NewsworkersError as exc:
-            sys.stdout.write(json.dumps({"path": str(path), "error": str(exc), "reason": exc.reason}) + "\n")
+            if as_json:
+                sys.stdout.write(json.dumps({"path": str(path), "error": str(exc), "reason": exc.reason}) + "\n")
+            else:
+                err.print(f"[red]{escape(str(path))}[/]: {escape(str(exc))} ({exc.reason})")
             continue
-        record = article.model_dump(mode="json")
         if as_json:
-            sys.stdout.write(json.dumps({"path": str(path), **record}, ensure_ascii=False) + "\n")
-        else:
-            console.print(f"[bold]{escape(article.title)}[/] ({article.published_at.date()}, {article.language})")
-            console.print(escape(article.body[:500]))
+            sys.stdout.write(json.dumps({"path": str(path), **article.model_dump(mode="json")}, ensure_ascii=False)
+                             + "\n")
+            continue
+        console.rule(f"[bold]{escape(article.title)}[/]")
+        console.print(f"{article.published_at.isoformat()} ({article.date_source}), {article.language}, "
+                      f"{article.word_count} words from the {article.body_source}")
+        for kind in ("persons", "organizations", "locations", "groups", "events"):
+            if getattr(article, kind):
+                console.print(f"[bold]{kind}[/]: {escape(', '.join(getattr(article, kind)))}")
+        console.print(escape(article.body[:600] + ("…" if len(article.body) > 600 else "")))
 
 
 def main() -> None:
