@@ -53,13 +53,19 @@ def test_redirect_records_final_url(site: FixtureSite, http_settings: Settings, 
     assert "Sony Group and Taiwan Semiconductor" in page.html
 
 
-def test_redirect_limit(site: FixtureSite, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", fetch_max_redirects=0, fetch_timeout_s=2.0)
+def fetch_error(url: str, tmp_path: Path, **settings_values: object) -> FetchError:
+    """The error fetching ``url`` raises under these settings (the test fails if it raises none)."""
+    settings = Settings(data_dir=tmp_path / "data", **settings_values)  # type: ignore[arg-type]
     with http.make_client(settings, timeout_s=settings.fetch_timeout_s) as client, \
             pytest.raises(FetchError) as info:
-        fetch_page(item_for(site.url("/redirect/tokyo-chip-plant")), settings, client)
-    assert info.value.reason == "fetch.redirects"
-    assert not isinstance(info.value, Retryable)
+        fetch_page(item_for(url), settings, client)
+    return info.value
+
+
+def test_redirect_limit(site: FixtureSite, tmp_path: Path) -> None:
+    error = fetch_error(site.url("/redirect/tokyo-chip-plant"), tmp_path, fetch_max_redirects=0)
+    assert error.reason == "fetch.redirects"
+    assert not isinstance(error, Retryable)
 
 
 def test_404_is_final(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
@@ -72,12 +78,9 @@ def test_404_is_final(site: FixtureSite, http_settings: Settings, client: httpx.
 
 
 def test_huge_page_too_large(site: FixtureSite, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", fetch_max_bytes=1_000_000, fetch_timeout_s=5.0)
-    with http.make_client(settings, timeout_s=settings.fetch_timeout_s) as client, \
-            pytest.raises(FetchError) as info:
-        fetch_page(item_for(site.url("/articles/huge.html")), settings, client)
-    assert info.value.reason == "fetch.too_large"
-    assert not isinstance(info.value, Retryable)
+    error = fetch_error(site.url("/articles/huge.html"), tmp_path, fetch_max_bytes=1_000_000, fetch_timeout_s=5.0)
+    assert error.reason == "fetch.too_large"
+    assert not isinstance(error, Retryable)
 
 
 def test_windows_1252_page(site: FixtureSite, http_settings: Settings, client: httpx.Client) -> None:
@@ -257,11 +260,9 @@ def test_decode_never_raises(raw: bytes) -> None:
 def test_gzip_bomb_is_refused_at_the_cap_without_inflating_it(site: FixtureSite, tmp_path: Path) -> None:
     import resource
 
-    settings = Settings(data_dir=tmp_path / "d", fetch_max_bytes=1_000_000)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with http.make_client(settings, timeout_s=5) as client, pytest.raises(FetchError) as info:
-        fetch_page(item_for(site.url("/articles/gzip-bomb.html")), settings, client)
-    assert info.value.reason == "fetch.too_large"
+    error = fetch_error(site.url("/articles/gzip-bomb.html"), tmp_path, fetch_max_bytes=1_000_000)
+    assert error.reason == "fetch.too_large"
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 30, f"memory grew {grown_mb:.0f} MB while refusing a bomb"
 
@@ -274,7 +275,5 @@ def test_gzip_encoded_page_is_inflated(site: FixtureSite, tmp_path: Path) -> Non
 
 
 def test_a_dripping_server_hits_the_whole_download_deadline(site: FixtureSite, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "d", download_deadline_s=1.0)
-    with http.make_client(settings, timeout_s=5) as client, pytest.raises(RetryableFetchError) as info:
-        fetch_page(item_for(site.url("/articles/drip.html")), settings, client)
-    assert info.value.reason == "fetch.deadline"
+    error = fetch_error(site.url("/articles/drip.html"), tmp_path, download_deadline_s=1.0, fetch_timeout_s=5.0)
+    assert isinstance(error, RetryableFetchError) and error.reason == "fetch.deadline"
