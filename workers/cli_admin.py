@@ -127,15 +127,12 @@ def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @app.command()
 def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Queue depths, counters per stage, failures by reason, index size."""
-    from workers.celery_app import QUEUES
+    from workers.delivery import queue_depths
     from workers.search.backend import open_backend
 
     with _runtime(data_dir) as rt:
-        pipe = rt.redis.pipeline(transaction=False)
-        for name in QUEUES:
-            pipe.llen(rt.keys.queue(name))
-        queues = dict(zip(QUEUES, pipe.execute(), strict=True))
-        data = {"queues": queues, "counters": rt.stats.snapshot(), "failure_reasons": rt.stats.reasons(),
+        data = {"queues": queue_depths(rt.redis, rt.keys), "counters": rt.stats.snapshot(),
+                "failure_reasons": rt.stats.reasons(),
                 "feeds": rt.registry.count(), "in_flight": rt.tracker.inflight_count(),
                 "seen": rt.tracker.seen_count(), "dead_letters": rt.dead_letters.count()}
         backend = open_backend(rt.settings)

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from workers.celery_app import QUEUES
+from workers.delivery import queue_depths
 from workers.runtime import Runtime
 
 __all__ = ["Progress"]
@@ -31,16 +31,10 @@ class Progress:
         now = self.runtime.stats.snapshot()
         return {k: v - self.baseline.get(k, 0) for k, v in now.items()}
 
-    def queue_depths(self) -> dict[str, int]:
-        pipe = self.runtime.redis.pipeline(transaction=False)
-        for name in QUEUES:
-            pipe.llen(self.runtime.keys.queue(name))
-        return dict(zip(QUEUES, (int(n) for n in pipe.execute()), strict=True))
-
     def render(self) -> Group:
         counts = self.counts()
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        depths = self.queue_depths()
+        depths = queue_depths(self.runtime.redis, self.runtime.keys)
         table = Table(title="newsworkers", expand=False)
         for column in ("stage", "done", "other", "failed", "queued", "per s"):
             table.add_column(column, justify="right" if column != "stage" else "left")

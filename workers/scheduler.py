@@ -15,6 +15,7 @@ from pathlib import Path
 
 from celery import Celery
 
+from workers.delivery import queue_depths
 from workers.models import Feed
 from workers.runtime import Runtime
 from workers.state import DeadLetter
@@ -44,11 +45,9 @@ class Scheduler:
         self._next_lost_check = 0.0
 
     def backlog(self) -> int:
-        redis, keys = self.runtime.redis, self.runtime.keys
-        pipe = redis.pipeline(transaction=False)
-        for name in ("fetch", "extract"):
-            pipe.llen(keys.queue(name))
-        return sum(int(n) for n in pipe.execute())
+        """Messages waiting for fetch and extract, the stages polling feeds."""
+        depths = queue_depths(self.runtime.redis, self.runtime.keys)
+        return depths["fetch"] + depths["extract"]
 
     def enqueue(self, feed: Feed) -> None:
         self.runtime.redis.zadd(self.runtime.keys.pending_polls, {feed.url: time.time()})

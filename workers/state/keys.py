@@ -73,6 +73,11 @@ class Keys:
         """Sorted set: feed URLs whose poll was enqueued and has not finished, scored by enqueue time."""
         return self._k("pending-polls")
 
+    @property
+    def unacked(self) -> str:
+        """Kombu's hash of messages delivered to workers and not yet acknowledged (under our prefix)."""
+        return self._k("unacked")
+
     def queue(self, name: str) -> str:
         """The broker's list for a Celery queue (kombu's key, under our prefix)."""
         return f"{self.namespace}:{name}"
