@@ -70,7 +70,7 @@ def test_search_prints_a_table_and_exact_json(indexed: dict[str, str]) -> None:
     assert set(result) == {"total", "hits", "facets"}
     assert set(result["hits"][0]) == {"id", "url", "title", "published_at", "source_name", "domain", "language",
                                       "authors", "persons", "organizations", "locations", "groups", "events",
-                                      "snippet"}
+                                      "collections", "cluster_id", "duplicates", "snippet"}
     assert result["facets"] == {"locations": [{"value": "Baghdad", "count": 1}]}
     assert "<b>Rockets</b>" in result["hits"][0]["snippet"]
 

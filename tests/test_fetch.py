@@ -277,3 +277,16 @@ def test_gzip_encoded_page_is_inflated(site: FixtureSite, tmp_path: Path) -> Non
 def test_a_dripping_server_hits_the_whole_download_deadline(site: FixtureSite, tmp_path: Path) -> None:
     error = fetch_error(site.url("/articles/drip.html"), tmp_path, download_deadline_s=1.0, fetch_timeout_s=5.0)
     assert isinstance(error, RetryableFetchError) and error.reason == "fetch.deadline"
+
+
+def test_retry_after_header_forms() -> None:
+    from datetime import UTC, datetime
+
+    from workers.http import retry_after_seconds
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds("Thu, 01 Jan 2026 12:01:30 GMT", now=now) == 90.0
+    assert retry_after_seconds("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None

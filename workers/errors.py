@@ -39,10 +39,19 @@ class NewsworkersError(Exception):
 
     default_reason = "error"
 
-    def __init__(self, message: str, *, reason: str | None = None, url: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        url: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason or self.default_reason
         self.url = url
+        # What the other side asked for (an HTTP Retry-After, a backend's throttle): wait at least this long.
+        self.retry_after_s = retry_after_s
 
     def __str__(self) -> str:
         message = super().__str__()

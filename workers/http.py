@@ -13,13 +13,15 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 from workers.errors import FeedError, FetchError, RetryableFeedError, RetryableFetchError
 from workers.settings import Settings
 
-__all__ = ["HttpResponse", "get", "make_client"]
+__all__ = ["HttpResponse", "get", "make_client", "retry_after_seconds"]
 
 # Statuses worth another try later; everything else 4xx/5xx is final.
 _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
@@ -97,7 +99,24 @@ def get(
                 permanent_redirect=any(r.status_code in (301, 308) for r in response.history),
             )
         error = transient if status in _TRANSIENT_STATUSES else final
-        raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url)
+        raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url,
+                    retry_after_s=retry_after_seconds(response.headers.get("retry-after")))
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _read_capped(response: httpx.Response, *, stage: str, url: str, max_bytes: int, deadline: float) -> bytes:

@@ -81,6 +81,7 @@ class FeedItem(BaseModel):
     authors: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     image_url: str | None = None
+    collections: list[str] = Field(default_factory=list, description="OPML folders and tags of the feed.")
 
 
 class FetchedPage(BaseModel):
@@ -107,8 +108,10 @@ class Article(BaseModel):
     final_url: str | None = None
     domain: str
     source_name: str | None = None
+    site_name: str | None = None
     feed_url: str | None = None
     feed_title: str | None = None
+    collections: list[str] = Field(default_factory=list)
     title: str
     body: str
     summary: str | None = None
@@ -128,4 +131,9 @@ class Article(BaseModel):
     locations: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
+    entity_aliases: list[str] = Field(
+        default_factory=list, description="Surface forms merged into a canonical entity, kept searchable."
+    )
+    cluster_id: str | None = Field(None, description="Id of the first article of its near-duplicate cluster.")
+    duplicates: int = Field(0, ge=0, description="Other articles in the same near-duplicate cluster.")
     pipeline_version: int = PIPELINE_VERSION

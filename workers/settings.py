@@ -127,6 +127,30 @@ class Settings(BaseSettings):
     retry_backoff_s: float = Field(2.0, gt=0, description="First retry delay in seconds; doubles each retry.")
     retry_backoff_max_s: float = Field(300.0, gt=0, description="Longest retry delay, in seconds.")
 
+    # -- elasticsearch (issue 4) -------------------------------------------------------------
+    # (issue 4 settings go here)
+
+    # -- feed scheduling (issue 5) -------------------------------------------------------------
+    # (feed scheduling settings go here)
+
+    # -- network safety and politeness (issue 5) --------------------------------------------------
+    # (safety and politeness settings go here)
+
+    # -- extraction quality (issue 6) ---------------------------------------------------------------
+    # (extraction settings go here)
+
+    # -- entities (issue 6) ----------------------------------------------------------------------------
+    # (entity settings go here)
+
+    # -- near-duplicates (issue 6) -------------------------------------------------------------------------
+    # (near-duplicate settings go here)
+
+    # -- fault tolerance (issue 7) ----------------------------------------------------------------------------
+    # (delivery and fault settings go here)
+
+    # -- operations and metrics (issue 7) ---------------------------------------------------------------------
+    # (metrics and operations settings go here)
+
     @field_validator("spacy_model")
     @classmethod
     def _model_name(cls, value: str) -> str:

@@ -26,12 +26,13 @@ FACETS = (
     "language",
     "authors",
     "tags",
+    "collections",
 )
 """Fields that can be filtered on and counted."""
 
 HIT_FIELDS = (
     "id", "url", "title", "published_at", "source_name", "domain", "language", "authors",
-    "persons", "organizations", "locations", "groups", "events",
+    "persons", "organizations", "locations", "groups", "events", "collections", "cluster_id", "duplicates",
 )
 
 
@@ -88,6 +89,9 @@ class Hit:
     events: list[str]
     snippet: str
     score: float | None = None
+    collections: list[str] = field(default_factory=list)
+    cluster_id: str | None = None
+    duplicates: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in HIT_FIELDS}

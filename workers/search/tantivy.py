@@ -89,9 +89,12 @@ class TantivyBackend:
             title=article.title,
             body=article.body,
             summary=article.summary or "",
+            entity_aliases=" \n ".join(article.entity_aliases),
+            cluster_id=article.cluster_id or article.id,
             published_at=article.published_at.astimezone(UTC),
             source=article.model_dump_json().encode(),
         )
+        doc.add_unsigned("duplicates", article.duplicates)
         for facet in FACETS:
             value = getattr(article, facet)
             for v in value if isinstance(value, list) else [value]:
@@ -183,7 +186,8 @@ def _hit(article: Article, snippet: str, score: float | None) -> Hit:
         source_name=article.source_name, domain=article.domain, language=article.language,
         authors=article.authors, persons=article.persons, organizations=article.organizations,
         locations=article.locations, groups=article.groups, events=article.events,
-        snippet=snippet, score=score,
+        snippet=snippet, score=score, collections=article.collections,
+        cluster_id=article.cluster_id or article.id, duplicates=article.duplicates,
     )
 
 

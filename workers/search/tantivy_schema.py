@@ -16,9 +16,9 @@ from workers.search.model import FACETS
 
 __all__ = ["ANALYZER", "SCHEMA_VERSION", "TEXT_FIELDS", "build_schema", "english_analyzer", "facet_term"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ANALYZER = "en_news"
-TEXT_FIELDS = ("title", "body", "summary")
+TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 
 
 def english_analyzer() -> tantivy.TextAnalyzer:
@@ -38,10 +38,12 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("url", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         # Body is not stored here: the full Article lives in `source`, snippets are made from it.
-        builder.add_text_field(name, stored=name != "body", tokenizer_name=ANALYZER)
+        builder.add_text_field(name, stored=name not in ("body", "entity_aliases"), tokenizer_name=ANALYZER)
     for name in FACETS:
         builder.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
     builder.add_text_field("facet_terms", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_unsigned_field("duplicates", stored=True, indexed=True, fast=True)
     builder.add_date_field("published_at", stored=True, indexed=True, fast=True)
     builder.add_bytes_field("source", stored=True, indexed=False)
     return builder.build()
