@@ -22,6 +22,7 @@ from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
+from workers.extract_body import extract_body
 from workers.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.models import Article, BodySource, DateSource, FetchedPage
 from workers.settings import Settings
@@ -40,6 +41,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     item = page.item
     extraction_error: str | None = None
     document = None
+    page_text = ""
     page_date: str | None = None
     if page.html.strip():
         try:
@@ -48,19 +50,18 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 # Our own date search, without the URL: trafilatura would take a date in the URL for the
                 # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
                 page_date = find_date(tree, **_DATE_PARAMS)
-                document = trafilatura.bare_extraction(
+                body = extract_body(
                     tree,
-                    url=page.final_url if page.final_url.startswith("http") else None,
+                    page.final_url if page.final_url.startswith("http") else None,
                     with_metadata=True,
-                    include_comments=False,
-                    date_extraction_params=_CHEAP_DATE_PARAMS,
+                    date_params=_CHEAP_DATE_PARAMS,
                 )
+                document, page_text = body.document, body.text
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
-    if document is None and extraction_error is None:
+    if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 
-    page_text = (document.text or "").strip() if document is not None else ""
     feed_text = html_to_text(item.content_html or "") or html_to_text(item.summary or "")
     body, body_source = _choose_body(page_text, feed_text, settings.min_body_chars)
     if body_source is not BodySource.PAGE and extraction_error is None:
@@ -77,7 +78,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
     canonical = document.url if document is not None and document.url else None
     # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
-    published_at, date_source = _published(page_date if document is not None else None, page, page_first=from_page)
+    published_at, date_source = _published(page_date if page_text else None, page, page_first=from_page)
     language = detect_language(f"{title}\n{body}")
     entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
     authors = _split_authors(document.author if document else None) or item.authors

@@ -1,0 +1,94 @@
+"""The article body of a page: two trafilatura passes combined, then leftovers cleaned.
+
+trafilatura's precision mode drops most page furniture but sometimes throws
+the article away with it (a page whose text sits in unusual markup); its
+recall mode keeps every paragraph and some furniture. We take the precise
+text unless it kept too little of what the broad pass found, then strip the
+frame both leave (workers/body_cleanup.py). When the feed item carries the
+full text (content:encoded) and it agrees with the page, the feed's text is
+the publisher's own clean copy and wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import trafilatura
+from lxml.html import HtmlElement
+
+from workers.body_cleanup import clean_body
+
+__all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer_feed_text"]
+
+_WORD = re.compile(r"\w+")
+MIN_PRECISE_SHARE = 0.5
+"""The precise text is kept when it has at least this share of the broad text's words."""
+FEED_AGREEMENT = 0.8
+"""Share of the feed text's 4-word shingles found in the page's text for page and feed to agree."""
+FEED_MIN_SHARE = 0.6
+"""The feed text must be at least this share of the page text's words to replace it (not a teaser)."""
+
+
+@dataclass(frozen=True)
+class BodyExtraction:
+    """The body text and how it was chosen (``precise``, ``broad``, or ``none``)."""
+
+    text: str
+    mode: str
+    document: Any | None
+    """trafilatura's Document of the precise pass, with its metadata when asked for."""
+
+
+def extract_body(tree: HtmlElement, url: str | None, *, title: str | None = None,
+                 with_metadata: bool = False, date_params: dict[str, Any] | None = None) -> BodyExtraction:
+    """Body of a parsed page; ``title`` (when known) lets the cleaner drop the headline repeated on top.
+
+    trafilatura copies a tree it is given, so both passes read the same untouched page.
+    """
+    precise_doc = trafilatura.bare_extraction(
+        tree, url=url, favor_precision=True, include_comments=False, with_metadata=with_metadata,
+        date_extraction_params=date_params,
+    )
+    broad_doc = trafilatura.bare_extraction(
+        tree, url=url, favor_recall=True, fast=True, include_comments=False, with_metadata=False,
+    )
+    precise = (precise_doc.text or "").strip() if precise_doc is not None else ""
+    broad = (broad_doc.text or "").strip() if broad_doc is not None else ""
+    mode = choose_mode(precise, broad)
+    chosen = {"precise": precise, "broad": broad}.get(mode, "")
+    heading = title or (precise_doc.title if precise_doc is not None and with_metadata else None)
+    text = clean_body(chosen, heading) if chosen else ""
+    return BodyExtraction(text=text, mode=mode, document=precise_doc)
+
+
+def choose_mode(precise: str, broad: str) -> str:
+    """``precise`` unless it lost most of the broad pass's words (then ``broad``); ``none`` if both are empty."""
+    precise_words, broad_words = len(_WORD.findall(precise)), len(_WORD.findall(broad))
+    if precise_words == 0 and broad_words == 0:
+        return "none"
+    if precise_words >= MIN_PRECISE_SHARE * broad_words:
+        return "precise"
+    return "broad"
+
+
+def agreement(feed_text: str, page_text: str) -> float:
+    """Share of the feed text's 4-word shingles that the page text also has (0 when the feed has none)."""
+    feed, page = _shingles(feed_text), _shingles(page_text)
+    total = sum(feed.values())
+    return sum((feed & page).values()) / total if total else 0.0
+
+
+def prefer_feed_text(feed_text: str, page_text: str) -> bool:
+    """The feed's full text replaces the page's when the page contains it and it is no mere teaser."""
+    feed_words, page_words = len(_WORD.findall(feed_text)), len(_WORD.findall(page_text))
+    if not feed_words or not page_words or feed_words < FEED_MIN_SHARE * page_words:
+        return False
+    return agreement(feed_text, page_text) >= FEED_AGREEMENT
+
+
+def _shingles(text: str) -> Counter[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
