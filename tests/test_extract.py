@@ -207,9 +207,25 @@ def test_page_date_beats_feed_date(xsettings: Settings) -> None:
     assert _dates(xsettings, DATED_PAGE, PLAIN_URL, FEED_TIME) == (datetime(2020, 1, 27, tzinfo=UTC), "page")
 
 
-def test_page_date_beats_url_date(xsettings: Settings) -> None:
-    """The page's own article:published_time outranks a date in its URL."""
-    assert _dates(xsettings, DATED_PAGE, DATED_URL, None) == (datetime(2020, 1, 27, tzinfo=UTC), "page")
+def test_page_date_beats_url_date_of_the_next_day(xsettings: Settings) -> None:
+    """The page's own article:published_time outranks a date in its URL within a day (time zones)."""
+    url = "https://example.org/2020/01/28/ferry.html"
+    assert _dates(xsettings, DATED_PAGE, url, None) == (datetime(2020, 1, 27, tzinfo=UTC), "page")
+
+
+def test_url_date_beats_a_far_page_date(xsettings: Settings) -> None:
+    """A URL is minted at first publication: a page date more than a day away came from elsewhere (an image
+    path, an update), so the URL's day wins; a feed time on that day makes it precise."""
+    assert _dates(xsettings, DATED_PAGE, DATED_URL, None) == (datetime(2021, 5, 4, tzinfo=UTC), "url")
+    feed_time = datetime(2021, 5, 4, 9, 15, tzinfo=UTC)
+    assert _dates(xsettings, DATED_PAGE, DATED_URL, feed_time) == (feed_time, "url")
+
+
+def test_date_from_an_image_path_loses_to_the_url(xsettings: Settings) -> None:
+    page = NO_DATE_PAGE.replace(
+        "<head>", '<head><meta property="og:image" content="https://cdn.example.org/media/2016/04/05/ball.jpg">'
+    )
+    assert _dates(xsettings, page, DATED_URL, None) == (datetime(2021, 5, 4, tzinfo=UTC), "url")
 
 
 def test_page_date_takes_feed_time_of_the_same_day(xsettings: Settings) -> None:

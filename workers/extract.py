@@ -9,27 +9,24 @@ left without a body or a time and a reader can tell how much to trust them.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
 
 import py3langid
 import trafilatura
-from htmldate import find_date
-from htmldate.extractors import extract_url_date
-from htmldate.utils import Extractor as DateOptions
 from lxml import html as lxml_html
+from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
 from workers.extract_body import extract_body
 from workers.ids import CURRENT_ID_VERSION, document_id, identity_url
-from workers.models import Article, BodySource, DateSource, FetchedPage
+from workers.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.models import Article, BodySource, FetchedPage
 from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
 
-_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%d", "url": None}
 _CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its result is not used
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
                "article", "figcaption", "pre", "dd", "dt")
@@ -43,13 +40,15 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     document = None
     page_text = ""
     page_date: str | None = None
+    headings: list[str] = []
     if page.html.strip():
         try:
             tree = load_html(page.html)
             if tree is not None:
                 # Our own date search, without the URL: trafilatura would take a date in the URL for the
                 # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
-                page_date = find_date(tree, **_DATE_PARAMS)
+                page_date = find_page_date(tree)
+                headings = _headings(tree)
                 body = extract_body(
                     tree,
                     page.final_url if page.final_url.startswith("http") else None,
@@ -67,7 +66,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     if body_source is not BodySource.PAGE and extraction_error is None:
         extraction_error = "extract.short: the page's main text was shorter than the feed's"
     from_page = body_source is BodySource.PAGE
-    page_title = document.title if document is not None else None
+    site_name = document.sitename if document is not None else None
+    page_title = clean_title(document.title, site_name, headings) if document is not None else None
     # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
     # either, so then the feed's title comes first.
     titles = (page_title, item.title) if from_page else (item.title, page_title)
@@ -78,13 +78,13 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
     canonical = document.url if document is not None and document.url else None
     # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
-    published_at, date_source = _published(page_date if page_text else None, page, page_first=from_page)
+    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page)
     language = detect_language(f"{title}\n{body}")
     entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
-    authors = _split_authors(document.author if document else None) or item.authors
+    authors = split_authors(document.author if document else None) or item.authors
     tags = list(dict.fromkeys(
-        t.strip() for t in [*item.tags, *_split(document.tags if document else None),
-                            *_split(document.categories if document else None)] if t and t.strip()
+        t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
+                            *split_list(document.categories if document else None)] if t and t.strip()
     ))
     return Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
@@ -152,44 +152,6 @@ def _choose_body(page_text: str, feed_text: str, min_chars: int) -> tuple[str, B
     return "", BodySource.TITLE_ONLY
 
 
-def _published(page_date: str | None, page: FetchedPage, *, page_first: bool) -> tuple[datetime, DateSource]:
-    """Page date, else feed date, else a date in the URL, else the fetch time (feed first when the page
-    was not the article)."""
-    feed_time = page.item.published_at
-    if feed_time is not None and not page_first:
-        return feed_time.astimezone(UTC), DateSource.FEED
-    if page_date:
-        try:
-            day = date.fromisoformat(page_date[:10])
-        except ValueError:
-            day = None
-        if day is not None:
-            # The page usually gives a day only; the feed's timestamp of that same day is more precise.
-            if feed_time is not None and feed_time.astimezone(UTC).date() == day:
-                return feed_time.astimezone(UTC), DateSource.PAGE
-            return datetime.combine(day, time(0, 0), UTC), DateSource.PAGE
-    if feed_time is not None:
-        return feed_time.astimezone(UTC), DateSource.FEED
-    url_date = _url_date(page.item.url)
-    if url_date is not None:
-        return url_date, DateSource.URL
-    return page.fetched_at.astimezone(UTC), DateSource.FETCH_TIME
-
-
-def _url_date(url: str) -> datetime | None:
-    try:
-        options = DateOptions(False, datetime.now(), datetime(1995, 1, 1), True, "%Y-%m-%d")
-        found = extract_url_date(url, options)
-    except Exception:  # htmldate's private helper may change shape; a URL date is only a fallback
-        return None
-    if not found:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(str(found)[:10]), time(0, 0), UTC)
-    except ValueError:
-        return None
-
-
 def _domain(*urls: str | None) -> str:
     for url in urls:
         host = urlsplit(url or "").hostname
@@ -213,13 +175,8 @@ def _first_sentence(text: str) -> str | None:
     return sentence[:200].rstrip() or None
 
 
-def _split(value: str | list[str] | None) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, list):
-        return value
-    return [v for v in re.split(r"[;,]", value) if v.strip()]
-
-
-def _split_authors(value: str | None) -> list[str]:
-    return list(dict.fromkeys(a.strip() for a in _split(value) if a.strip()))
+def _headings(tree: HtmlElement) -> list[str]:
+    """The page's own headline candidates (og:title, the first <h1>), to recognise the title inside <title>."""
+    found = [str(v) for v in tree.xpath('//meta[@property="og:title"]/@content')[:1]]
+    found += [h1.text_content() for h1 in tree.iter("h1")][:1]
+    return [" ".join(h.split()) for h in found if h.strip()]

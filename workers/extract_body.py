@@ -3,7 +3,8 @@
 trafilatura's precision mode drops most page furniture but sometimes throws
 the article away with it (a page whose text sits in unusual markup); its
 recall mode keeps every paragraph and some furniture. We take the precise
-text unless it kept too little of what the broad pass found, then strip the
+text unless it kept too little of what the broad pass found (run only when
+the precise text is short beside the page's paragraphs), then strip the
 frame both leave (workers/body_cleanup.py). When the feed item carries the
 full text (content:encoded) and it agrees with the page, the feed's text is
 the publisher's own clean copy and wins.
@@ -52,11 +53,15 @@ def extract_body(tree: HtmlElement, url: str | None, *, title: str | None = None
         tree, url=url, favor_precision=True, include_comments=False, with_metadata=with_metadata,
         date_extraction_params=date_params,
     )
-    broad_doc = trafilatura.bare_extraction(
-        tree, url=url, favor_recall=True, fast=True, include_comments=False, with_metadata=False,
-    )
     precise = (precise_doc.text or "").strip() if precise_doc is not None else ""
-    broad = (broad_doc.text or "").strip() if broad_doc is not None else ""
+    broad = ""
+    # The broad pass costs as much as the precise one, so it runs only when the precise text is short
+    # beside all the paragraph text of the page: the one case where it can change the choice.
+    if _words(precise) < MIN_PRECISE_SHARE * _paragraph_words(tree):
+        broad_doc = trafilatura.bare_extraction(
+            tree, url=url, favor_recall=True, fast=True, include_comments=False, with_metadata=False,
+        )
+        broad = (broad_doc.text or "").strip() if broad_doc is not None else ""
     mode = choose_mode(precise, broad)
     chosen = {"precise": precise, "broad": broad}.get(mode, "")
     heading = title or (precise_doc.title if precise_doc is not None and with_metadata else None)
@@ -66,7 +71,7 @@ def extract_body(tree: HtmlElement, url: str | None, *, title: str | None = None
 
 def choose_mode(precise: str, broad: str) -> str:
     """``precise`` unless it lost most of the broad pass's words (then ``broad``); ``none`` if both are empty."""
-    precise_words, broad_words = len(_WORD.findall(precise)), len(_WORD.findall(broad))
+    precise_words, broad_words = _words(precise), _words(broad)
     if precise_words == 0 and broad_words == 0:
         return "none"
     if precise_words >= MIN_PRECISE_SHARE * broad_words:
@@ -83,10 +88,18 @@ def agreement(feed_text: str, page_text: str) -> float:
 
 def prefer_feed_text(feed_text: str, page_text: str) -> bool:
     """The feed's full text replaces the page's when the page contains it and it is no mere teaser."""
-    feed_words, page_words = len(_WORD.findall(feed_text)), len(_WORD.findall(page_text))
+    feed_words, page_words = _words(feed_text), _words(page_text)
     if not feed_words or not page_words or feed_words < FEED_MIN_SHARE * page_words:
         return False
     return agreement(feed_text, page_text) >= FEED_AGREEMENT
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _paragraph_words(tree: HtmlElement) -> int:
+    return sum(_words(paragraph.text_content()) for paragraph in tree.iter("p"))
 
 
 def _shingles(text: str) -> Counter[tuple[str, ...]]:

@@ -23,7 +23,7 @@ __all__ = [
     "utcnow",
 ]
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 """Bumped whenever extraction's output for the same page can change."""
 
 ENTITY_KINDS = ("persons", "organizations", "locations", "groups", "events")

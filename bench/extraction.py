@@ -1,0 +1,187 @@
+"""Body and metadata extraction quality on the article-extraction dev pages, against plain trafilatura.
+
+Body: our extract stage's body function (workers/extract_body.py
+`extract_body`, exactly as `extract_article` calls it, from the page HTML and
+URL; the dev pages have no feed item) beside plain `trafilatura.extract`
+measured in the same run, both scored with the benchmark's metric
+(bench/body_metric.py) and timed in CPU milliseconds per page (parsing
+included for both).
+
+Metadata: `extract_article` (without NER) on each page, scored where the
+truth can be known from the page itself:
+- title: pages whose og:title and first <h1> agree (same words) — that
+  headline is the truth;
+- date: pages whose URL carries a full date (/2019/11/18/ or 2019-11-18) —
+  the day a URL is minted is the original publication day. Our final date
+  lets such a URL date overrule a page date more than a day away, so the
+  page's own date (htmldate as we call it, without the URL) is scored too.
+
+    .venv/bin/python bench/extraction.py [--json] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
+from lxml import html as lxml_html  # noqa: E402
+from trafilatura.utils import load_html  # noqa: E402
+
+from bench.body_metric import Scores, score  # noqa: E402
+from workers.extract import extract_article  # noqa: E402
+from workers.extract_body import extract_body  # noqa: E402
+from workers.fetch import decode_html  # noqa: E402
+from workers.ids import document_id  # noqa: E402
+from workers.metadata import find_page_date  # noqa: E402
+from workers.models import FeedItem, FetchedPage  # noqa: E402
+from workers.settings import Settings  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "article-extraction" / "dev"
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|\b)")
+_WORD = re.compile(r"\w+")
+
+
+def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
+    """(id, url, html, true body) for every dev page."""
+    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id, record in sorted(truth.items()):
+        raw = gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes())
+        pages.append((page_id, record["url"], decode_html(raw, None), record["articleBody"]))
+    return pages
+
+
+def ours(html: str, url: str) -> str:
+    return extract_body(load_html(html), url, with_metadata=True).text
+
+
+def plain(html: str, url: str) -> str:
+    return trafilatura.extract(html, url=url) or ""
+
+
+def timed(function, pages: list[tuple[str, str, str, str]]) -> tuple[list[str], list[float]]:
+    texts, costs = [], []
+    for _id, url, html, _truth in pages:
+        start = time.process_time()
+        texts.append(function(html, url))
+        costs.append((time.process_time() - start) * 1000)
+    return texts, costs
+
+
+def url_date(url: str) -> str | None:
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        return datetime(year, month, day).date().isoformat()
+    except ValueError:
+        return None
+
+
+def known_title(html: str) -> str | None:
+    """The headline when og:title and the first <h1> say the same words, else None."""
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, SyntaxError):
+        return None
+    og = tree.xpath('//meta[@property="og:title"]/@content')
+    h1 = tree.xpath("//h1")
+    if not og or not h1:
+        return None
+    og_title, h1_title = " ".join(og[0].split()), " ".join(h1[0].text_content().split())
+    return og_title if _words(og_title) == _words(h1_title) and _words(og_title) else None
+
+
+def _words(text: str | None) -> list[str]:
+    return _WORD.findall((text or "").casefold())
+
+
+def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict[str, object]:
+    fetched = datetime(2026, 1, 1, tzinfo=UTC)
+    titles = dates = title_hits = date_hits = page_hits = page_near = 0
+    misses: list[str] = []
+    for page_id, url, html, _truth in pages:
+        item = FeedItem(doc_id=document_id(url), url=url, feed_url=url)
+        article = extract_article(FetchedPage(item=item, final_url=url, status=200, html=html, fetched_at=fetched),
+                                  settings, None)
+        true_title, true_date = known_title(html), url_date(url)
+        if true_title is not None:
+            titles += 1
+            title_hits += _words(article.title) == _words(true_title)
+        if true_date is not None:
+            dates += 1
+            got = article.published_at.date().isoformat()
+            # The page's own date alone (htmldate as we call it, without the URL): the honest measure,
+            # since the final date lets a URL date overrule a far-off page date.
+            alone = find_page_date(load_html(html))
+            page_hits += alone == true_date
+            page_near += alone is not None and abs(date.fromisoformat(alone) - date.fromisoformat(true_date)).days <= 1
+            date_hits += got == true_date
+            if got != true_date:
+                misses.append(f"{page_id[:8]} date {got} ({article.date_source}) != URL {true_date}")
+    return {"title_pages": titles, "title_accuracy": title_hits / titles if titles else None,
+            "date_pages": dates, "date_accuracy": date_hits / dates if dates else None,
+            "page_date_accuracy": page_hits / dates if dates else None,
+            "page_date_within_a_day": page_near / dates if dates else None, "date_misses": misses}
+
+
+def summary(scores: Scores, costs: list[float]) -> dict[str, float]:
+    return {"f1": scores.f1, "precision": scores.precision, "recall": scores.recall, "accuracy": scores.accuracy,
+            "cpu_ms_median": statistics.median(costs), "cpu_ms_p95": statistics.quantiles(costs, n=20)[-1]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the dev folder (html/, ground-truth.json)")
+    args = parser.parse_args()
+    if not (args.data / "ground-truth.json").exists():
+        print(f"no dev data at {args.data}", file=sys.stderr)
+        return 2
+    pages = load_pages(args.data)
+    truths = [truth for *_rest, truth in pages]
+    plain(pages[0][2], pages[0][1])  # warm both paths (imports, lazy tables) outside the timing
+    ours(pages[0][2], pages[0][1])
+    plain_texts, plain_costs = timed(plain, pages)
+    our_texts, our_costs = timed(ours, pages)
+    result = {
+        "pages": len(pages),
+        "ours": summary(score(zip(our_texts, truths, strict=True)), our_costs),
+        "trafilatura": summary(score(zip(plain_texts, truths, strict=True)), plain_costs),
+        "metadata": metadata(pages, Settings(data_dir=Path("/tmp/newsworkers-bench-extraction"))),
+    }
+    result["cost_ratio_median"] = result["ours"]["cpu_ms_median"] / result["trafilatura"]["cpu_ms_median"]
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{len(pages)} dev pages, trafilatura {trafilatura.__version__}")
+    print(f"{'':14}{'F1':>7}{'prec':>7}{'recall':>7}{'exact':>7}{'ms med':>8}{'ms p95':>8}")
+    for name in ("ours", "trafilatura"):
+        r = result[name]
+        print(f"{name:14}{r['f1']:7.4f}{r['precision']:7.4f}{r['recall']:7.4f}{r['accuracy']:7.3f}"
+              f"{r['cpu_ms_median']:8.1f}{r['cpu_ms_p95']:8.1f}")
+    print(f"median CPU cost per page: {result['cost_ratio_median']:.2f}x plain trafilatura")
+    meta = result["metadata"]
+    print(f"title accuracy {meta['title_accuracy']:.3f} on {meta['title_pages']} pages (og:title = h1); "
+          f"date accuracy {meta['date_accuracy']:.3f} on {meta['date_pages']} pages (date in URL)")
+    print(f"page date alone (htmldate, no URL) on those pages: {meta['page_date_accuracy']:.3f} exact, "
+          f"{meta['page_date_within_a_day']:.3f} within a day")
+    for line in meta["date_misses"]:
+        print("  ", line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
