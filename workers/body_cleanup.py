@@ -70,9 +70,9 @@ def clean_body(text: str, title: str | None = None) -> str:
     """The body without its frame; the text is returned unchanged when a rule would leave nothing."""
     lines = [_CLICK_TO_TWEET.sub("", line).rstrip() for line in text.splitlines()]
     lines = [line for line in lines if line.strip()]
-    kept = _drop_head(lines, title)
+    # The tail goes before the inline filter: a "Tags" header must still be there to take its list along.
+    kept = _drop_tail(_drop_head(lines, title))
     kept = [line for line in kept if not _is_inline_junk(line)]
-    kept = _drop_tail(kept)
     if not kept:
         return text.strip()
     return "\n".join(kept)
@@ -140,7 +140,7 @@ def _is_dateline(line: str) -> bool:
 
 def _is_byline(line: str) -> bool:
     words = _WORD.findall(line)
-    return 1 < len(words) <= 8 and re.match(r"^\s*(by|von|par|por|di)\s+[A-ZÀ-Þ]", line) is not None
+    return 1 < len(words) <= 8 and re.match(r"^\s*(?i:by|von|par|por|di)\s+[A-ZÀ-Þ]", line) is not None
 
 
 def _short(line: str, limit: int = _SHORT_WORDS) -> bool:

@@ -19,7 +19,7 @@ from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
-from workers.extract_body import extract_body
+from workers.extract_body import extract_body, prefer_feed_text
 from workers.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.metadata import clean_title, find_page_date, published, split_authors, split_list
 from workers.models import Article, BodySource, FetchedPage
@@ -66,6 +66,11 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     if body_source is not BodySource.PAGE and extraction_error is None:
         extraction_error = "extract.short: the page's main text was shorter than the feed's"
     from_page = body_source is BodySource.PAGE
+    feed_full_text = html_to_text(item.content_html or "")
+    if from_page and feed_full_text and prefer_feed_text(feed_full_text, body):
+        # The feed's content:encoded is the publisher's own clean copy of the article the page shows: the page
+        # stays the article (title, date, identity), the text comes from the feed without the page's leftovers.
+        body, body_source = feed_full_text, BodySource.FEED
     site_name = document.sitename if document is not None else None
     page_title = clean_title(document.title, site_name, headings) if document is not None else None
     # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
@@ -88,7 +93,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     ))
     return Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
-                                    is_article=body_source is BodySource.PAGE)),
+                                    is_article=from_page)),
         id_version=CURRENT_ID_VERSION,
         url=item.url,
         canonical_url=canonical,

@@ -27,10 +27,11 @@ __all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer
 _WORD = re.compile(r"\w+")
 MIN_PRECISE_SHARE = 0.5
 """The precise text is kept when it has at least this share of the broad text's words."""
-FEED_AGREEMENT = 0.8
-"""Share of the feed text's 4-word shingles found in the page's text for page and feed to agree."""
-FEED_MIN_SHARE = 0.6
-"""The feed text must be at least this share of the page text's words to replace it (not a teaser)."""
+FEED_IN_PAGE = 0.9
+"""Share of the feed text's 4-word shingles the page text must have: the feed's copy is the page's article."""
+PAGE_IN_FEED = 0.75
+"""Share of the page text's 4-word shingles the feed text must have: what the page adds is leftovers, not a
+longer article than the feed's (a teaser or truncated feed copy never replaces the page)."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,16 @@ def choose_mode(precise: str, broad: str) -> str:
     return "broad"
 
 
-def agreement(feed_text: str, page_text: str) -> float:
-    """Share of the feed text's 4-word shingles that the page text also has (0 when the feed has none)."""
-    feed, page = _shingles(feed_text), _shingles(page_text)
-    total = sum(feed.values())
-    return sum((feed & page).values()) / total if total else 0.0
+def agreement(text: str, other: str) -> float:
+    """Share of the text's 4-word shingles (lower-cased) that the other text also has; 0 when it has none."""
+    mine, theirs = _shingles(text), _shingles(other)
+    total = sum(mine.values())
+    return sum((mine & theirs).values()) / total if total else 0.0
 
 
 def prefer_feed_text(feed_text: str, page_text: str) -> bool:
-    """The feed's full text replaces the page's when the page contains it and it is no mere teaser."""
-    feed_words, page_words = _words(feed_text), _words(page_text)
-    if not feed_words or not page_words or feed_words < FEED_MIN_SHARE * page_words:
-        return False
-    return agreement(feed_text, page_text) >= FEED_AGREEMENT
+    """The feed's full text (content:encoded) replaces the page's when the two agree both ways."""
+    return agreement(feed_text, page_text) >= FEED_IN_PAGE and agreement(page_text, feed_text) >= PAGE_IN_FEED
 
 
 def _words(text: str) -> int:
