@@ -41,10 +41,11 @@ _TRAILER = re.compile(
     r"\d* ?(user )?comments?( \(\d+\))?$|\d+ thoughts? on\b|leave a (reply|comment)|post a comment|"
     r"loading comments|comments are closed|join (the )?discussion|want to join the discussion|"
     r"feel free to contribute|you must (be )?log(ged)? ?in to post|write to [\w .'’-]+ at \S+@|"
-    r"source: |filed under|tags?:?$|click here\b|tell us what you think|"
-    r"\S+@\S+\.\w+$|(https?://|www\.|twitter\.com/|@)\S+$)",
+    r"source: |filed under|tags?:?$|click here\b|tell us what you think)",
     re.IGNORECASE,
 )
+# An address alone on a line (the author's e-mail or handle) closes an article; inside one it may be content.
+_CONTACT = re.compile(r"^\s*(\S+@\S+\.\w+|(https?://|www\.|twitter\.com/|@)\S+)\s*$", re.IGNORECASE)
 _CAPTION_CREDIT = re.compile(
     r"(©|\(credit|\bphoto(graph)?s?( by)?:|\bimage:|\bpicture:|getty images|\bap photo\b|/ ?reuters$|"
     r"\breuters$|\bafp$|\bshutterstock\b|\bistock\b)",
@@ -110,7 +111,7 @@ def _drop_tail(lines: list[str]) -> list[str]:
         line = lines[index]
         if _SECTION_HEADER.match(line) and pending_words <= _TAIL_WORDS:
             end, pending_words = index, 0  # a "Tags" or "Related" header takes its short list with it
-        elif _short(line) and _TRAILER.match(line) and pending_words == 0:
+        elif _short(line) and (_TRAILER.match(line) or _CONTACT.match(line)) and pending_words == 0:
             end = index
         elif _short(line):
             pending_words += len(_WORD.findall(line))
