@@ -11,6 +11,7 @@ Metadata: `extract_article` (without NER) on each page, scored where the
 truth can be known from the page itself:
 - title: pages whose og:title and first <h1> agree (same words) — that
   headline is the truth;
+- language: pages that declare it (<html lang>), as py3langid should agree;
 - date: pages whose URL carries a full date (/2019/11/18/ or 2019-11-18) —
   the day a URL is minted is the original publication day. Our final date
   lets such a URL date overrule a page date more than a day away, so the
@@ -115,19 +116,31 @@ def known_title(html: str) -> str | None:
     return og_title if _words(og_title) == _words(h1_title) and _words(og_title) else None
 
 
+def known_language(html: str) -> str | None:
+    """The page's declared language (<html lang="pt-BR"> gives "pt"), else None."""
+    match = re.search(r"<html\b[^>]*\blang=[\"']?([a-zA-Z]{2,3})\b", html[:5000])
+    return match.group(1).lower() if match else None
+
+
 def _words(text: str | None) -> list[str]:
     return _WORD.findall((text or "").casefold())
 
 
 def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict[str, object]:
     fetched = datetime(2026, 1, 1, tzinfo=UTC)
-    titles = dates = title_hits = date_hits = page_hits = page_near = 0
+    titles = dates = title_hits = date_hits = page_hits = page_near = langs = lang_hits = 0
+    filled = dict.fromkeys(("authors", "site_name", "image_url", "tags"), 0)
     misses: list[str] = []
     for page_id, url, html, _truth in pages:
         item = FeedItem(doc_id=document_id(url), url=url, feed_url=url)
         article = extract_article(FetchedPage(item=item, final_url=url, status=200, html=html, fetched_at=fetched),
                                   settings, None)
-        true_title, true_date = known_title(html), url_date(url)
+        true_title, true_date, true_lang = known_title(html), url_date(url), known_language(html)
+        for field in filled:
+            filled[field] += bool(getattr(article, field))
+        if true_lang is not None:
+            langs += 1
+            lang_hits += article.language == true_lang
         if true_title is not None:
             titles += 1
             title_hits += _words(article.title) == _words(true_title)
@@ -145,7 +158,9 @@ def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict
     return {"title_pages": titles, "title_accuracy": title_hits / titles if titles else None,
             "date_pages": dates, "date_accuracy": date_hits / dates if dates else None,
             "page_date_accuracy": page_hits / dates if dates else None,
-            "page_date_within_a_day": page_near / dates if dates else None, "date_misses": misses}
+            "page_date_within_a_day": page_near / dates if dates else None, "date_misses": misses,
+            "language_pages": langs, "language_accuracy": lang_hits / langs if langs else None,
+            "filled": {field: count / len(pages) for field, count in filled.items()}}
 
 
 def summary(scores: Scores, costs: list[float]) -> dict[str, float]:
@@ -191,6 +206,8 @@ def main() -> int:
           f"date accuracy {meta['date_accuracy']:.3f} on {meta['date_pages']} pages (date in URL)")
     print(f"page date alone (htmldate, no URL) on those pages: {meta['page_date_accuracy']:.3f} exact, "
           f"{meta['page_date_within_a_day']:.3f} within a day")
+    print(f"language accuracy {meta['language_accuracy']:.3f} on {meta['language_pages']} pages (<html lang>); "
+          "share of pages with " + ", ".join(f"{k} {v:.2f}" for k, v in meta["filled"].items()))
     for line in meta["date_misses"]:
         print("  ", line)
     return 0
