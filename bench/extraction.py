@@ -11,6 +11,8 @@ Metadata: `extract_article` (without NER) on each page, scored where the
 truth can be known from the page itself:
 - title: pages whose og:title and first <h1> agree (same words) — that
   headline is the truth;
+- original date: pages declaring a published date and a later modified
+  one (meta or JSON-LD): the published day is the truth;
 - language: pages that declare it (<html lang>), as py3langid should agree;
 - date: pages whose URL carries a full date (/2019/11/18/ or 2019-11-18) —
   the day a URL is minted is the original publication day. Our final date
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
+from dateutil import parser as date_parser  # noqa: E402
 from lxml import html as lxml_html  # noqa: E402
 from trafilatura.utils import load_html  # noqa: E402
 
@@ -116,6 +119,29 @@ def known_title(html: str) -> str | None:
     return og_title if _words(og_title) == _words(h1_title) and _words(og_title) else None
 
 
+def declared_original(html: str) -> str | None:
+    """The published day when the page declares a published and a modified date on different days, else None.
+
+    Such a page says itself which is the original; the modified date is the trap to avoid.
+    """
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, SyntaxError):
+        return None
+    published = tree.xpath('//meta[@property="article:published_time" or @itemprop="datePublished"]/@content')
+    modified = tree.xpath('//meta[@property="article:modified_time" or @itemprop="dateModified" '
+                          'or @property="og:updated_time"]/@content')
+    published = published or re.findall(r'"datePublished"\s*:\s*"([^"]+)"', html)
+    modified = modified or re.findall(r'"dateModified"\s*:\s*"([^"]+)"', html)
+    if not published or not modified:
+        return None
+    try:
+        first, last = (date_parser.parse(v[0], fuzzy=True).date() for v in (published, modified))
+    except (ValueError, OverflowError):
+        return None
+    return first.isoformat() if first < last else None
+
+
 def known_language(html: str) -> str | None:
     """The page's declared language (<html lang="pt-BR"> gives "pt"), else None."""
     match = re.search(r"<html\b[^>]*\blang=[\"']?([a-zA-Z]{2,3})\b", html[:5000])
@@ -128,7 +154,7 @@ def _words(text: str | None) -> list[str]:
 
 def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict[str, object]:
     fetched = datetime(2026, 1, 1, tzinfo=UTC)
-    titles = dates = title_hits = date_hits = page_hits = page_near = langs = lang_hits = 0
+    titles = dates = title_hits = date_hits = page_hits = page_near = langs = lang_hits = originals = orig_hits = 0
     filled = dict.fromkeys(("authors", "site_name", "image_url", "tags"), 0)
     misses: list[str] = []
     for page_id, url, html, _truth in pages:
@@ -136,6 +162,10 @@ def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict
         article = extract_article(FetchedPage(item=item, final_url=url, status=200, html=html, fetched_at=fetched),
                                   settings, None)
         true_title, true_date, true_lang = known_title(html), url_date(url), known_language(html)
+        true_original = declared_original(html)
+        if true_original is not None:
+            originals += 1
+            orig_hits += article.published_at.date().isoformat() == true_original
         for field in filled:
             filled[field] += bool(getattr(article, field))
         if true_lang is not None:
@@ -159,6 +189,7 @@ def metadata(pages: list[tuple[str, str, str, str]], settings: Settings) -> dict
             "date_pages": dates, "date_accuracy": date_hits / dates if dates else None,
             "page_date_accuracy": page_hits / dates if dates else None,
             "page_date_within_a_day": page_near / dates if dates else None, "date_misses": misses,
+            "original_pages": originals, "original_accuracy": orig_hits / originals if originals else None,
             "language_pages": langs, "language_accuracy": lang_hits / langs if langs else None,
             "filled": {field: count / len(pages) for field, count in filled.items()}}
 
@@ -206,6 +237,8 @@ def main() -> int:
           f"date accuracy {meta['date_accuracy']:.3f} on {meta['date_pages']} pages (date in URL)")
     print(f"page date alone (htmldate, no URL) on those pages: {meta['page_date_accuracy']:.3f} exact, "
           f"{meta['page_date_within_a_day']:.3f} within a day")
+    print(f"original (not updated) date {meta['original_accuracy']:.3f} on {meta['original_pages']} pages "
+          "declaring an earlier published and a later modified date")
     print(f"language accuracy {meta['language_accuracy']:.3f} on {meta['language_pages']} pages (<html lang>); "
           "share of pages with " + ", ".join(f"{k} {v:.2f}" for k, v in meta["filled"].items()))
     for line in meta["date_misses"]:
