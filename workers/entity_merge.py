@@ -21,6 +21,7 @@ from workers.models import ENTITY_KINDS
 __all__ = ["ArticleEntities", "Mention", "merge_mentions"]
 
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "du", "des", "&"})
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) 
     groups = list(entities.values())
     groups = _merge_partial_person_names(groups, ratio)
     groups = _merge_acronyms(groups)
+    groups = _merge_qualified_names(groups)
     groups = _merge_variants(groups, ratio)
     by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
     for entity in groups:
@@ -107,14 +109,14 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) 
 
 def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_Entity]:
     """A one-word name tagged a person joins the single full person name with that surname or first name."""
-    full = [g for g in groups if g.kinds["persons"] and len(comparison_key(g.name).split()) > 1]
+    full = [g for g in groups if len(comparison_key(g.name).split()) > 1]
     kept: list[_Entity] = []
     for group in groups:
         words = comparison_key(group.name).split()
         if len(words) != 1 or not group.kinds["persons"]:
             kept.append(group)
             continue
-        targets = [f for f in full if _names_part(words[0], f.name, ratio)]
+        targets = [f for f in full if _names_part(words[0], f, ratio)]
         # Two full names share it ("Bush"): a reader cannot tell which, so neither gets it.
         distinct = {comparison_key(t.name) for t in targets}
         if len(distinct) == 1:
@@ -146,14 +148,38 @@ def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
     return kept
 
 
+def _merge_qualified_names(groups: list[_Entity]) -> list[_Entity]:
+    """A name qualified by a leading acronym joins the plain name in the same article: "UN Food and Agriculture
+    Organization" -> "Food and Agriculture Organization", "US Department of Justice" -> "Department of Justice".
+
+    (An organisation's first word alone is not merged into a longer name: "Microsoft" is not "Microsoft Teams".)
+    """
+    by_key = {comparison_key(g.name): g for g in groups}
+    merged: set[int] = set()
+    for group in groups:
+        words = group.name.split()
+        target: _Entity | None = None
+        if len(words) >= 3 and words[0].replace(".", "").isupper() and len(words[0].replace(".", "")) <= 4:
+            target = by_key.get(comparison_key(" ".join(words[1:])))
+        if target is not None and target is not group and id(target) not in merged:
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            merged.add(id(group))
+    return [g for g in groups if id(g) not in merged]
+
+
 def _initials(name: str) -> str:
     words = [w for w in name.replace("-", " ").split() if w.casefold() not in _SMALL_WORDS]
     return "".join(w[0] for w in words).upper()
 
 
-def _names_part(word: str, full_name: str, ratio: float) -> bool:
-    words = comparison_key(full_name).split()
-    return word == words[0] or same_entity(word, words[-1], ratio)
+def _names_part(word: str, full: _Entity, ratio: float) -> bool:
+    words = [w for w in comparison_key(full.name).split() if w not in _NAME_SUFFIXES]
+    if len(words) < 2:
+        return False
+    # NER often tags a full name an organisation and its surname a person ("Novak Djokovic" / "Djokovic");
+    # the surname still names that person. A first name alone only joins a full name tagged a person.
+    return (word == words[0] and full.kinds["persons"] > 0) or same_entity(word, words[-1], ratio)
 
 
 def _merge_variants(groups: list[_Entity], ratio: float) -> list[_Entity]:

@@ -93,10 +93,12 @@ def normalize_entity(text: str, *, person: bool = False, headline: bool = False)
     if value.casefold() not in _NAMES_WITH_THE:
         value = _LEADING_THE.sub("", value)
     value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK)
+    if "(" in value and ")" not in value:
+        value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer
     value = _strip_trailing_verbs(value)
     if person:
         value = _HONORIFIC.sub("", value)
-        value = _strip_trailing_lowercase(value)
+    value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
     value = value.strip(_EDGE_JUNK)
     if value.endswith(".") and value.count(".") == 1 and len(value.rsplit(" ", 1)[-1]) > 5:
         value = value[:-1]  # a sentence's full stop, not an abbreviation's ("U.S.", "Inc.", "Corp.")
