@@ -1,13 +1,14 @@
 """One canonical spelling per entity across the whole corpus, agreed by every worker through Redis.
 
 Each kind keeps, per block of possibly-matching names (see
-:func:`workers.entity_match.block_of`), an append-only Redis list of the
-spellings that arrived with no match. A name's canonical form is the first
-entry of its block, in list order, that matches it, followed to that entry's
-own canonical form. The list order is decided by Redis (RPUSH is atomic) and
-an entry only ever sees the entries before it, so every worker computes the
-same answer, whoever raced whom; the answer is then pinned in a hash with
-HSETNX (the first write wins), and readers take the pinned value.
+:func:`workers.entity_match.block_of`), an append-only Redis list of every
+spelling met. A spelling's canonical form is found from its own first entry:
+the first earlier entry it matches, then that entry's, until an entry matches
+nothing before it (so "Soleymani" -> "Soleimani" -> "Suleimani"). The list
+order is decided by Redis (RPUSH is atomic) and an entry's answer depends only
+on the entries before it, so every worker computes the same answer, whoever
+raced whom; it is then pinned in a hash with HSETNX (the first write wins),
+and later readers take the pinned value without comparing anything.
 """
 
 from __future__ import annotations
@@ -46,17 +47,18 @@ class EntityCanon:
     def _resolve(self, kind: str, name: str, key: str) -> str:
         block_key = self._block(kind, block_of(name))
         entries = [_text(e) for e in self.redis.lrange(block_key, 0, _MAX_BLOCK - 1)]
-        index = self._first_match(entries, name, len(entries))
-        if index is None:
+        own = next((i for i, entry in enumerate(entries) if comparison_key(entry) == key), None)
+        if own is None:
             self.redis.rpush(block_key, name)
             entries = [_text(e) for e in self.redis.lrange(block_key, 0, _MAX_BLOCK - 1)]
-            index = self._first_match(entries, name, len(entries))
-        canonical = name if index is None else self._root(entries, index)
+            own = next((i for i, entry in enumerate(entries) if comparison_key(entry) == key), None)
+        canonical = name if own is None else self._root(entries, own)
         self.redis.hsetnx(self._pinned(kind), key, canonical)
         return _text(self.redis.hget(self._pinned(kind), key)) or canonical
 
     def _root(self, entries: list[str], index: int) -> str:
-        """Follow an entry to the first earlier entry it matches, until one matches nothing before it."""
+        """Follow an entry to the first earlier entry it matches, until one matches nothing before it.
+        (A full block leaves ``index`` None above: the name then stays as written.)"""
         while True:
             earlier = self._first_match(entries, entries[index], index)
             if earlier is None:

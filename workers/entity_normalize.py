@@ -52,9 +52,6 @@ _HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(sorted(_HONORIFICS, key=len, reverse
 # Words that alone name no person, though NER tags them so at a sentence start ("Embassy officials said").
 _NOT_A_PERSON = frozenset({"embassy", "government", "ministry", "president", "minister", "police", "army",
                            "court", "council", "department", "agency", "officials", "spokesman", "spokeswoman"})
-# Lower-case particles that belong inside names ("Ursula von der Leyen", "Abu Bakr al-Baghdadi").
-_NAME_PARTICLES = frozenset({"de", "da", "di", "del", "della", "van", "von", "der", "den", "la", "le", "du",
-                             "bin", "bint", "ibn", "al", "el", "y", "dos", "das", "ter", "zu", "of", "and"})
 # All-caps words that are acronyms, kept as written even when a whole headline is in capitals.
 _KNOWN_ACRONYMS = frozenset({
     "UN", "EU", "US", "UK", "USA", "UAE", "NATO", "NASA", "ESA", "FBI", "CIA", "NSA", "WHO", "IMF", "ECB", "OPEC",
@@ -128,7 +125,8 @@ def _strip_trailing_verbs(value: str) -> str:
 
 def _strip_trailing_lowercase(value: str) -> str:
     words = value.split(" ")
-    while len(words) > 1 and words[-1][:1].islower() and words[-1] not in _NAME_PARTICLES:
+    # Particles live inside names ("Ursula von der Leyen"), never at their end.
+    while len(words) > 1 and words[-1][:1].islower():
         words.pop()
     return " ".join(words)
 
