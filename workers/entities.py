@@ -114,7 +114,10 @@ class EntityRecognizer:
     def article_entities(self, text: str, language: str | None) -> ArticleEntities:
         if not text or language is None or not self.supports(language):
             return ArticleEntities()
-        doc = self.models.get(language)(text[: self.max_chars])
+        return self.from_doc(self.models.get(language)(text[: self.max_chars]))
+
+    def from_doc(self, doc: Doc) -> ArticleEntities:
+        """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
         found = article_entities_from_doc(doc, self.ratio)
         return canonicalize(found, self.canon) if self.canon is not None else found
 
