@@ -173,6 +173,15 @@ def test_missing_model_names_the_setting() -> None:
         ner.entities(GERMAN, "de")
 
 
+def test_shouted_headline_counts_only_what_the_text_confirms(recognizer: EntityRecognizer) -> None:
+    text = ("BAGHDAD EMBASSY HIT BY ROCKETS AS IRAQ PROTESTS GROW\n\nRockets struck near the embassy in Baghdad on "
+            "Sunday, Iraqi officials said.")
+    found = recognizer.entities(text, "en")
+    assert found["locations"] == ["Baghdad"]  # the headline's BAGHDAD is the text's Baghdad, not a second one
+    assert found["persons"] == []  # and its guesses ("Rockets As") are dropped
+    assert found["groups"] == ["Iraqi"]
+
+
 def test_only_ner_is_loaded(recognizer: EntityRecognizer) -> None:
     assert recognizer.nlp.pipe_names == ["ner"]
 

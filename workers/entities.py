@@ -18,7 +18,7 @@ from workers.entity_canon import EntityCanon
 from workers.entity_match import DEFAULT_MATCH_RATIO
 from workers.entity_merge import ArticleEntities, Mention, merge_mentions
 from workers.entity_models import NerModels, language_models
-from workers.entity_normalize import normalize_entity
+from workers.entity_normalize import comparison_key, normalize_entity
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -60,6 +60,7 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> A
     text = doc.text
     shouted: dict[int, bool] = {}
     mentions: list[Mention] = []
+    loud: list[Mention] = []
     for ent in doc.ents:
         kind = LABEL_KINDS.get(ent.label_)
         if kind is None:
@@ -70,7 +71,11 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> A
             shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
         name = normalize_entity(ent.text, person=kind == "persons", headline=shouted[line_start])
         if name:
-            mentions.append(Mention(kind, name))
+            (loud if shouted[line_start] else mentions).append(Mention(kind, name))
+    # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
+    # such a mention counts only when the calmer text names it too, or when there is no calmer text.
+    confirmed = {comparison_key(m.text) for m in mentions}
+    mentions += [m for m in loud if not mentions or comparison_key(m.text) in confirmed]
     return merge_mentions(mentions, ratio)
 
 
