@@ -96,43 +96,63 @@ def raw_entities(doc) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return found
 
 
+@dataclass
+class Run:
+    raw: Tally = field(default_factory=Tally)
+    ours: Tally = field(default_factory=Tally)
+    scored: int = 0
+    skipped: int = 0
+    raw_s: float = 0.0
+    ours_s: float = 0.0
+
+
+def load_gold(path: Path = GOLD) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score(records: list[dict[str, object]], *, show: bool = False) -> Run:
+    """Raw spaCy spans and our normalized entities of the same docs, scored against the gold lists."""
+    nlp = load_ner_model(MODEL)
+    run = Run()
+    raw, ours = run.raw, run.ours
+    for record in records:
+        text = article_text(record)
+        if text is None:
+            run.skipped += 1
+            continue
+        run.scored += 1
+        started = time.process_time()
+        doc = nlp(text)
+        raw_found = raw_entities(doc)
+        run.raw_s += time.process_time() - started
+        started = time.process_time()
+        our_found = entities_from_doc(doc)
+        run.ours_s += time.process_time() - started
+        for kind in ENTITY_KINDS:
+            gold: list[str] = record[kind]  # type: ignore[assignment]
+            raw.add(kind, raw_found[kind], gold)
+            wrong, missed = ours.add(kind, our_found[kind], gold)
+            if show and (wrong or missed):
+                print(f"{record['id']} {kind}: wrong {wrong} missed {missed}")
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--show", action="store_true", help="print each article's wrong and missed names")
     args = parser.parse_args()
-    records = [json.loads(line) for line in args.gold.read_text(encoding="utf-8").splitlines() if line.strip()]
-    nlp = load_ner_model(MODEL)
-    raw, ours = Tally(), Tally()
-    skipped = 0
-    raw_s = ours_s = 0.0
-    for record in records:
-        text = article_text(record)
-        if text is None:
-            skipped += 1
-            continue
-        started = time.process_time()
-        doc = nlp(text)
-        raw_found = raw_entities(doc)
-        raw_s += time.process_time() - started
-        started = time.process_time()
-        our_found = entities_from_doc(doc)
-        ours_s += time.process_time() - started
-        for kind in ENTITY_KINDS:
-            raw.add(kind, raw_found[kind], record[kind])
-            wrong, missed = ours.add(kind, our_found[kind], record[kind])
-            if args.show and (wrong or missed):
-                print(f"{record['id']} {kind}: wrong {wrong} missed {missed}")
-    scored = len(records) - skipped
-    print(f"entity gold set: {scored} articles scored, {skipped} skipped (../shared/data absent)")
+    run = score(load_gold(args.gold), show=args.show)
+    raw, ours, scored = run.raw, run.ours, run.scored
+    print(f"entity gold set: {scored} articles scored, {run.skipped} skipped (../shared/data absent)")
     print(f"{'':16}{'raw spaCy P/R/F1':>24}{'normalized P/R/F1':>26}{'gold':>7}")
     for label, kinds in [("micro", ENTITY_KINDS), *[(k, (k,)) for k in ENTITY_KINDS]]:
         rp, rr, rf, n = raw.scores(kinds)
         op, orr, of, _ = ours.scores(kinds)
         print(f"{label:16}{rp:>8.3f}{rr:>8.3f}{rf:>8.3f}{op:>10.3f}{orr:>8.3f}{of:>8.3f}{n:>7}")
     rf, of = raw.scores(ENTITY_KINDS)[2], ours.scores(ENTITY_KINDS)[2]
-    print(f"micro F1 ratio normalized/raw: {of / rf:.3f}; normalization CPU {ours_s * 1000 / max(1, scored):.2f} ms "
-          f"per article vs spaCy NER + raw listing {raw_s * 1000 / max(1, scored):.1f} ms")
+    print(f"micro F1 ratio normalized/raw: {of / rf:.3f}; normalization CPU {run.ours_s * 1000 / max(1, scored):.2f} "
+          f"ms per article vs spaCy NER + raw listing {run.raw_s * 1000 / max(1, scored):.1f} ms")
 
 
 if __name__ == "__main__":
