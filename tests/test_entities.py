@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.test_extract import page_for
@@ -199,3 +201,15 @@ def test_seed_article_entities(recognizer: EntityRecognizer) -> None:
     assert "Soleimani" not in article.locations
     assert "Popular Mobilization Forces" in article.organizations and "PMF" not in article.organizations
     assert {"Soleimani", "Zebari", "PMF", "U.S."} <= set(article.entity_aliases)  # still searchable
+
+
+_PIECES = [*"abcXYZ .'’-\"(),:é\n01", "the ", "The ", " said", "U.S.", "Mr ", "Zebari", "IRAQ", " of", "Jr."]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join), st.booleans(), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_normalize_entity_is_idempotent(raw: str, person: bool, headline: bool) -> None:
+    """What we store is already normalized: normalizing it again (with any flags off) changes nothing."""
+    once = normalize_entity(raw, person=person, headline=headline)
+    if once is not None:
+        assert normalize_entity(once) == once

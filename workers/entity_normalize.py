@@ -79,7 +79,20 @@ def normalize_entity(text: str, *, person: bool = False, headline: bool = False)
 
     ``person`` also strips honorifics and words after the name that are no name ("said", lower-case words);
     ``headline`` says the mention stood in an all-capitals line, so its capitals say nothing.
+    The result is a fixed point: normalizing it again changes nothing ("the the X" is junk, not "the X").
     """
+    value = _normalize_once(text, person=person, headline=headline)
+    for _ in range(4):
+        if value is None:
+            return None
+        again = _normalize_once(value, person=False, headline=False)
+        if again == value:
+            return value
+        value = again
+    return value
+
+
+def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
     value = unicodedata.normalize("NFC", text)
     if "\n" in value.strip():
         return None  # a span across a line break joins a headline to the text: two things, neither whole
