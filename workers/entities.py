@@ -82,8 +82,9 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> A
 def canonicalize(found: ArticleEntities, canon: EntityCanon) -> ArticleEntities:
     """Each name as the corpus spells it; the article's own spellings join the aliases."""
     result = ArticleEntities(aliases=list(found.aliases))
+    mappings = canon.canonical_by_kind(found.by_kind)
     for kind, names in found.by_kind.items():
-        mapping = canon.canonical_many(kind, names)
+        mapping = mappings[kind]
         result.by_kind[kind] = list(dict.fromkeys(mapping[name] for name in names))
         result.aliases.extend(name for name in names if mapping[name] != name)
     result.aliases = [a for a in dict.fromkeys(result.aliases) if not _listed(a, result)]
