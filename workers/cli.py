@@ -147,14 +147,14 @@ def extract(
     no_entities: Annotated[bool, typer.Option("--no-entities", help="Skip named-entity recognition.")] = False,
 ) -> None:
     """Extract articles from local HTML files (with --json: one JSON Article per line)."""
-    from workers.entities import EntityRecognizer
+    from workers.entities import recognizer_for
     from workers.extract import extract_article
     from workers.fetch import decode_html
     from workers.ids import document_id
     from workers.models import FeedItem, FetchedPage
 
     settings = _settings(None)
-    ner = None if no_entities else EntityRecognizer(settings.spacy_model, max_chars=settings.ner_max_chars)
+    ner = None if no_entities else recognizer_for(settings)
     for path in paths:
         page_url = url or path.resolve().as_uri()
         item = FeedItem(doc_id=document_id(page_url), url=page_url, feed_url=page_url)

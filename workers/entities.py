@@ -1,24 +1,41 @@
 """Named entities with spaCy, sorted into the Article's lists by kind.
 
-Only the components NER needs are loaded (the rest of the pipeline costs
-time and memory for nothing). Text in a language without a model gets no
-entities rather than wrong ones.
+The stage splits in three so batching (``nlp.pipe``) can reuse the middle:
+a language's pipeline tags the text (:mod:`workers.entity_models`);
+:func:`entities_from_doc` turns one tagged ``Doc`` into normalized, merged
+entity lists (pure: no I/O); and, in workers, :class:`EntityCanon` maps each
+name to the spelling the whole corpus agreed on. Text in a language without
+a pipeline gets no entities rather than wrong ones.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections import Counter
 from typing import TYPE_CHECKING
 
-from workers.errors import ConfigError
-from workers.models import ENTITY_KINDS
+from redis import Redis
+
+from workers.entity_canon import EntityCanon
+from workers.entity_match import DEFAULT_MATCH_RATIO
+from workers.entity_merge import ArticleEntities, Mention, merge_mentions
+from workers.entity_models import NerModels, language_models
+from workers.entity_normalize import comparison_key, normalize_entity
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
-__all__ = ["LABEL_KINDS", "EntityRecognizer", "normalize_entity"]
+    from workers.settings import Settings
+
+__all__ = [
+    "LABEL_KINDS",
+    "ArticleEntities",
+    "EntityRecognizer",
+    "article_entities_from_doc",
+    "canonicalize",
+    "entities_from_doc",
+    "normalize_entity",
+    "recognizer_for",
+]
 
 LABEL_KINDS = {
     "PERSON": "persons",
@@ -30,103 +47,99 @@ LABEL_KINDS = {
     "EVENT": "events",
 }
 
-_NEEDED = {"tok2vec", "ner"}
-_LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
-# Names whose "The" is part of the name itself, not an article spaCy swept into the span.
-_NAMES_WITH_THE = frozenset({
-    "the hague", "the gambia", "the bahamas", "the economist", "the guardian", "the times", "the new york times",
-    "the washington post", "the wall street journal", "the telegraph", "the independent", "the atlantic",
-    "the observer", "the verge", "the hill", "the beatles", "the rolling stones",
-})
-_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
-_EDGE_JUNK = "\"'“”‘’«»()[]{}<>.,;:!?#*@|-–— \t\n"
+_HEADLINE_MIN_LETTERS = 8  # fewer capitals than this are an acronym or two, not a shouted line
 
 
-def normalize_entity(text: str) -> str | None:
-    """A surface form as a reader would write it, or None for junk."""
-    value = unicodedata.normalize("NFC", " ".join(text.split()))
-    value = value.strip(_EDGE_JUNK.replace(".", ""))  # keep the dot of "U.S." but not other edges
-    if value.casefold() not in _NAMES_WITH_THE:
-        value = _LEADING_THE.sub("", value)
-    value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK.replace(".", ""))
-    value = value.rstrip(",;:")
-    if len(value) < 2 or not any(ch.isalpha() for ch in value):
-        return None
-    if value.islower():
-        value = value.title()
-    return value
+def entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> dict[str, list[str]]:
+    """A tagged Doc's entity lists by kind, normalized and merged within the article."""
+    return article_entities_from_doc(doc, ratio).by_kind
+
+
+def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
+    """As :func:`entities_from_doc`, with the spellings merged away (for ``Article.entity_aliases``)."""
+    text = doc.text
+    shouted: dict[int, bool] = {}
+    mentions: list[Mention] = []
+    loud: list[Mention] = []
+    for ent in doc.ents:
+        kind = LABEL_KINDS.get(ent.label_)
+        if kind is None:
+            continue
+        line_start = text.rfind("\n", 0, ent.start_char) + 1
+        if line_start not in shouted:
+            line_end = text.find("\n", ent.start_char)
+            shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
+        name = normalize_entity(ent.text, person=kind == "persons", headline=shouted[line_start])
+        if name:
+            (loud if shouted[line_start] else mentions).append(Mention(kind, name))
+    # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
+    # such a mention counts only when the calmer text names it too, or when there is no calmer text.
+    confirmed = {comparison_key(m.text) for m in mentions}
+    mentions += [m for m in loud if not mentions or comparison_key(m.text) in confirmed]
+    return merge_mentions(mentions, ratio)
+
+
+def canonicalize(found: ArticleEntities, canon: EntityCanon) -> ArticleEntities:
+    """Each name as the corpus spells it; the article's own spellings join the aliases."""
+    result = ArticleEntities(aliases=list(found.aliases))
+    mappings = canon.canonical_by_kind(found.by_kind)
+    for kind, names in found.by_kind.items():
+        mapping = mappings[kind]
+        result.by_kind[kind] = list(dict.fromkeys(mapping[name] for name in names))
+        result.aliases.extend(name for name in names if mapping[name] != name)
+    result.aliases = [a for a in dict.fromkeys(result.aliases) if not _listed(a, result)]
+    return result
 
 
 class EntityRecognizer:
-    """Loads the spaCy model for English on first use and tags text with it."""
+    """Tags text with its language's pipeline (loaded on first use), optionally against a corpus-wide canon."""
 
-    def __init__(self, model: str, *, max_chars: int) -> None:
-        self.model_name = model
+    def __init__(self, model: str | None = None, *, max_chars: int, models: dict[str, str] | None = None,
+                 canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO) -> None:
+        """``model`` is the English pipeline (the old single-model form); ``models`` maps languages to pipelines."""
+        mapping = dict(models or {})
+        if model is not None:
+            mapping.setdefault("en", model)
+        self.models = NerModels(mapping)
         self.max_chars = max_chars
-        self._nlp: Language | None = None
+        self.canon = canon
+        self.ratio = ratio
 
     @property
     def nlp(self) -> Language:
-        if self._nlp is None:
-            self._nlp = load_ner_model(self.model_name)
-        return self._nlp
+        """The English pipeline."""
+        return self.models.get("en")
 
     def supports(self, language: str | None) -> bool:
-        return language == "en"
+        return self.models.supports(language)
 
     def entities(self, text: str, language: str | None) -> dict[str, list[str]]:
         """Entity lists by kind, most mentioned first, one entry per entity."""
-        found: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_KINDS}
-        if not text or not self.supports(language):
-            return {kind: [] for kind in ENTITY_KINDS}
-        doc = self.nlp(text[: self.max_chars])
-        for ent in doc.ents:
-            kind = LABEL_KINDS.get(ent.label_)
-            name = normalize_entity(ent.text) if kind else None
-            if kind and name:
-                found[kind][name] += 1
-        return {kind: _merge_case(counter) for kind, counter in found.items()}
+        return self.article_entities(text, language).by_kind
+
+    def article_entities(self, text: str, language: str | None) -> ArticleEntities:
+        if not text or language is None or not self.supports(language):
+            return ArticleEntities()
+        return self.from_doc(self.models.get(language)(text[: self.max_chars]))
+
+    def from_doc(self, doc: Doc) -> ArticleEntities:
+        """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
+        found = article_entities_from_doc(doc, self.ratio)
+        return canonicalize(found, self.canon) if self.canon is not None else found
 
 
-def _merge_case(counter: Counter[str]) -> list[str]:
-    """One entry per entity ignoring case; the most frequent spelling wins."""
-    groups: dict[str, Counter[str]] = {}
-    for name, count in counter.items():
-        groups.setdefault(name.casefold(), Counter())[name] += count
-    ranked = sorted(groups.values(), key=lambda c: (-sum(c.values()), c.most_common(1)[0][0]))
-    return [c.most_common(1)[0][0] for c in ranked]
+def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityRecognizer:
+    """The recognizer the settings describe; with Redis, names are canonical across the corpus."""
+    canon = EntityCanon(redis, settings.namespace, ratio=settings.entity_match_ratio) if redis is not None else None
+    return EntityRecognizer(max_chars=settings.ner_max_chars, models=language_models(settings), canon=canon,
+                            ratio=settings.entity_match_ratio)
 
 
-def load_ner_model(name: str) -> Language:
-    try:
-        import spacy
-
-        nlp = spacy.load(name)
-    except OSError as exc:
-        raise ConfigError(
-            f"spaCy model {name!r} is not installed: pip install {name.replace('_', '-')} "
-            f"or set NEWSWORKERS_SPACY_MODEL to an installed model"
-        ) from exc
-    if "ner" not in nlp.pipe_names:
-        raise ConfigError(f"spaCy model {name!r} has no 'ner' component; name a pipeline with NER")
-    # The small English pipeline's NER has its own embedding layer, so the shared
-    # tok2vec, tagger, parser and lemmatizer can go; larger models may listen to tok2vec.
-    listeners = _ner_listens_to(nlp)
-    for pipe in list(nlp.pipe_names):
-        if pipe not in _NEEDED and pipe not in listeners:
-            nlp.remove_pipe(pipe)
-    if "tok2vec" in nlp.pipe_names and "tok2vec" not in listeners:
-        nlp.remove_pipe("tok2vec")
-    return nlp
+def _is_shouted(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(letters) >= _HEADLINE_MIN_LETTERS and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
 
 
-def _ner_listens_to(nlp: Language) -> set[str]:
-    ner = nlp.get_pipe("ner")
-    upstream = set()
-    for node in ner.model.walk():
-        name = node.attrs.get("upstream_name") if hasattr(node, "attrs") else None
-        if name and name != "*":
-            upstream.add(name)
-        elif name == "*":
-            upstream.add("tok2vec")
-    return upstream
+def _listed(alias: str, found: ArticleEntities) -> bool:
+    return any(alias in names for names in found.by_kind.values())
+

