@@ -92,17 +92,16 @@ def ensure_index(client: Elasticsearch, alias: str) -> str:
 
 def index_status(client: Elasticsearch, alias: str) -> dict[str, Any]:
     target = alias_target(client, alias)
-    template_version = rq.load_template().get("template", {}).get("mappings", {}).get("_meta", {}).get(
-        "schema_version")
+    template_version = rq.schema_version(rq.load_template()["template"]["mappings"])
     indices = []
     for name, version in versions(client, alias).items():
         try:
             count = int(client.count(index=name).body["count"])
-            meta = client.indices.get_mapping(index=name).body[name]["mappings"].get("_meta", {})
+            mappings = client.indices.get_mapping(index=name).body[name]["mappings"]
         except Exception as exc:
             raise translate(exc, where=f"status of {name}") from exc
         indices.append({"index": name, "version": version, "documents": count, "alias": name == target,
-                        "schema_version": meta.get("schema_version")})
+                        "schema_version": rq.schema_version(mappings)})
     live = next((i for i in indices if i["alias"]), None)
     return {"alias": alias, "index": target, "indices": indices, "template_schema_version": template_version,
             "needs_migrate": bool(live and live["schema_version"] != template_version)}

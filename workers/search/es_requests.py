@@ -25,7 +25,7 @@ from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Te
 __all__ = [
     "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST", "aggregations", "alias_swap_body",
     "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body", "document", "filter_clauses",
-    "highlight", "index_template_body", "load_template", "reindex_body", "search_body", "sort_clause",
+    "highlight", "index_template_body", "load_template", "reindex_body", "schema_version", "search_body", "sort_clause",
     "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
@@ -58,6 +58,12 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
 
 def template_name(alias: str) -> str:
     return f"{alias}-template"
+
+
+def schema_version(mappings: dict[str, Any]) -> int | None:
+    """The mapping version our template stamps in ``_meta`` (values there must be objects, says the spec)."""
+    version = mappings.get("_meta", {}).get("newsworkers", {}).get("schema_version")
+    return int(version) if version is not None else None
 
 
 def versioned_index(alias: str, version: int) -> str:
