@@ -18,7 +18,7 @@ from workers.errors import IndexingError, QuerySyntaxError
 from workers.models import Article
 from workers.search import es_requests as rq
 from workers.search.es_bulk import BulkPolicy, send_bulk
-from workers.search.es_errors import translate
+from workers.search.es_errors import from_elasticsearch, translate
 from workers.search.es_index import ensure_index
 from workers.search.model import FacetCount, Hit, SearchQuery, SearchResult, Sort
 from workers.settings import Settings
@@ -76,7 +76,9 @@ class ElasticsearchBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         try:
             response = self._page(query)
-        except NotFoundError:
+        except NotFoundError as exc:
+            if not from_elasticsearch(exc):
+                raise translate(exc, where="search") from exc
             return SearchResult(total=0, hits=[], facets={name: [] for name in query.facets})
         except QuerySyntaxError:
             raise
@@ -120,7 +122,9 @@ class ElasticsearchBackend:
     def get(self, doc_id: str) -> Article | None:
         try:
             found = self.client.get(index=self.alias, id=doc_id).body
-        except NotFoundError:
+        except NotFoundError as exc:
+            if not from_elasticsearch(exc):
+                raise translate(exc, where="get") from exc
             return None
         except Exception as exc:
             raise translate(exc, where="get") from exc
@@ -129,7 +133,9 @@ class ElasticsearchBackend:
     def count(self) -> int:
         try:
             return int(self.client.count(index=self.alias).body["count"])
-        except NotFoundError:
+        except NotFoundError as exc:
+            if not from_elasticsearch(exc):
+                raise translate(exc, where="count") from exc
             return 0
         except Exception as exc:
             raise translate(exc, where="count") from exc

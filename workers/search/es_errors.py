@@ -18,7 +18,7 @@ import elasticsearch
 
 from workers.errors import IndexingError, RetryableIndexingError
 
-__all__ = ["RETRY_STATUSES", "ItemVerdict", "item_verdict", "translate"]
+__all__ = ["RETRY_STATUSES", "ItemVerdict", "from_elasticsearch", "item_verdict", "translate"]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses of a bulk item (or a whole request) that say "later", not "never"."""
@@ -34,6 +34,11 @@ def translate(exc: Exception, *, where: str = "") -> IndexingError:
         return RetryableIndexingError(f"Elasticsearch unreachable{context}: {exc}", reason="index.unavailable")
     if isinstance(exc, elasticsearch.ApiError):
         status = int(exc.meta.status)
+        if not from_elasticsearch(exc) and status not in RETRY_STATUSES and status not in (401, 403):
+            # A proxy may answer 5xx or 401 itself; anything else without Elasticsearch's header is another server.
+            return IndexingError(f"the server at ELASTICSEARCH_URL answered {status} without Elasticsearch's "
+                                 f"X-Elastic-Product header{context}: is it Elasticsearch?",
+                                 reason="index.not_elasticsearch")
         message = f"Elasticsearch answered {status}{context}: {_describe(exc.body) or exc.message}"
         retry_after = _retry_after(exc)
         if status == 429:
@@ -46,6 +51,14 @@ def translate(exc: Exception, *, where: str = "") -> IndexingError:
     if isinstance(exc, elastic_transport.TransportError):
         return RetryableIndexingError(f"Elasticsearch transport error{context}: {exc}", reason="index.unavailable")
     return IndexingError(f"unexpected Elasticsearch client error{context}: {exc!r}", reason="index.crash")
+
+
+def from_elasticsearch(exc: elasticsearch.ApiError) -> bool:
+    """Whether an error response came from Elasticsearch itself (it marks every response, errors too)."""
+    try:
+        return exc.meta.headers.get("x-elastic-product") == "Elasticsearch"
+    except AttributeError:
+        return False
 
 
 class ItemVerdict(StrEnum):

@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from workers.errors import ConfigError
 from workers.search import es_requests as rq
-from workers.search.es_errors import translate
+from workers.search.es_errors import from_elasticsearch, translate
 
 __all__ = ["alias_target", "drop_old", "ensure_index", "index_status", "migrate", "versions"]
 
@@ -34,7 +34,9 @@ def versions(client: Elasticsearch, alias: str) -> dict[str, int]:
     """Every index of ours (name → version), oldest first."""
     try:
         names = client.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed").body
-    except NotFoundError:
+    except NotFoundError as exc:
+        if not from_elasticsearch(exc):
+            raise translate(exc, where="list indices") from exc
         return {}
     except Exception as exc:
         raise translate(exc, where="list indices") from exc
@@ -46,7 +48,9 @@ def alias_target(client: Elasticsearch, alias: str) -> str | None:
     """The index the alias points at, or None when there is no alias yet."""
     try:
         body = client.indices.get_alias(name=alias).body
-    except NotFoundError:
+    except NotFoundError as exc:
+        if not from_elasticsearch(exc):
+            raise translate(exc, where="read alias") from exc
         return None
     except Exception as exc:
         raise translate(exc, where="read alias") from exc
