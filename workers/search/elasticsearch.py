@@ -10,6 +10,7 @@ headers carry it to 9.x).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
@@ -17,7 +18,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from workers.errors import IndexingError, QuerySyntaxError
 from workers.models import Article
 from workers.search import es_requests as rq
-from workers.search.es_bulk import BulkPolicy, send_bulk
+from workers.search.es_bulk import BulkPolicy, Line, send_bulk
 from workers.search.es_errors import from_elasticsearch, translate
 from workers.search.es_index import ensure_index
 from workers.search.model import FacetCount, Hit, SearchQuery, SearchResult, Sort
@@ -62,15 +63,26 @@ class ElasticsearchBackend:
     def upsert(self, articles: Sequence[Article]) -> None:
         if not self._ensured:
             self.ensure_index()
-        send_bulk(self._bulk, rq.bulk_index_lines(self.alias, articles), self.policy)
+        self._write(rq.bulk_index_lines(self.alias, articles))
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
-            send_bulk(self._bulk, rq.bulk_delete_lines(self.alias, ids), self.policy)
+            self._write(rq.bulk_delete_lines(self.alias, ids))
 
-    def _bulk(self, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        # wait_for: visible to searches once upsert returns, as the interface promises, without forcing a refresh.
-        return dict(self.client.bulk(operations=operations, refresh="wait_for").body)
+    def _write(self, lines: list[Line]) -> None:
+        # Visible to searches once this returns, as the interface promises: one request waits for the next
+        # refresh (no forced refresh); several are followed by one refresh rather than each waiting for one.
+        if len(lines) <= self.policy.max_docs:
+            send_bulk(partial(self._bulk, refresh="wait_for"), lines, self.policy)
+            return
+        send_bulk(partial(self._bulk, refresh=False), lines, self.policy)
+        try:
+            self.client.indices.refresh(index=self.alias)
+        except Exception as exc:
+            raise translate(exc, where="refresh") from exc
+
+    def _bulk(self, operations: list[dict[str, Any]], *, refresh: str | bool) -> dict[str, Any]:
+        return dict(self.client.bulk(operations=operations, refresh=refresh).body)
 
     # -- reading ------------------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
