@@ -182,7 +182,7 @@ def extract(
 
 def main() -> None:
     """Console-script entry: our errors become one clear line and exit code 2."""
-    from workers import cli_admin  # noqa: F401  (registers the feeds/failed/status/worker commands)
+    from workers import cli_admin, cli_index  # noqa: F401  (register the operator, index and kibana commands)
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -208,4 +208,6 @@ def show_settings(
     for key in ("redis_url", "elasticsearch_url"):
         if values.get(key):
             values[key] = redact(values[key])
+    for key in ("elasticsearch_api_key", "elasticsearch_password"):
+        values[key] = "***" if values.get(key) else values.get(key)
     sys.stdout.write(json.dumps(values, indent=2) + "\n")
