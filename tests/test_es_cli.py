@@ -72,3 +72,20 @@ def test_secrets_are_hidden_by_the_settings_command(tmp_path: Path) -> None:
     worker_env = Settings(elasticsearch_url="http://es:9200", elasticsearch_api_key="k").as_environment()
     assert worker_env["ELASTICSEARCH_URL"] == "http://es:9200"
     assert worker_env["NEWSWORKERS_ELASTICSEARCH_API_KEY"] == "k"  # workers get the real key
+
+
+def test_search_collapse_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conformance.corpus import ARTICLES, ID
+    from workers.search.tantivy import TantivyBackend
+
+    monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
+    backend = TantivyBackend(tmp_path / "data" / "index", writer=True)
+    backend.upsert(list(ARTICLES.values()))
+    backend.close()
+    runner = CliRunner()
+    args = ["search", "baghdad", "--sort", "date", "--json", "--data-dir", str(tmp_path / "data")]
+    plain = json.loads(runner.invoke(app, args).stdout)
+    collapsed = json.loads(runner.invoke(app, [*args, "--collapse"]).stdout)
+    assert [h["id"] for h in plain["hits"]] == [ID["a4"], ID["a9"], ID["a1"]]
+    assert [h["id"] for h in collapsed["hits"]] == [ID["a4"], ID["a9"]]
+    assert set(collapsed) == set(plain) == {"total", "hits", "facets"}

@@ -89,6 +89,7 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=0, max=10_000)] = 10,
     offset: Annotated[int, typer.Option(min=0)] = 0,
+    collapse: Annotated[bool, typer.Option("--collapse", help="One hit per near-duplicate cluster.")] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -106,7 +107,7 @@ def search(
         raise QuerySyntaxError(f"--sort is 'relevance' or 'date', not {sort!r}")
     request = SearchQuery(text=query, filters=filters, since=_date(since, "--since"),
                           until=_date(until, "--until", end=True), sort=Sort(sort), limit=limit,
-                          offset=offset, facets=list(facet or []))
+                          offset=offset, facets=list(facet or []), collapse=collapse)
     backend = open_backend(_settings(data_dir))
     try:
         result = backend.search(request)
