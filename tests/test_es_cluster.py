@@ -32,15 +32,18 @@ pytestmark = pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=
 @pytest.fixture
 def es_settings(tmp_path: Path) -> Iterator[Settings]:
     from workers.search.elasticsearch import make_client
+    from workers.search.es_index import versions
 
     settings = Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ.get("ELASTICSEARCH_URL"),
                         elasticsearch_index=f"nwtest-{uuid.uuid4().hex[:10]}", index_batch_size=3)
     yield settings
     client = make_client(settings)
     try:
-        client.indices.delete(index=f"{settings.elasticsearch_index}-v*", ignore_unavailable=True,
-                              allow_no_indices=True)
-        client.indices.delete_index_template(name=rq.template_name(settings.elasticsearch_index), ignore=[404])
+        # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
+        for name in versions(client, settings.elasticsearch_index):
+            client.indices.delete(index=name)
+        client.options(ignore_status=404).indices.delete_index_template(
+            name=rq.template_name(settings.elasticsearch_index))
     finally:
         client.close()
 

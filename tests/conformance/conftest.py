@@ -36,6 +36,7 @@ def open_for_test(kind: str, directory: Path) -> tuple[SearchBackend, Callable[[
         pytest.skip(NO_CLUSTER)
     from workers.search import es_requests
     from workers.search.elasticsearch import ElasticsearchBackend
+    from workers.search.es_index import versions
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"
     settings = Settings(data_dir=directory / "data", elasticsearch_url=url, elasticsearch_index=alias)
@@ -43,8 +44,10 @@ def open_for_test(kind: str, directory: Path) -> tuple[SearchBackend, Callable[[
     backend.ensure_index()
 
     def remove() -> None:
-        backend.client.indices.delete(index=f"{alias}-v*", ignore_unavailable=True, allow_no_indices=True)
-        backend.client.indices.delete_index_template(name=es_requests.template_name(alias), ignore=[404])
+        # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
+        for name in versions(backend.client, alias):
+            backend.client.indices.delete(index=name)
+        backend.client.options(ignore_status=404).indices.delete_index_template(name=es_requests.template_name(alias))
         backend.close()
 
     return backend, remove

@@ -10,12 +10,13 @@ The old index is kept until :func:`drop_old` is asked to delete it.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from workers.errors import ConfigError
+from workers.errors import ConfigError, IndexingError
 from workers.search import es_requests as rq
 from workers.search.es_errors import from_elasticsearch, translate
 
@@ -23,6 +24,7 @@ __all__ = ["alias_target", "drop_old", "ensure_index", "index_status", "migrate"
 
 # Documents indexed during the reindex are caught up after the swap; a margin covers clocks between machines.
 _CATCH_UP_MARGIN = timedelta(minutes=5)
+_REINDEX_POLL_S = 1.0
 
 
 def _version_of(alias: str, index: str) -> int | None:
@@ -121,15 +123,27 @@ def migrate(client: Elasticsearch, alias: str, *, now: datetime | None = None) -
     started = (now or datetime.now(UTC)) - _CATCH_UP_MARGIN
     try:
         client.indices.create(index=new, body=rq.create_index_body(None))
-        copied = client.reindex(body=rq.reindex_body(old, new), wait_for_completion=True, refresh=True).body
+        copied = _reindex(client, rq.reindex_body(old, new))
         client.indices.update_aliases(body=rq.alias_swap_body(alias, old, new))
-        caught_up = client.reindex(body=rq.reindex_body(old, new, indexed_since=started), wait_for_completion=True,
-                                   refresh=True).body
+        caught_up = _reindex(client, rq.reindex_body(old, new, indexed_since=started))
     except Exception as exc:
         raise translate(exc, where=f"migrate {old} to {new}") from exc
     failures = [*copied.get("failures", []), *caught_up.get("failures", [])]
     return {"created": new, "from": old, "copied": int(copied.get("total", 0)),
             "caught_up": int(caught_up.get("created", 0)), "failures": failures[:10]}
+
+
+def _reindex(client: Elasticsearch, body: dict[str, Any]) -> dict[str, Any]:
+    """Run a reindex as a background task and wait for it: a large index takes longer than any request timeout."""
+    task = client.reindex(body=body, wait_for_completion=False, refresh=True).body["task"]
+    while True:
+        # Each wait is one short request; the task itself runs on as long as it needs.
+        found = client.tasks.get(task_id=task, wait_for_completion=True, timeout="20s").body
+        if found.get("completed"):
+            if found.get("error"):
+                raise IndexingError(f"reindex task {task} failed: {found['error']}", reason="index.reindex")
+            return dict(found.get("response", {}))
+        time.sleep(_REINDEX_POLL_S)
 
 
 def drop_old(client: Elasticsearch, alias: str) -> list[str]:
