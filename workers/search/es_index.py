@@ -3,8 +3,11 @@
 Documents live in ``<alias>-v1``, ``<alias>-v2``...; readers and writers only
 ever name the alias. ``migrate`` creates the next version from the current
 template, copies every document into it, moves the alias in one atomic
-``_aliases`` call, then copies what was written to the old index meanwhile.
-The old index is kept until :func:`drop_old` is asked to delete it.
+``_aliases`` call, then copies the documents written to the old index
+meanwhile that the new one lacks (an update, during those minutes, of a
+document already copied, or a delete, is not carried over: run it with the
+index workers stopped when that matters). The old index is kept until
+:func:`drop_old` is asked to delete it.
 """
 
 from __future__ import annotations
