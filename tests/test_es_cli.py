@@ -89,3 +89,12 @@ def test_search_collapse_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert [h["id"] for h in plain["hits"]] == [ID["a4"], ID["a9"], ID["a1"]]
     assert [h["id"] for h in collapsed["hits"]] == [ID["a4"], ID["a9"]]
     assert set(collapsed) == set(plain) == {"total", "hits", "facets"}
+
+
+@pytest.mark.slow  # starts the embedded Redis of `run`
+def test_run_refuses_to_start_against_an_unreachable_cluster(tmp_path: Path) -> None:
+    env = environment(tmp_path, ELASTICSEARCH_URL=f"http://127.0.0.1:{free_port()}",
+                      NEWSWORKERS_ELASTICSEARCH_REQUEST_TIMEOUT_S="2")
+    result = cli(env, "run", "--once", "--timeout", "30")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Elasticsearch unreachable" in " ".join(result.stderr.split()) and "index.unavailable" in result.stderr

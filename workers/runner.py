@@ -199,7 +199,11 @@ def check_before_start(settings: Settings) -> None:
     if not Path(model).exists() and importlib.util.find_spec(model) is None:
         raise ConfigError(f"spaCy model {model!r} is not installed: pip install {model.replace('_', '-')}, or set "
                           "NEWSWORKERS_SPACY_MODEL to an installed pipeline")
-    open_backend(settings).close()  # the index opens, and its schema is ours
+    backend = open_backend(settings)  # the index opens, its schema is ours, and (Elasticsearch) it answers
+    try:
+        backend.count()
+    finally:
+        backend.close()
 
 
 class _OrphanWatch:
