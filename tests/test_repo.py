@@ -10,7 +10,6 @@ import yaml
 
 from tests.conftest import ROOT
 from workers.cli import app
-from workers.pools import KINDS
 
 
 def _readme_commands() -> list[str]:
@@ -34,22 +33,48 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
 
 
 def test_compose_services_run_real_commands_and_depend_on_real_services() -> None:
-    from workers import cli_admin  # noqa: F401  (registers the operator commands)
+    from typer.main import get_command
 
-    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    from workers import cli_admin, cli_index  # noqa: F401  (register the operator, index and kibana commands)
+    from workers.pools import worker_spec
+    from workers.settings import Settings
+
+    cli = get_command(app)
     services = _compose()["services"]
     for name, service in services.items():
-        for dependency in service.get("depends_on", {}):
+        for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in services, f"{name} depends on unknown service {dependency}"
+            assert condition["condition"] in ("service_healthy", "service_completed_successfully")
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{name} waits for {dependency}'s missing healthcheck"
         if service.get("build"):
-            command = service["command"]
-            assert command[0] in commands, f"{name}: {command[0]} is not a newsworkers command"
-            if command[0] == "worker":
-                assert command[1] in KINDS
+            # Every command resolves to a real newsworkers (sub)command with arguments it accepts.
+            context = cli.make_context("newsworkers", list(service["command"]), resilient_parsing=False)
+            group, args = cli, list(service["command"])
+            while hasattr(group, "commands") and args:
+                group = group.commands[args[0]]
+                args = args[1:]
+            assert not hasattr(group, "commands"), f"{name}: {service['command']} is a group, not a command"
+            group.make_context(group.name, args).close()  # its arguments and options parse
+            context.close()
+            if service["command"][0] == "worker":
+                worker_spec(service["command"][1], Settings())
             assert service["environment"]["REDIS_URL"].startswith("redis://redis:")
-    assert "healthcheck" in services["redis"]
-    assert {f"{k}" for k in KINDS} <= set(services)
-    assert services["index"]["deploy"]["replicas"] == 1
+            assert service["environment"]["ELASTICSEARCH_URL"].startswith("http://elasticsearch:")
+        for check in service.get("healthcheck", {}).get("test", [])[1:2]:
+            if "celery -A workers inspect ping" in check:
+                kind = service["command"][1]
+                assert f"-d {kind}-1@$$HOSTNAME" in check  # `worker` execs Celery as PID 1, node <kind>-1@host
+    assert {"redis", "elasticsearch", "kibana", "scheduler", "io-worker", "extract-worker", "index-worker"} <= set(
+        services)
+    for name in ("redis", "elasticsearch", "kibana", "io-worker", "extract-worker", "index-worker"):
+        assert "healthcheck" in services[name], name
+    kinds = {tuple(s["command"]) for s in services.values() if s.get("command", [None])[0] == "worker"}
+    assert kinds == {("worker", "io"), ("worker", "extract"), ("worker", "index")}
+    assert services["scheduler"]["deploy"]["replicas"] == 1
+    assert "--appendonly" in services["redis"]["command"]
+    assert "discovery.type" in services["elasticsearch"]["environment"]
+    assert "-Xmx" in services["elasticsearch"]["environment"]["ES_JAVA_OPTS"]
 
 
 def test_every_command_is_in_the_readme() -> None:
@@ -60,5 +85,9 @@ def test_every_command_is_in_the_readme() -> None:
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
     commands += [f"feeds {c.name}" for c in feeds_app.registered_commands]
     commands += [f"failed {c.name}" for c in failed_app.registered_commands]
+    from workers.cli_index import index_app, kibana_app
+
+    commands += [f"index {c.name}" for c in index_app.registered_commands]
+    commands += [f"kibana {c.name}" for c in kibana_app.registered_commands]
     missing = [c for c in commands if f"newsworkers {c}" not in readme]
     assert missing == []

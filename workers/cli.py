@@ -89,6 +89,7 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=0, max=10_000)] = 10,
     offset: Annotated[int, typer.Option(min=0)] = 0,
+    collapse: Annotated[bool, typer.Option("--collapse", help="One hit per near-duplicate cluster.")] = False,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -106,7 +107,7 @@ def search(
         raise QuerySyntaxError(f"--sort is 'relevance' or 'date', not {sort!r}")
     request = SearchQuery(text=query, filters=filters, since=_date(since, "--since"),
                           until=_date(until, "--until", end=True), sort=Sort(sort), limit=limit,
-                          offset=offset, facets=list(facet or []))
+                          offset=offset, facets=list(facet or []), collapse=collapse)
     backend = open_backend(_settings(data_dir))
     try:
         result = backend.search(request)
@@ -182,7 +183,7 @@ def extract(
 
 def main() -> None:
     """Console-script entry: our errors become one clear line and exit code 2."""
-    from workers import cli_admin  # noqa: F401  (registers the feeds/failed/status/worker commands)
+    from workers import cli_admin, cli_index  # noqa: F401  (register the operator, index and kibana commands)
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -208,4 +209,6 @@ def show_settings(
     for key in ("redis_url", "elasticsearch_url"):
         if values.get(key):
             values[key] = redact(values[key])
+    for key in ("elasticsearch_api_key", "elasticsearch_password"):
+        values[key] = "***" if values.get(key) else values.get(key)
     sys.stdout.write(json.dumps(values, indent=2) + "\n")

@@ -58,6 +58,9 @@ def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], Se
     try:
         open_writer().upsert([a for a, _ in latest.values()])
     except IndexingError as exc:
+        named = getattr(exc, "rejected", None)  # a backend that says which documents it refused (Elasticsearch)
+        if exc.reason == _DOCUMENT_REJECTED and isinstance(named, dict) and named:
+            return _split(latest, named, outcome)
         if exc.reason == _DOCUMENT_REJECTED and len(latest) > 1:
             return _one_by_one(latest, open_writer, outcome, max_attempts)
         _give_back(latest.values(), exc, outcome, max_attempts)
@@ -79,6 +82,18 @@ def _one_by_one(latest: dict[str, tuple[Article, dict[str, Any]]], open_writer: 
             _give_back([(article, payload)], exc, outcome, max_attempts)
             continue
         _indexed([(article, payload)], outcome)
+    return outcome
+
+
+def _split(latest: dict[str, tuple[Article, dict[str, Any]]], rejected: dict[str, str],
+           outcome: IndexOutcome) -> IndexOutcome:
+    """The backend wrote every document but the ones it names: those fail, each with its own reason."""
+    for doc_id, (article, payload) in latest.items():
+        if doc_id in rejected:
+            error = IndexingError(f"the index refused this document: {rejected[doc_id]}", reason=_DOCUMENT_REJECTED)
+            outcome.failed.append((payload | {"article": article.model_dump(mode="json")}, error))
+        else:
+            _indexed([(article, payload)], outcome)
     return outcome
 
 

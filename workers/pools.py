@@ -39,10 +39,18 @@ def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
         case "extract":
             # One message per child at a time: a killed child loses at most one to redelivery.
             return WorkerSpec(kind, ("extract",), "prefork", settings.extract_processes, 1, max_tasks_per_child=1000)
+        case "index" if settings.elasticsearch_url:
+            # Elasticsearch takes concurrent bulk writers: several consumer threads (Celery multiplies the
+            # prefetch by the concurrency, so each still has a whole batch to fill).
+            return WorkerSpec(kind, ("index",), "threads", settings.index_consumers, settings.index_batch_size)
         case "index":
             # The single writer; its prefetch must cover a whole batch or batches never fill.
             return WorkerSpec(kind, ("index",), "solo", 1, settings.index_batch_size)
-    raise ConfigError(f"unknown worker kind {kind!r}; kinds are: {', '.join(KINDS)}")
+        case "io":
+            # Deployments: poll and fetch are both network waits, so one thread pool can serve both queues.
+            threads = settings.poll_concurrency + settings.fetch_concurrency
+            return WorkerSpec(kind, ("poll", "fetch"), "threads", threads, 2)
+    raise ConfigError(f"unknown worker kind {kind!r}; kinds are: {', '.join((*KINDS, 'io'))}")
 
 
 def worker_argv(spec: WorkerSpec, *, loglevel: str = "WARNING", logfile: str | None = None) -> list[str]:

@@ -201,7 +201,11 @@ def check_before_start(settings: Settings) -> None:
             raise ConfigError(f"spaCy model {model!r} ({language}) is not installed: pip install "
                               f"{model.replace('_', '-')}, or set NEWSWORKERS_SPACY_MODEL / NEWSWORKERS_NER_MODELS "
                               "to an installed pipeline")
-    open_backend(settings).close()  # the index opens, and its schema is ours
+    backend = open_backend(settings)  # the index opens, its schema is ours, and (Elasticsearch) it answers
+    try:
+        backend.count()
+    finally:
+        backend.close()
 
 
 class _OrphanWatch:

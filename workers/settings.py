@@ -129,6 +129,34 @@ class Settings(BaseSettings):
 
     # -- elasticsearch (issue 4) -------------------------------------------------------------
     # (issue 4 settings go here)
+    elasticsearch_index: str = Field(
+        "newsworkers-articles",
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$",
+        description="Alias searched and written in Elasticsearch; the indices behind it are <alias>-v1, -v2...",
+    )
+    elasticsearch_api_key: str | None = Field(
+        None, description="Elasticsearch API key (the base64 'id:key' form); or use username and password."
+    )
+    elasticsearch_username: str | None = Field(None, description="Elasticsearch user for basic authentication.")
+    elasticsearch_password: str | None = Field(None, description="Password of elasticsearch_username.")
+    elasticsearch_ca_cert: Path | None = Field(
+        None, description="PEM file of the CA that signed the cluster's certificate (https URLs)."
+    )
+    elasticsearch_request_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds allowed for one Elasticsearch request (searches, bulk requests)."
+    )
+    elasticsearch_bulk_max_bytes: int = Field(
+        10 * 2**20, ge=1024, description="Largest bulk request body sent to Elasticsearch, in bytes."
+    )
+    elasticsearch_bulk_retries: int = Field(
+        5, ge=0, description="Resends of bulk items Elasticsearch answered 429/503 before the batch is given back."
+    )
+    elasticsearch_backoff_s: float = Field(
+        0.5, gt=0, description="First wait before a bulk resend, in seconds; doubles each time, with jitter."
+    )
+    index_consumers: int = Field(
+        2, ge=1, description="Index-queue consumer threads with Elasticsearch (Tantivy always has one writer)."
+    )
 
     # -- feed scheduling (issue 5) -------------------------------------------------------------
     # (feed scheduling settings go here)

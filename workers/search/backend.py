@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from workers.errors import ConfigError
 from workers.models import Article
 from workers.search.model import SearchQuery, SearchResult
 from workers.settings import Settings
@@ -36,12 +35,12 @@ class SearchBackend(Protocol):
 
 
 def open_backend(settings: Settings, *, writer: bool = False) -> SearchBackend:
-    """The configured backend; ``writer`` opens it for indexing (one writer per Tantivy index)."""
+    """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded Tantivy index; ``writer`` opens it for
+    indexing (one writer per Tantivy index, any number with Elasticsearch)."""
     if settings.elasticsearch_url:
-        raise ConfigError(
-            "ELASTICSEARCH_URL is set but this version has no Elasticsearch backend yet; "
-            "unset ELASTICSEARCH_URL to use the embedded Tantivy index"
-        )
+        from workers.search.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(settings, writer=writer)
     from workers.search.tantivy import TantivyBackend
 
     return TantivyBackend(settings.index_dir, writer=writer)

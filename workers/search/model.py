@@ -52,6 +52,7 @@ class SearchQuery:
     offset: int = 0
     facets: list[str] = field(default_factory=list)
     facet_size: int = 10
+    collapse: bool = False  # one hit per near-duplicate cluster (cluster_id); total still counts documents
 
     def __post_init__(self) -> None:
         unknown = [f for f in [*self.filters, *self.facets] if f not in FACETS]

@@ -109,21 +109,42 @@ class TantivyBackend:
         searcher = self.index.searcher()
         scoring, filtered = self.compiler.compile(query)
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
-        limit = max(query.limit, 1)
-        if query.sort is Sort.DATE:
-            found = searcher.search(filtered, limit, count=True, offset=query.offset,
-                                    order_by_field="published_at", order=tantivy.Order.Desc)
-        else:
-            found = searcher.search(filtered, limit, count=True, offset=query.offset)
+        found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
+        page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
         snippets = tantivy.SnippetGenerator.create(searcher, scoring, self.schema, "body")
         snippets.set_max_num_chars(_SNIPPET_CHARS)
         hits = []
-        for key, address in found.hits[: query.limit]:
+        for key, address in page:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
             hits.append(_hit(article, _snippet(snippets, article), score))
         facets = self._facets(searcher, filtered, query) if query.facets else {}
         return SearchResult(total=found.count or 0, hits=hits, facets=facets)
+
+    def _top(self, searcher: tantivy.Searcher, filtered: tantivy.Query, query: SearchQuery, limit: int,
+             offset: int) -> tantivy.SearchResult:
+        if query.sort is Sort.DATE:
+            return searcher.search(filtered, limit, count=True, offset=offset,
+                                   order_by_field="published_at", order=tantivy.Order.Desc)
+        return searcher.search(filtered, limit, count=True, offset=offset)
+
+    def _collapsed(self, searcher: tantivy.Searcher, filtered: tantivy.Query,
+                   query: SearchQuery) -> list[tuple[Any, tantivy.DocAddress]]:
+        """The page of ``query`` with one hit per cluster_id (the first in sort order), like Elasticsearch's
+        collapse: walks the ranked hits in growing chunks until enough clusters are seen."""
+        wanted = query.offset + query.limit
+        firsts: dict[str, tuple[Any, tantivy.DocAddress]] = {}
+        position, chunk = 0, max(4 * wanted, 100)
+        while len(firsts) < wanted:
+            found = self._top(searcher, filtered, query, chunk, position)
+            for key, address in found.hits:
+                cluster = searcher.doc(address)["cluster_id"][0]
+                firsts.setdefault(cluster, (key, address))
+            position += len(found.hits)
+            if len(found.hits) < chunk or position >= (found.count or 0):
+                break
+            chunk *= 2
+        return list(firsts.values())[query.offset : wanted]
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchQuery

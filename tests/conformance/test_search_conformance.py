@@ -1,0 +1,234 @@
+"""Same documents in, same ids, totals and facet counts out: every backend, one set of expectations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conformance.corpus import ARTICLES, BY_DATE_DESC, ID, KEY, article, day
+from workers.search.backend import SearchBackend
+from workers.search.model import FACETS, SearchQuery, SearchResult, Sort
+from workers.search.tantivy_schema import english_analyzer
+
+
+@pytest.fixture(scope="module")
+def backend(module_backend: SearchBackend) -> Iterator[SearchBackend]:
+    module_backend.upsert(list(ARTICLES.values()))
+    yield module_backend
+
+
+def run(backend: SearchBackend, text: str = "", **kwargs: Any) -> SearchResult:
+    kwargs.setdefault("limit", 100)
+    return backend.search(SearchQuery(text=text, **kwargs))
+
+
+def keys(backend: SearchBackend, text: str = "", **kwargs: Any) -> set[str]:
+    result = run(backend, text, **kwargs)
+    found = {KEY[h.id] for h in result.hits}
+    assert result.total == len(found), "total and hits disagree"
+    return found
+
+
+ALL = set(ARTICLES)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", ALL),
+    ("attacks", {"a1", "a4"}),  # stemming: attack, attacked; the French "attaque" is no English match
+    ("attacked", {"a1", "a4"}),
+    ("rocket", {"a1", "a9"}),
+    ("BAGHDAD", {"a1", "a4", "a9"}),
+    ("hit", {"a1", "a7", "a9"}),  # a1 only in its summary
+    ("baghdad drone", {"a4"}),
+    ("baghdad AND drone", {"a4"}),
+    ("cairo OR football", {"a2", "a3"}),
+    ("baghdad NOT drone", {"a1", "a9"}),
+    ("baghdad -drone", {"a1", "a9"}),
+    ("-sports", ALL - {"a3"}),
+    ("(cairo OR london) -football", {"a2"}),
+    ("title:baghdad", {"a1", "a9"}),
+    ("Title:attacks", {"a1"}),
+    ("title:(cairo OR football)", {"a2", "a3"}),
+    ("body:rocket", {"a1", "a9"}),
+    ("title:militants", set()),
+    ("locations:BAGHDAD -title:drone", {"a1", "a9"}),
+    ('persons:"qassem soleimani"', {"a1"}),
+    ("persons:qassem", set()),  # a facet value matches whole
+    ("language:fr", {"a5"}),
+    ("domain:news.org", {"a2", "a4"}),
+    ("nonexistentword", set()),
+])
+def test_query_syntax(backend: SearchBackend, text: str, expected: set[str]) -> None:
+    assert keys(backend, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('"rocket attack"', {"a1"}),
+    ('"attack rocket"', set()),
+    ('"drone strike"', {"a4"}),
+    ('"strike drone"', set()),
+    ('title:"drone strike"', {"a4"}),
+    ('-"rocket attack" baghdad', {"a4", "a9"}),
+    ('"fired rockets"', {"a1"}),
+])
+def test_phrases(backend: SearchBackend, text: str, expected: set[str]) -> None:
+    assert keys(backend, text) == expected
+
+
+def test_url_matches_the_exact_url(backend: SearchBackend) -> None:
+    assert keys(backend, f'url:"{ARTICLES["a2"].url}"') == {"a2"}
+
+
+FACET_CASES = {
+    "persons": ("qassem soleimani", {"a1"}),
+    "organizations": ("HAMAS", {"a2"}),
+    "locations": ("baghdad", {"a1", "a4", "a9"}),
+    "groups": ("egyptians", {"a2"}),
+    "events": ("airport strike", {"a4"}),
+    "source_name": ("news org", {"a2", "a4"}),
+    "domain": ("news.org", {"a2", "a4"}),
+    "language": ("FR", {"a5"}),
+    "authors": ("jane  roe", {"a1"}),
+    "tags": ("Sports", {"a3"}),
+    "collections": ("middle east", {"a2"}),
+}
+
+
+def test_every_facet_has_a_case() -> None:
+    assert set(FACET_CASES) == set(FACETS)
+
+
+@pytest.mark.parametrize("facet", FACETS)
+def test_filter_on_every_facet(backend: SearchBackend, facet: str) -> None:
+    value, expected = FACET_CASES[facet]
+    assert keys(backend, filters={facet: [value]}) == expected
+
+
+def test_filters_or_within_a_facet_and_across_facets(backend: SearchBackend) -> None:
+    assert keys(backend, filters={"locations": ["Cairo", "Paris"]}) == {"a2", "a5"}
+    assert keys(backend, filters={"locations": ["Baghdad"], "domain": ["news.org"]}) == {"a4"}
+    assert keys(backend, filters={"locations": ["Baghdad", "Cairo"], "domain": ["news.org"]}) == {"a2", "a4"}
+    assert keys(backend, filters={"locations": ["Baghdad"], "domain": ["lemonde.fr"]}) == set()
+    assert keys(backend, "attack", filters={"domain": ["example.com"]}) == {"a1"}
+
+
+def test_date_ranges_are_inclusive(backend: SearchBackend) -> None:
+    assert keys(backend, since=day(10), until=day(15)) == {"a1", "a2", "a4", "a9"}
+    assert keys(backend, since=day(10) + timedelta(seconds=1), until=day(15) - timedelta(seconds=1)) == {"a2", "a9"}
+    assert keys(backend, since=day(20)) == {"a6", "a8"}
+    assert keys(backend, until=day(5)) == {"a3", "a7"}
+    assert keys(backend, "baghdad", since=day(11)) == {"a4", "a9"}
+
+
+def test_sort_by_date_and_offset_paging(backend: SearchBackend) -> None:
+    result = run(backend, sort=Sort.DATE)
+    assert [KEY[h.id] for h in result.hits] == BY_DATE_DESC
+    assert all(h.score is None for h in result.hits)
+    pages = [run(backend, sort=Sort.DATE, limit=4, offset=offset) for offset in (0, 4, 8)]
+    assert [p.total for p in pages] == [9, 9, 9]
+    assert [KEY[h.id] for p in pages for h in p.hits] == BY_DATE_DESC
+    beyond = run(backend, sort=Sort.DATE, limit=3, offset=9)
+    assert (beyond.total, beyond.hits) == (9, [])
+    counted = run(backend, "baghdad", limit=0)
+    assert (counted.total, counted.hits) == (3, [])
+
+
+def test_relevance_on_a_clear_cut_case(backend: SearchBackend) -> None:
+    # a7 has the word in its title and its short body; a8 once in a long body.
+    result = run(backend, "earthquake")
+    assert [KEY[h.id] for h in result.hits] == ["a7", "a8"]
+    assert result.hits[0].score is not None and result.hits[1].score is not None
+    assert result.hits[0].score > result.hits[1].score > 0
+
+
+def test_facet_counts_are_exact_and_follow_the_query(backend: SearchBackend) -> None:
+    result = run(backend, facets=["locations", "domain", "language"])
+    counts = {name: {c.value: c.count for c in values} for name, values in result.facets.items()}
+    assert counts == {
+        "locations": {"Baghdad": 3, "Iraq": 1, "Cairo": 1, "Egypt": 1, "London": 1, "Paris": 1, "Turkey": 1},
+        "domain": {"example.com": 3, "news.org": 2, "sport.co.uk": 1, "lemonde.fr": 1, "quake.net": 1, "wire.com": 1},
+        "language": {"en": 8, "fr": 1},
+    }
+    assert result.facets["locations"][0].value == "Baghdad"
+    narrowed = run(backend, "baghdad", facets=["locations", "persons"], filters={"domain": ["example.com"]})
+    assert {c.value: c.count for c in narrowed.facets["locations"]} == {"Baghdad": 1, "Iraq": 1}
+    assert {c.value: c.count for c in narrowed.facets["persons"]} == {"Qassem Soleimani": 1}
+    top = run(backend, facets=["locations"], facet_size=1)
+    assert [(c.value, c.count) for c in top.facets["locations"]] == [("Baghdad", 3)]
+
+
+_MARKED = re.compile(r"<b>(.*?)</b>")
+
+
+def _stems(text: str) -> set[str]:
+    return set(english_analyzer().analyze(text))
+
+
+@pytest.mark.parametrize("text", ["drone", "attacks", "baghdad", "earthquake OR rockets"])
+def test_snippets_mark_only_the_matched_terms(backend: SearchBackend, text: str) -> None:
+    wanted = _stems(text.replace(" OR ", " "))
+    result = run(backend, text)
+    assert result.hits
+    for hit in result.hits:
+        marked = _MARKED.findall(hit.snippet)
+        assert all(_stems(word) <= wanted for word in marked), (hit.snippet, wanted)
+    body_matches = [h for h in result.hits if _stems(ARTICLES[KEY[h.id]].body) & wanted]
+    assert body_matches and all(_MARKED.search(h.snippet) for h in body_matches)
+
+
+def test_collapse_keeps_one_hit_per_cluster(backend: SearchBackend) -> None:
+    collapsed = run(backend, "baghdad", sort=Sort.DATE, collapse=True)
+    assert [KEY[h.id] for h in collapsed.hits] == ["a4", "a9"]  # a9 is the newest of the a1/a9 cluster
+    assert collapsed.total == 3  # total counts documents, as Elasticsearch's collapse does
+    assert {h.cluster_id for h in collapsed.hits} == {ID["a4"], ID["a1"]}
+    every = run(backend, sort=Sort.DATE, collapse=True)
+    assert [KEY[h.id] for h in every.hits] == [k for k in BY_DATE_DESC if k != "a1"]
+    paged = [KEY[h.id] for off in (0, 3, 6) for h in run(backend, sort=Sort.DATE, collapse=True, limit=3,
+                                                         offset=off).hits]
+    assert paged == [k for k in BY_DATE_DESC if k != "a1"]
+
+
+def test_count_get_and_hit_fields(backend: SearchBackend) -> None:
+    assert backend.count() == len(ARTICLES)
+    for original in ARTICLES.values():
+        assert backend.get(original.id) == original
+    assert backend.get("0" * 32) is None
+    (hit,) = run(backend, 'title:"rocket attack"').hits
+    data = hit.to_json()
+    assert data["id"] == ID["a1"] and data["published_at"] == "2024-01-10T12:00:00+00:00"
+    assert data["locations"] == ["Baghdad", "Iraq"] and data["cluster_id"] == ID["a1"]
+
+
+# -- writing ----------------------------------------------------------------------------------------------------------
+
+
+def test_upsert_of_an_existing_id_replaces_it(empty_backend: SearchBackend) -> None:
+    empty_backend.upsert(list(ARTICLES.values()))
+    changed = ARTICLES["a6"].model_copy(update={"title": "Currency update", "body": "The currency fell today."})
+    empty_backend.upsert([changed])
+    assert empty_backend.count() == len(ARTICLES)
+    assert keys(empty_backend, "currency") == {"a6"}
+    assert keys(empty_backend, "stocks") == set()
+    back = empty_backend.get(ID["a6"])
+    assert back is not None and back.title == "Currency update"
+
+
+def test_delete_removes_and_ignores_unknown_ids(empty_backend: SearchBackend) -> None:
+    empty_backend.upsert(list(ARTICLES.values()))
+    empty_backend.delete([ID["a3"], "f" * 32])
+    assert empty_backend.count() == len(ARTICLES) - 1
+    assert empty_backend.get(ID["a3"]) is None
+    assert keys(empty_backend, "football") == set()
+
+
+def test_a_snippet_without_a_match_is_the_escaped_body_start(empty_backend: SearchBackend) -> None:
+    doc = article("esc", title="Escaping", body="Tom & Jerry <script> fight again.", domain="esc.example",
+                  published_at=day(1))
+    empty_backend.upsert([doc])
+    (titled,) = run(empty_backend, "title:escaping").hits
+    assert "<script>" not in titled.snippet
+    assert titled.snippet.startswith("Tom &amp; Jerry &lt;script&gt;")

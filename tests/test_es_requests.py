@@ -1,0 +1,223 @@
+"""Elasticsearch request bodies: exact bodies, and every body checked against Elasticsearch's own API spec."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.es_spec import component_errors, schema_errors
+from workers.errors import QuerySyntaxError
+from workers.ids import document_id
+from workers.models import Article, DateSource
+from workers.search import es_requests as rq
+from workers.search.model import FACETS, SearchQuery, Sort
+
+ALIAS = "newsworkers-articles"
+TEXT = ["title", "body", "summary", "entity_aliases"]
+
+
+def phrase(text: str) -> dict[str, Any]:
+    """What a word or phrase on the default fields compiles to."""
+    return {"bool": {"should": [
+        {"match_phrase": {name: {"query": text, "boost": 2.0} if name == "title" else {"query": text}}}
+        for name in TEXT
+    ], "minimum_should_match": 1}}
+
+
+def facet(field: str, value: str) -> dict[str, Any]:
+    return {"term": {field: {"value": value, "case_insensitive": True}}}
+
+
+def sample_article(**extra: Any) -> Article:
+    url = "https://example.com/news/1"
+    fields: dict[str, Any] = {
+        "id": document_id(url), "id_version": 1, "url": url, "domain": "example.com", "title": "Rocket attack",
+        "body": "Militants fired rockets.", "published_at": datetime(2024, 1, 10, 12, tzinfo=UTC),
+        "date_source": DateSource.PAGE, "fetched_at": datetime(2024, 1, 10, 13, tzinfo=UTC), "language": "en",
+        "locations": ["Baghdad"],
+    }
+    fields.update(extra)
+    return Article(**fields)
+
+
+# -- exact bodies ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", {"match_all": {}}),
+    ("rocket", phrase("rocket")),
+    ('"drone strike"', phrase("drone strike")),
+    ("title:gaza", {"match_phrase": {"title": {"query": "gaza", "boost": 2.0}}}),
+    ("body:gaza", {"match_phrase": {"body": {"query": "gaza"}}}),
+    ("locations:BAGHDAD", facet("locations", "BAGHDAD")),
+    ('persons:"Qassem  Soleimani"', facet("persons", "Qassem Soleimani")),
+    ("url:https://x.org/a", {"term": {"url": {"value": "https://x.org/a"}}}),
+    ("a OR b", {"bool": {"should": [phrase("a"), phrase("b")], "minimum_should_match": 1}}),
+    ("a -b", {"bool": {"must": [phrase("a")], "must_not": [phrase("b")]}}),
+    ("-b", {"bool": {"must": [{"match_all": {}}], "must_not": [phrase("b")]}}),
+    ("a (b OR c)", {"bool": {"must": [phrase("a"), {"bool": {"should": [phrase("b"), phrase("c")],
+                                                             "minimum_should_match": 1}}]}}),
+])
+def test_query_syntax_compiles_to_exact_queries(text: str, expected: dict[str, Any]) -> None:
+    assert rq.text_query(text) == expected
+
+
+def test_search_body_with_everything() -> None:
+    query = SearchQuery(text="rocket", filters={"locations": ["Baghdad", " Cairo "], "language": ["en"]},
+                        since=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=2))),
+                        until=datetime(2024, 1, 31, 23, 59, 59, tzinfo=UTC), sort=Sort.DATE, limit=5, offset=10,
+                        facets=["locations", "domain"], facet_size=3, collapse=True)
+    assert rq.search_body(query, size=5, offset=10) == {
+        "query": {"bool": {"must": [phrase("rocket")], "filter": [
+            {"bool": {"should": [facet("locations", "Baghdad"), facet("locations", "Cairo")],
+                      "minimum_should_match": 1}},
+            {"bool": {"should": [facet("language", "en")], "minimum_should_match": 1}},
+            {"range": {"published_at": {"gte": "2023-12-31T22:00:00Z", "lte": "2024-01-31T23:59:59Z"}}},
+        ]}},
+        "size": 5,
+        "from": 10,
+        "sort": [{"published_at": {"order": "desc"}}, {"id": {"order": "asc"}}],
+        "track_total_hits": True,
+        "collapse": {"field": "cluster_id"},
+        "aggs": {"locations": {"terms": {"field": "locations", "size": 3}},
+                 "domain": {"terms": {"field": "domain", "size": 3}}},
+        "highlight": {
+            "pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
+            "fields": {"body": {"number_of_fragments": 1, "fragment_size": 240, "no_match_size": 240}},
+            "highlight_query": phrase("rocket"),
+        },
+    }
+
+
+def test_search_body_pages_with_search_after_and_walks_lean() -> None:
+    query = SearchQuery(text="", limit=10)
+    assert query.sort is Sort.DATE
+    walk = rq.search_body(query, size=10_000, search_after=["2024-01-01T00:00:00Z", "abc"], walk=True)
+    assert walk == {"query": {"match_all": {}}, "size": 10_000,
+                    "sort": [{"published_at": {"order": "desc"}}, {"id": {"order": "asc"}}],
+                    "track_total_hits": False, "search_after": ["2024-01-01T00:00:00Z", "abc"], "_source": False}
+    relevance = rq.search_body(SearchQuery(text="x"), size=0)
+    assert relevance["sort"] == [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
+    assert "highlight" not in relevance and "from" not in relevance  # a count-only request needs no snippets
+
+
+def test_documents_and_bulk_lines() -> None:
+    article = sample_article()
+    doc = rq.document(article)
+    assert doc["@timestamp"] == doc["published_at"] == "2024-01-10T12:00:00Z"
+    assert doc["cluster_id"] == article.id  # None in the model means its own cluster; collapse needs a value
+    assert rq.document(sample_article(cluster_id="c1"))["cluster_id"] == "c1"
+    assert rq.bulk_index_lines(ALIAS, [article]) == [({"index": {"_index": ALIAS, "_id": article.id}}, doc)]
+    assert rq.bulk_delete_lines(ALIAS, ["a", "b"]) == [({"delete": {"_index": ALIAS, "_id": "a"}}, None),
+                                                      ({"delete": {"_index": ALIAS, "_id": "b"}}, None)]
+
+
+def test_index_lifecycle_bodies() -> None:
+    assert rq.versioned_index(ALIAS, 3) == "newsworkers-articles-v3"
+    assert rq.create_index_body(ALIAS) == {"aliases": {ALIAS: {"is_write_index": True}}}
+    assert rq.create_index_body(None) == {}
+    assert rq.alias_swap_body(ALIAS, "a-v1", "a-v2") == {"actions": [
+        {"remove": {"index": "a-v1", "alias": ALIAS}},
+        {"add": {"index": "a-v2", "alias": ALIAS, "is_write_index": True}},
+    ]}
+    assert rq.reindex_body("a-v1", "a-v2") == {"source": {"index": "a-v1"}, "dest": {"index": "a-v2"}}
+    assert rq.reindex_body("a-v1", "a-v2", indexed_since=datetime(2024, 5, 1, tzinfo=UTC)) == {
+        "source": {"index": "a-v1", "query": {"range": {"indexed_at": {"gte": "2024-05-01T00:00:00Z"}}}},
+        "dest": {"index": "a-v2", "op_type": "create"}, "conflicts": "proceed",
+    }
+    body = rq.index_template_body(rq.load_template(), ALIAS)
+    assert body["index_patterns"] == ["newsworkers-articles-v*"]
+    assert rq.schema_version(body["template"]["mappings"]) == 1
+
+
+# -- the template is what the issue asks for ------------------------------------------------------------------------
+
+
+def test_template_maps_every_article_field_strictly() -> None:
+    mappings = rq.load_template()["template"]["mappings"]
+    properties = mappings["properties"]
+    assert mappings["dynamic"] == "strict"
+    assert set(Article.model_fields) | {"@timestamp"} == set(properties)
+    assert properties["@timestamp"]["type"] == "date"
+    for name in FACETS:
+        assert properties[name]["type"] == "keyword", name
+    for name in TEXT:
+        assert properties[name] == {**properties[name], "type": "text", "analyzer": "en_news"}
+    assert properties["cluster_id"]["type"] == "keyword"
+
+
+def test_template_analyzer_mirrors_the_tantivy_one() -> None:
+    analysis = rq.load_template()["template"]["settings"]["analysis"]
+    analyzer = analysis["analyzer"]["en_news"]
+    assert analyzer["filter"] == ["en_news_length", "lowercase", "asciifolding", "en_news_stemmer"]
+    assert analysis["filter"]["en_news_stemmer"] == {"type": "snowball", "language": "English"}
+    assert analysis["filter"]["en_news_length"]["max"] == 39  # Tantivy's remove_long(40) keeps tokens under 40
+    assert analysis["tokenizer"][analyzer["tokenizer"]]["pattern"] == "[^\\p{L}\\p{N}]+"
+
+
+# -- against Elasticsearch's API specification ----------------------------------------------------------------------
+
+
+SEARCHES = [
+    SearchQuery(),
+    SearchQuery(text='rocket "drone strike" -sports (cairo OR london) title:gaza body:x summary:y url:https://a.b/c'),
+    SearchQuery(text=" ".join(f"{f}:v" for f in FACETS if f != "collections") + " -NOT x", sort=Sort.RELEVANCE),
+    SearchQuery(filters={f: ["a", "B c"] for f in FACETS}, since=datetime(2024, 1, 1), until=datetime(2024, 2, 1),
+                facets=list(FACETS), facet_size=25, collapse=True, limit=20, offset=40),
+    SearchQuery(text="x", since=datetime(2024, 1, 1, tzinfo=UTC)),
+    SearchQuery(text="x", until=datetime(2024, 1, 1, tzinfo=UTC), sort=Sort.DATE, limit=0),
+]
+
+
+@pytest.mark.parametrize("query", SEARCHES, ids=range(len(SEARCHES)))
+def test_search_bodies_follow_the_spec(query: SearchQuery) -> None:
+    for body in (rq.search_body(query, size=query.limit, offset=query.offset),
+                 rq.search_body(query, size=10_000, search_after=["2024-01-01T00:00:00Z", "id"], walk=True),
+                 rq.search_body(query, size=query.limit, search_after=[1.5, "id"])):
+        assert schema_errors(body, "/{index}/_search") == []
+        assert schema_errors({"query": body["query"]}, "/{index}/_count") == []
+
+
+def test_index_template_and_lifecycle_bodies_follow_the_spec() -> None:
+    template = rq.index_template_body(rq.load_template(), ALIAS)
+    assert schema_errors(template, "/_index_template/{name}", "put") == []
+    assert schema_errors(rq.create_index_body(ALIAS), "/{index}", "put") == []
+    assert schema_errors(rq.create_index_body(None), "/{index}", "put") == []
+    # The template's settings and mappings would also do as an explicit index creation.
+    assert schema_errors({**template["template"], **rq.create_index_body(ALIAS)}, "/{index}", "put") == []
+    assert schema_errors({"properties": template["template"]["mappings"]["properties"]},
+                         "/{index}/_mapping", "put") == []
+    assert schema_errors(rq.alias_swap_body(ALIAS, "a-v1", "a-v2"), "/_aliases") == []
+    assert schema_errors(rq.alias_swap_body(ALIAS, None, "a-v1"), "/_aliases") == []
+    assert schema_errors(rq.reindex_body("a-v1", "a-v2"), "/_reindex") == []
+    assert schema_errors(rq.reindex_body("a-v1", "a-v2", indexed_since=datetime(2024, 5, 1)), "/_reindex") == []
+
+
+def test_bulk_lines_follow_the_spec() -> None:
+    lines = [*rq.bulk_index_lines(ALIAS, [sample_article(), sample_article(cluster_id="c")]),
+             *rq.bulk_delete_lines(ALIAS, ["x"])]
+    flat = [json.loads(json.dumps(part)) for line in lines for part in line if part is not None]
+    assert schema_errors(flat, "/_bulk") == []
+    for action, _source in lines:
+        assert component_errors(action, "_global.bulk.OperationContainer") == []
+
+
+def test_the_spec_check_catches_wrong_bodies() -> None:
+    # The check must be able to fail: each of these is a real mistake Elasticsearch would refuse.
+    template = rq.index_template_body(rq.load_template(), ALIAS)
+    template["template"]["mappings"]["dynamic"] = "sometimes"
+    assert schema_errors(template, "/_index_template/{name}", "put")
+    assert schema_errors({"query": {"match_all": {}}, "size": "ten"}, "/{index}/_search")
+    assert schema_errors({"query": {"range": {"published_at": {"gte": ["2024"]}}}}, "/{index}/_search")
+    assert schema_errors({"highlight": {"encoder": "xml", "fields": {}}}, "/{index}/_search")
+    assert schema_errors({"collapse": {"field": 5}}, "/{index}/_search")
+    assert schema_errors({"query": {"bool": {"minimum_should_match": [1]}}}, "/{index}/_search")
+    assert component_errors({"index": {"_id": ["not", "a", "string"]}}, "_global.bulk.OperationContainer")
+
+
+def test_compiling_an_unknown_node_is_an_error() -> None:
+    with pytest.raises(QuerySyntaxError):
+        rq.compile_node("not a node")  # type: ignore[arg-type]
