@@ -10,7 +10,7 @@
 - ``/hostile/charset/<case>``  pages and feeds whose charset label is wrong or missing
 - ``/hostile/slow/<i>.html``  0.3 s pages; the site counts downloads in progress per host
 - ``/hostile/good.xml``  a plain feed linking three ``/hostile/slow/`` pages of the host it was asked on
-- ``/robots.txt``  ``site.robots[host]`` when set, else 404
+- ``/robots.txt``  ``site.robots[host]`` when set (``"HTTP 503"`` answers that status), else 404
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ def serve(site: FixtureSite, handler: BaseHTTPRequestHandler, send: Callable[...
     host = (handler.headers.get("Host") or "").rsplit(":", 1)[0]
     base = f"http://{handler.headers.get('Host')}"
     if path == "/robots.txt":
+        if site.robots.get(host, "").startswith("HTTP "):
+            return send(int(site.robots[host].split()[1]), b"robots unavailable", "text/plain")
         if host in site.robots:
             return send(200, site.robots[host].encode(), "text/plain")
         return send(404, b"no robots here", "text/plain")

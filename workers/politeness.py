@@ -62,7 +62,7 @@ class PolitenessDelay(RetryableFetchError):
 def domain_of(url: str) -> str:
     """The registrable domain (``bbc.co.uk`` for ``www.bbc.co.uk``), or the host for addresses and odd names."""
     host = (urlsplit(url).hostname or "").lower()
-    return extract_domain(url, fast=True) or host
+    return extract_domain(url, fast=False) or host
 
 
 class DomainGate:
