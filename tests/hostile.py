@@ -9,6 +9,7 @@
 - ``/hostile/laughs.xml``  billion laughs;  ``/hostile/xxe.xml``  an external entity reading /etc/passwd
 - ``/hostile/charset/<case>``  pages and feeds whose charset label is wrong or missing
 - ``/hostile/slow/<i>.html``  0.3 s pages; the site counts downloads in progress per host
+- ``/hostile/mixed.xml``  four good pages among hostile ones (``MIXED_LINKS``)
 - ``/hostile/good.xml``  a plain feed linking three ``/hostile/slow/`` pages of the host it was asked on
 - ``/robots.txt``  ``site.robots[host]`` when set (``"HTTP 503"`` answers that status), else 404
 """
@@ -36,6 +37,15 @@ XXE = ('<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/p
        '<rss version="2.0"><channel><title>&xxe;</title>'
        '<item><title>&xxe;</title><link>http://example.org/a</link></item></channel></rss>')
 CAFE = "Caf\u00e9 cr\u00e8me in M\u00fcnchen"
+# /hostile/mixed.xml: four good pages among hostile ones, all on the host the feed is asked from
+MIXED_LINKS = [
+    *(f"/hostile/slow/m{i}.html" for i in range(4)),
+    "/hostile/drip?every=1.0",
+    "/articles/gzip-bomb.html",
+    "/hostile/loop/a",
+    "/hostile/redirect?code=302&to=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F",
+    "/hostile/slow/secret.html",
+]
 
 
 def _feed(base: str, title: str, links: list[str], encoding: str = "utf-8") -> str:
@@ -106,6 +116,8 @@ def serve(site: FixtureSite, handler: BaseHTTPRequestHandler, send: Callable[...
     if path == "/hostile/good.xml":
         links = [f"/hostile/slow/{i}.html" for i in range(int(query.get("n", "3")))]
         return send(200, _feed(base, f"Good news from {host}", links).encode(), "application/rss+xml")
+    if path == "/hostile/mixed.xml":
+        return send(200, _feed(base, "Mixed", MIXED_LINKS).encode(), "application/rss+xml")
     if path.startswith("/hostile/slow/"):
         with site.lock:
             site.running[host] += 1

@@ -4,6 +4,9 @@ XML entity bombs, and charsets, against the real fixture server (tests/hostile.p
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
+import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -11,8 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
-from tests.hostile import CAFE, served_on
+from tests.conftest import ROOT, newsworkers_cli
+from tests.hostile import CAFE, MIXED_LINKS, served_on
 from tests.site import FixtureSite
 from workers import http
 from workers.errors import ConfigError, FeedError, FetchError, NewsworkersError, Retryable
@@ -265,3 +270,62 @@ def test_feed_with_wrong_or_missing_charset_decodes(site: FixtureSite, case: str
     result = poll_feed(Feed(url=site.url(f"/hostile/charset/{case}")), FeedState(), http_settings, client)
     assert result.title is not None and CAFE in result.title
     assert len(result.items) == 1 and CAFE in (result.items[0].title or "")
+
+
+# -- the worker goes on ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_workers_serve_good_feeds_and_pages_while_others_are_hostile(site: FixtureSite, redis_url: str,
+                                                                     namespace: str, tmp_path: Path) -> None:
+    """One `newsworkers run --once` over hostile feeds and a feed of hostile pages, next to good ones: every
+    good page is indexed, every hostile one recorded with its reason, and politeness deferrals come back."""
+    env = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+           "NEWSWORKERS_DATA_DIR": str(tmp_path / "data"), "NEWSWORKERS_DOWNLOAD_DEADLINE_S": "2",
+           "NEWSWORKERS_FETCH_TIMEOUT_S": "2", "NEWSWORKERS_FEED_TIMEOUT_S": "2", "NEWSWORKERS_MAX_RETRIES": "1",
+           "NEWSWORKERS_RETRY_BACKOFF_S": "0.2", "NEWSWORKERS_FETCH_MAX_BYTES": "1000000",
+           "NEWSWORKERS_FEED_MAX_BYTES": "1000000", "NEWSWORKERS_DOMAIN_MIN_INTERVAL_S": "0.3",
+           "NEWSWORKERS_DOMAIN_MAX_CONCURRENCY": "2", "NEWSWORKERS_POLITENESS_MAX_WAIT_S": "0.2"}
+    env.pop("ELASTICSEARCH_URL", None)
+    site.robots["127.0.0.2"] = "User-agent: newsworkers\nDisallow: /hostile/slow/secret"
+    with served_on(site, "127.0.0.2") as second, served_on(site, "127.0.0.3") as third:
+        metadata_redirect = f"/hostile/redirect?code=301&to={urllib.parse.quote(METADATA)}"
+        feeds = {
+            f"{second}/hostile/mixed.xml": None,
+            f"{third}/hostile/good.xml?n=3": None,
+            site.url("/hostile/laughs.xml"): "feed.xml_entities",
+            site.url("/hostile/drip?every=1.0&feed=1"): "feed.deadline",
+            site.url("/hostile/bomb.xml"): "feed.too_large",
+            site.url(metadata_redirect): "feed.blocked_address",
+            "http://169.254.169.254/latest/feed.xml": "feed.blocked_address",
+            site.url("/hostile/status/410"): "feed.http_410",
+        }
+        try:
+            for url in feeds:
+                added = _cli(env, "feeds", "add", url)
+                assert added.returncode == 0, added.stderr
+            run = _cli(env, "run", "--once", "--timeout", "150")
+        finally:
+            site.robots.clear()
+    assert run.returncode == 0, run.stdout + run.stderr
+    status = {row["url"]: row for row in json.loads(_cli(env, "feeds", "status", "--json").stdout)}
+    assert {url: status[url]["last_reason"] for url in feeds} == feeds
+    letters = {letter["url"].removeprefix(second): letter["reason"]
+               for letter in json.loads(_cli(env, "failed", "list", "--json").stdout)}
+    assert letters == {
+        "/hostile/drip?every=1.0": "fetch.deadline",
+        "/articles/gzip-bomb.html": "fetch.too_large",
+        "/hostile/loop/a": "fetch.redirect_loop",
+        MIXED_LINKS[7]: "fetch.blocked_address",
+        "/hostile/slow/secret.html": "fetch.robots_disallowed",
+    }
+    found = json.loads(_cli(env, "search", "", "--json", "--limit", "50").stdout)
+    titles = sorted(hit["title"] for hit in found["hits"])
+    assert len(titles) == 7 and all("Dispatch" in title for title in titles), titles
+    stats = redis.Redis.from_url(redis_url, decode_responses=True).hgetall(f"{namespace}:stats")
+    assert int(stats.get("fetch.deferred", 0)) > 0  # four pages, 0.3 s apart, 0.2 s of patience: some came back
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)
