@@ -221,7 +221,10 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             site.hits[path] += 1
             site.seen_headers[path] = {k.lower(): v for k, v in self.headers.items()}
             if path.startswith("/hostile/") or path == "/robots.txt":
-                return hostile.serve(site, self, self._send)
+                try:
+                    return hostile.serve(site, self, self._send)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up on a bomb or a drip: as it should
+                    return None
             if path == "/feeds/news.xml":
                 if self.headers.get("If-None-Match") == site.etag:
                     return self._send(304, headers={"ETag": site.etag})
