@@ -329,3 +329,14 @@ def test_workers_serve_good_feeds_and_pages_while_others_are_hostile(site: Fixtu
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=240)
+
+
+def test_allowed_networks_as_a_toml_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "newsworkers.toml"
+    config.write_text('allowed_networks = ["10.0.0.0/8", "fd00::/8"]\n')
+    monkeypatch.setenv("NEWSWORKERS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("NEWSWORKERS_ALLOWED_NETWORKS")
+    settings = Settings()
+    assert settings.allowed_networks == "10.0.0.0/8,fd00::/8"
+    # and handed to spawned workers in the comma-separated form their environment reads back
+    assert settings.as_environment()["NEWSWORKERS_ALLOWED_NETWORKS"] == "10.0.0.0/8,fd00::/8"

@@ -191,3 +191,19 @@ def test_user_agent_is_a_setting(tmp_path: Path, site: FixtureSite) -> None:
     with http.make_client(settings, timeout_s=2.0) as custom:
         fetch_page(item(site.url("/articles/lima-election.html")), settings, custom)
     assert site.seen_headers["/articles/lima-election.html"]["user-agent"].startswith("acme-monitor/2.0")
+
+
+def test_retry_after_pauses_the_domain_for_every_worker(hosts: dict[str, str], settings: Settings,
+                                                        rdb: redis.Redis, client: httpx.Client,
+                                                        site: FixtureSite) -> None:
+    settings = polite(settings, domain_min_interval_s=0, politeness_max_wait_s=1.0)
+    gate, other_worker = DomainGate(rdb, settings), DomainGate(rdb, settings)
+    with pytest.raises(FetchError) as info:
+        fetch_page(item(f"{hosts['127.0.0.3']}/hostile/status/429"), settings, client, gate=gate)
+    assert info.value.reason == "fetch.http_429" and info.value.retry_after_s == 7.0
+    before = site.hits["/hostile/slow/after429.html"]
+    with pytest.raises(PolitenessDelay) as delay:
+        fetch_page(item(f"{hosts['127.0.0.3']}/hostile/slow/after429.html"), settings, client, gate=other_worker)
+    assert 6.0 < (delay.value.retry_after_s or 0) <= 7.0
+    assert site.hits["/hostile/slow/after429.html"] == before
+    fetch_page(item(f"{hosts['127.0.0.2']}/hostile/slow/after429.html"), settings, client, gate=other_worker)

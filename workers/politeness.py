@@ -7,7 +7,9 @@ lease carries an expiry, so a worker that dies mid-download frees its place.
 
 A fetch thread waits for its slot only briefly (``politeness_max_wait_s``);
 a longer wait raises :class:`PolitenessDelay`, and the task layer puts the
-page back on the queue for then, so a busy domain never holds a thread.
+page back on the queue for then, so a busy domain never holds a thread. A
+429 or 503 with ``Retry-After`` pushes the domain's next slot that far out,
+for every worker.
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ redis.call('PEXPIRE', KEYS[1], wait + lease + 1000)
 return {1, wait}
 """
 
+# KEYS: next slot (ms). ARGV: pause ms. Moves the domain's next slot to at least now + pause.
+_PAUSE = """
+local t = redis.call('TIME')
+local until_ms = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
+if until_ms > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 1000)
+end
+return until_ms
+"""
+
+_LONGEST_PAUSE_S = 3600.0  # a Retry-After of days is a server's mistake; an hour is respect enough
 _BUSY_POLL_S = 0.1  # how often a thread looks again while every lease of its domain is taken
 
 
@@ -77,6 +90,7 @@ class DomainGate:
         # A lease outlives the longest legitimate download, then frees itself.
         self.lease_ms = int((settings.download_deadline_s + settings.fetch_timeout_s + 30) * 1000)
         self._acquire = redis.register_script(_ACQUIRE)
+        self._pause = redis.register_script(_PAUSE)
 
     def _keys(self, domain: str) -> list[str]:
         return [f"{self.namespace}:polite:running:{domain}", f"{self.namespace}:polite:next:{domain}"]
@@ -104,5 +118,13 @@ class DomainGate:
             if wait_s > 0:
                 time.sleep(wait_s)
             yield
+        except RetryableFetchError as exc:
+            if exc.retry_after_s:  # the site asked for a pause (429/503 Retry-After): every worker keeps it
+                self.pause(url, min(exc.retry_after_s, _LONGEST_PAUSE_S))
+            raise
         finally:
             self.redis.zrem(keys[0], token)
+
+    def pause(self, url: str, seconds: float) -> None:
+        """No request to the domain of ``url`` for ``seconds``, from any worker."""
+        self._pause(keys=self._keys(domain_of(url))[1:], args=[int(seconds * 1000)])
