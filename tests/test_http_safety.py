@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -342,3 +343,32 @@ def test_allowed_networks_as_a_toml_list(tmp_path: Path, monkeypatch: pytest.Mon
     assert settings.allowed_networks == "10.0.0.0/8,fd00::/8"
     # and handed to spawned workers in the comma-separated form their environment reads back
     assert settings.as_environment()["NEWSWORKERS_ALLOWED_NETWORKS"] == "10.0.0.0/8,fd00::/8"
+
+
+def test_connects_to_the_address_it_checked(second_host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: a name that answers an allowed address, then a refused one, is asked once and the
+    connection goes to the address that was checked. (No DNS server can run here: the resolver answers
+    from this table, the sockets and the server are real.)"""
+    port = int(second_host.rsplit(":", 1)[1])
+    answers = iter(["127.0.0.2", "169.254.169.254", "169.254.169.254"])
+    real_getaddrinfo = socket.getaddrinfo
+    asked: list[str] = []
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        asked.append(host)
+        return real_getaddrinfo(next(answers), *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    settings = make_settings(tmp_path, allowed_networks="127.0.0.2/32")
+    with http.make_client(settings, timeout_s=2.0) as client:
+        url = f"http://rebind.test:{port}/articles/lima-election.html"
+        response = http.get(client, url, stage="fetch", max_bytes=2**20, deadline_s=5)
+        assert response.status == 200 and b"Peru" in response.content
+        assert asked == ["rebind.test"]
+    # A new connection asks again, now gets the metadata address, and is refused.
+    with http.make_client(settings, timeout_s=2.0) as client, pytest.raises(FetchError) as info:
+        http.get(client, url, stage="fetch", max_bytes=2**20, deadline_s=5)
+    assert info.value.reason == "fetch.blocked_address" and "169.254.169.254" in str(info.value)
+    assert asked == ["rebind.test", "rebind.test"]
