@@ -372,3 +372,12 @@ def test_connects_to_the_address_it_checked(second_host: str, tmp_path: Path, mo
         http.get(client, url, stage="fetch", max_bytes=2**20, deadline_s=5)
     assert info.value.reason == "fetch.blocked_address" and "169.254.169.254" in str(info.value)
     assert asked == ["rebind.test", "rebind.test"]
+
+
+def test_a_silent_server_past_the_deadline_is_a_deadline(site: FixtureSite, tmp_path: Path) -> None:
+    # The next byte is 3 s away, the read timeout 5 s: the read is cut to the 2 s deadline, and says so.
+    settings = make_settings(tmp_path, download_deadline_s=2.0, fetch_timeout_s=5.0)
+    started = time.monotonic()
+    error = page_error(site.url("/hostile/drip?every=3.0"), settings)
+    assert error.reason == "fetch.deadline" and isinstance(error, Retryable)
+    assert time.monotonic() - started < 2.8

@@ -69,13 +69,16 @@ def _errors(stage: str) -> tuple[type[FeedError] | type[FetchError], type[FeedEr
 
 
 @contextlib.contextmanager
-def _mapped(stage: str, url: str) -> Iterator[None]:
+def _mapped(stage: str, url: str, deadline: float | None = None) -> Iterator[None]:
     final, transient = _errors(stage)
     try:
         yield
     except BlockedAddress as exc:
         raise final(str(exc), reason=f"{stage}.blocked_address", url=url) from exc
     except httpx.TimeoutException as exc:
+        if deadline is not None and time.monotonic() >= deadline - 0.1:
+            # The read timeout was cut to what was left of the whole-download deadline: that is what ran out.
+            raise transient("the download did not finish in time", reason=f"{stage}.deadline", url=url) from exc
         raise transient(f"timed out: {exc.__class__.__name__}", reason=f"{stage}.timeout", url=url) from exc
     except httpx.TooManyRedirects as exc:
         raise final("too many redirects", reason=f"{stage}.redirects", url=url) from exc
@@ -113,7 +116,7 @@ def get(
     permanent = False
     current = url
     for _hop in range(limit + 1):
-        with _mapped(stage, url), client.stream("GET", current, headers=headers,
+        with _mapped(stage, url, deadline), client.stream("GET", current, headers=headers,
                                                 timeout=_hop_timeout(client, deadline)) as response:
             status = response.status_code
             location = response.headers.get("location")
