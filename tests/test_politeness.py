@@ -207,3 +207,16 @@ def test_retry_after_pauses_the_domain_for_every_worker(hosts: dict[str, str], s
     assert 6.0 < (delay.value.retry_after_s or 0) <= 7.0
     assert site.hits["/hostile/slow/after429.html"] == before
     fetch_page(item(f"{hosts['127.0.0.2']}/hostile/slow/after429.html"), settings, client, gate=other_worker)
+
+
+def test_robots_of_the_site_redirected_to_is_obeyed(site: FixtureSite, hosts: dict[str, str], settings: Settings,
+                                                    rdb: redis.Redis, client: httpx.Client,
+                                                    robots_on: dict[str, str]) -> None:
+    # A feed links a tracking redirect on one site; the article sits on another, whose robots.txt says no.
+    robots_on["127.0.0.3"] = "User-agent: *\nDisallow: /hostile/slow/tracked"
+    target = f"{hosts['127.0.0.3']}/hostile/slow/tracked.html"
+    link = f"{hosts['127.0.0.2']}/hostile/redirect?code=302&to={target}"
+    with pytest.raises(FetchError) as info:
+        fetch_page(item(link), settings, client, robots=RobotsRules(rdb, client, settings))
+    assert info.value.reason == "fetch.robots_disallowed"
+    assert site.hits["/hostile/slow/tracked.html"] == 0

@@ -51,7 +51,8 @@ def fetch_page(
         robots.check(item.url)
     with gate.turn(item.url) if gate is not None else contextlib.nullcontext():
         response = http.get(client, item.url, stage="fetch", max_bytes=settings.fetch_max_bytes,
-                            deadline_s=settings.download_deadline_s, headers={"Accept": _ACCEPT})
+                            deadline_s=settings.download_deadline_s, headers={"Accept": _ACCEPT},
+                            on_redirect=robots.check if robots is not None else None)
     content_type = response.headers.get("content-type", "")
     mime = content_type.split(";")[0].strip().lower()
     if mime and not mime.startswith(_HTML_TYPES):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -103,11 +103,13 @@ def get(
     deadline_s: float,
     headers: dict[str, str] | None = None,
     max_redirects: int | None = None,
+    on_redirect: Callable[[str], None] | None = None,
 ) -> HttpResponse:
     """GET ``url``, following redirects hop by hop; 2xx and 304 return, any other status raises with its reason.
 
     Every hop connects through the address guard, shares one deadline, and counts toward the redirect limit
-    (``fetch_max_redirects`` unless given); a URL seen twice is a loop.
+    (``fetch_max_redirects`` unless given); a URL seen twice is a loop. ``on_redirect`` sees each redirect
+    target before it is requested and may refuse it by raising (robots.txt of the site redirected to).
     """
     final, transient = _errors(stage)
     deadline = time.monotonic() + deadline_s
@@ -115,7 +117,9 @@ def get(
     seen = {url}
     permanent = False
     current = url
-    for _hop in range(limit + 1):
+    for hop in range(limit + 1):
+        if hop and on_redirect is not None:
+            on_redirect(current)
         with _mapped(stage, url, deadline), client.stream("GET", current, headers=headers,
                                                 timeout=_hop_timeout(client, deadline)) as response:
             status = response.status_code
