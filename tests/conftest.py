@@ -74,6 +74,25 @@ def wait_until(check, *, timeout_s: float, what: str, interval_s: float = 0.05) 
         time.sleep(interval_s)
 
 
+# The fixture server is on loopback, which the address guard refuses by default; and one loopback "domain"
+# serves every page, which the default politeness limits would slow to a crawl. Tests that check the
+# guard or the limits pass their own values.
+LOOPBACK_SETTINGS: dict[str, str] = {
+    "allowed_networks": "127.0.0.0/8",
+    "domain_min_interval_s": "0",
+    "domain_max_concurrency": "64",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_environment() -> Iterator[None]:
+    """The same for every `newsworkers` subprocess, whose environment the tests copy from ours."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in LOOPBACK_SETTINGS.items():
+            patch.setenv(f"NEWSWORKERS_{name.upper()}", value)
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("REDIS_URL")
@@ -104,13 +123,13 @@ def namespace(redis_url: str) -> Iterator[str]:
 def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
                     fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
-                    index_flush_interval_s=0.2)
+                    index_flush_interval_s=0.2, **LOOPBACK_SETTINGS)
 
 
 @pytest.fixture
 def http_settings(tmp_path: Path) -> Settings:
     """Settings for the stages that need no Redis, with short network timeouts."""
-    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0)
+    return Settings(data_dir=tmp_path / "data", feed_timeout_s=2.0, fetch_timeout_s=2.0, **LOOPBACK_SETTINGS)
 
 
 @pytest.fixture

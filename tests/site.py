@@ -16,6 +16,8 @@ Routes (all under the server's base URL):
 - ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
+- ``/hostile/...`` and ``/robots.txt``: redirects, loops, drips, bombs, entity feeds, bad charsets
+  (see :mod:`tests.hostile`)
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import time
 from collections import Counter
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
+
+from tests import hostile
 
 ARTICLES: dict[str, tuple[str, str, list[str]]] = {
     "berlin-budget": (
@@ -141,6 +145,12 @@ class FixtureSite:
         self.growing = 2  # items in /feeds/growing.xml: a test adds news while a run is going
         self.etag = '"news-v1"'
         self.last_modified = formatdate(1615000000, usegmt=True)
+        # tests.hostile: robots.txt per host name, and downloads in progress / at most / started per host
+        self.robots: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.running: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.started: list[tuple[float, str, str]] = []
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -210,6 +220,11 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0]
             site.hits[path] += 1
             site.seen_headers[path] = {k.lower(): v for k, v in self.headers.items()}
+            if path.startswith("/hostile/") or path == "/robots.txt":
+                try:
+                    return hostile.serve(site, self, self._send)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up on a bomb or a drip: as it should
+                    return None
             if path == "/feeds/news.xml":
                 if self.headers.get("If-None-Match") == site.etag:
                     return self._send(304, headers={"ETag": site.etag})

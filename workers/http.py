@@ -1,9 +1,13 @@
 """The HTTP client shared by poll and fetch, and the one place httpx errors
 become ours.
 
-Bodies are streamed and cut at a size cap, redirects are limited, and every
-transport failure is mapped to a reason code (``fetch.timeout``,
-``feed.http_404``...) with the retryable ones marked by class.
+Every connection goes through the address guard (:mod:`workers.netguard`);
+redirects are followed here, hop by hop, each hop guarded, limited and
+checked for loops; bodies are streamed, inflated by us within a size cap and
+cut at a whole-download deadline; feed bodies are refused when they declare
+XML entities (:mod:`workers.xmlguard`). Every transport failure is mapped to
+a reason code (``fetch.timeout``, ``feed.http_404``,
+``fetch.blocked_address``...) with the retryable ones marked by class.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,12 +23,15 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from workers.errors import FeedError, FetchError, RetryableFeedError, RetryableFetchError
+from workers.netguard import BlockedAddress, GuardedBackend, NetworkPolicy, parse_networks
 from workers.settings import Settings
+from workers.xmlguard import refuse_xml_entities
 
 __all__ = ["HttpResponse", "get", "make_client", "retry_after_seconds"]
 
 # Statuses worth another try later; everything else 4xx/5xx is final.
 _TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+_REDIRECTS = {301, 302, 303, 307, 308}
 
 
 @dataclass(slots=True)
@@ -37,12 +44,23 @@ class HttpResponse:
 
 
 def make_client(settings: Settings, *, timeout_s: float) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        follow_redirects=True,
-        max_redirects=settings.fetch_max_redirects,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+    """A client whose every connection is checked by the SSRF guard; redirects are followed by :func:`get`."""
+    transport = httpx.HTTPTransport(
+        # No proxies from the environment: a proxy would connect for us, out of the guard's sight.
+        trust_env=False,
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+    )
+    pool = transport._pool
+    if not hasattr(pool, "_network_backend"):  # fail loudly rather than fetch unguarded after an httpcore upgrade
+        raise RuntimeError("httpcore's connection pool changed: cannot install the address guard")
+    pool._network_backend = GuardedBackend(NetworkPolicy(parse_networks(settings.allowed_networks)))
+    return httpx.Client(
+        transport=transport,
+        trust_env=False,
+        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+        follow_redirects=False,
+        max_redirects=settings.fetch_max_redirects,  # read back by get(), which follows redirects itself
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
     )
 
 
@@ -51,11 +69,16 @@ def _errors(stage: str) -> tuple[type[FeedError] | type[FetchError], type[FeedEr
 
 
 @contextlib.contextmanager
-def _mapped(stage: str, url: str) -> Iterator[None]:
+def _mapped(stage: str, url: str, deadline: float | None = None) -> Iterator[None]:
     final, transient = _errors(stage)
     try:
         yield
+    except BlockedAddress as exc:
+        raise final(str(exc), reason=f"{stage}.blocked_address", url=url) from exc
     except httpx.TimeoutException as exc:
+        if deadline is not None and time.monotonic() >= deadline - 0.1:
+            # The read timeout was cut to what was left of the whole-download deadline: that is what ran out.
+            raise transient("the download did not finish in time", reason=f"{stage}.deadline", url=url) from exc
         raise transient(f"timed out: {exc.__class__.__name__}", reason=f"{stage}.timeout", url=url) from exc
     except httpx.TooManyRedirects as exc:
         raise final("too many redirects", reason=f"{stage}.redirects", url=url) from exc
@@ -79,28 +102,70 @@ def get(
     max_bytes: int,
     deadline_s: float,
     headers: dict[str, str] | None = None,
+    max_redirects: int | None = None,
+    on_redirect: Callable[[str], None] | None = None,
 ) -> HttpResponse:
-    """GET ``url``; 2xx and 304 return, any other status raises with its reason."""
+    """GET ``url``, following redirects hop by hop; 2xx and 304 return, any other status raises with its reason.
+
+    Every hop connects through the address guard, shares one deadline, and counts toward the redirect limit
+    (``fetch_max_redirects`` unless given); a URL seen twice is a loop. ``on_redirect`` sees each redirect
+    target before it is requested and may refuse it by raising (robots.txt of the site redirected to).
+    """
     final, transient = _errors(stage)
     deadline = time.monotonic() + deadline_s
-    with _mapped(stage, url), client.stream("GET", url, headers=headers) as response:
-        status = response.status_code
-        if status == 304 or 200 <= status < 300:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise final(f"body of {declared} bytes is over the {max_bytes}-byte cap",
-                            reason=f"{stage}.too_large", url=url)
-            content = _read_capped(response, stage=stage, url=url, max_bytes=max_bytes, deadline=deadline)
-            return HttpResponse(
-                status=status,
-                url=str(response.url),
-                headers=response.headers,
-                content=content,
-                permanent_redirect=any(r.status_code in (301, 308) for r in response.history),
-            )
-        error = transient if status in _TRANSIENT_STATUSES else final
-        raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url,
-                    retry_after_s=retry_after_seconds(response.headers.get("retry-after")))
+    limit = client.max_redirects if max_redirects is None else max_redirects
+    seen = {url}
+    permanent = False
+    current = url
+    for hop in range(limit + 1):
+        if hop and on_redirect is not None:
+            on_redirect(current)
+        with _mapped(stage, url, deadline), client.stream("GET", current, headers=headers,
+                                                timeout=_hop_timeout(client, deadline)) as response:
+            status = response.status_code
+            location = response.headers.get("location")
+            if status in _REDIRECTS and location:
+                target = _redirect_target(response, location, stage=stage, url=url)
+                if target in seen:
+                    raise final(f"redirect loop at {target}", reason=f"{stage}.redirect_loop", url=url)
+                seen.add(target)
+                permanent = permanent or status in (301, 308)
+                current = target
+                continue
+            if status == 304 or 200 <= status < 300:
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise final(f"body of {declared} bytes is over the {max_bytes}-byte cap",
+                                reason=f"{stage}.too_large", url=url)
+                content = _read_capped(response, stage=stage, url=url, max_bytes=max_bytes, deadline=deadline)
+                if stage == "feed":
+                    # Every remote feed body passes here: refuse entity tricks before any parser sees them.
+                    refuse_xml_entities(content, url=url)
+                return HttpResponse(status=status, url=str(response.url), headers=response.headers,
+                                    content=content, permanent_redirect=permanent)
+            error = transient if status in _TRANSIENT_STATUSES else final
+            raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url,
+                        retry_after_s=retry_after_seconds(response.headers.get("retry-after")))
+    raise final(f"more than {limit} redirects", reason=f"{stage}.redirects", url=url)
+
+
+def _hop_timeout(client: httpx.Client, deadline: float) -> httpx.Timeout:
+    """The client's timeouts, cut to what is left of the whole-download deadline."""
+    left = max(0.05, deadline - time.monotonic())
+    base = client.timeout
+    return httpx.Timeout(connect=min(base.connect or left, left), read=min(base.read or left, left),
+                         write=min(base.write or left, left), pool=min(base.pool or left, left))
+
+
+def _redirect_target(response: httpx.Response, location: str, *, stage: str, url: str) -> str:
+    final, _transient = _errors(stage)
+    try:
+        target = response.url.join(location.strip())
+    except httpx.InvalidURL as exc:
+        raise final(f"invalid redirect target {location!r}", reason=f"{stage}.invalid_url", url=url) from exc
+    if target.scheme not in ("http", "https"):
+        raise final(f"redirect to unsupported scheme {target.scheme!r}", reason=f"{stage}.scheme", url=url)
+    return str(target.copy_with(fragment=None))
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:

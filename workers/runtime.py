@@ -17,6 +17,8 @@ from redis import exceptions as redis_errors
 from workers.entities import EntityRecognizer, recognizer_for
 from workers.errors import ConfigError
 from workers.http import make_client
+from workers.politeness import DomainGate
+from workers.robots import RobotsRules
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
@@ -58,6 +60,14 @@ class Runtime:
     @functools.cached_property
     def page_client(self) -> httpx.Client:
         return make_client(self.settings, timeout_s=self.settings.fetch_timeout_s)
+
+    @functools.cached_property
+    def domain_gate(self) -> DomainGate:
+        return DomainGate(self.redis, self.settings)
+
+    @functools.cached_property
+    def robots(self) -> RobotsRules | None:
+        return RobotsRules(self.redis, self.page_client, self.settings) if self.settings.obey_robots_txt else None
 
     @functools.cached_property
     def ner(self) -> EntityRecognizer:

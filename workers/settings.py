@@ -10,6 +10,7 @@ explicitly; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,39 @@ class Settings(BaseSettings):
 
     # -- network safety and politeness (issue 5) --------------------------------------------------
     # (safety and politeness settings go here)
+    allowed_networks: str = Field(
+        "",
+        description="Comma-separated CIDR networks that may be fetched though not public (intranet feeds, tests), "
+        "e.g. 10.0.0.0/8,127.0.0.0/8; empty refuses every loopback, private, link-local and metadata address.",
+    )
+    domain_min_interval_s: float = Field(
+        1.0, ge=0, description="Seconds between two page requests to one domain, shared by all workers."
+    )
+    domain_max_concurrency: int = Field(
+        2, ge=1, description="Page downloads from one domain at the same time, over all workers."
+    )
+    politeness_max_wait_s: float = Field(
+        5.0,
+        ge=0,
+        description="Longest a fetch thread waits for its domain's turn, in seconds; a longer wait hands the page "
+        "back to the queue for later.",
+    )
+    obey_robots_txt: bool = Field(True, description="Skip article pages that the site's robots.txt disallows.")
+    robots_ttl_s: int = Field(86400, ge=60, description="Seconds a site's robots.txt is cached in Redis.")
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> str:
+        # A list in code or TOML, a comma-separated string in the environment: one canonical string either way.
+        parts = value if isinstance(value, list | tuple) else str(value or "").split(",")
+        networks = [str(p).strip() for p in parts if str(p).strip()]
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"NEWSWORKERS_ALLOWED_NETWORKS: {network!r} is not a CIDR network "
+                                 "such as 10.0.0.0/8") from exc
+        return ",".join(networks)
 
     # -- extraction quality (issue 6) ---------------------------------------------------------------
     # (extraction settings go here)

@@ -21,6 +21,7 @@ from workers.ids import document_id
 from workers.index import index_batch
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem, FetchedPage
+from workers.politeness import PolitenessDelay
 from workers.poll import PollResult, poll_feed
 from workers.retries import fail
 from workers.runtime import Runtime
@@ -54,7 +55,12 @@ def register_tasks(app: Celery) -> None:
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
         item = FeedItem.model_validate(item_json)
         try:
-            page = fetch_page(item, settings, runtime.page_client)
+            page = fetch_page(item, settings, runtime.page_client, gate=runtime.domain_gate, robots=runtime.robots)
+        except PolitenessDelay as exc:
+            # The domain's turn is far off: back on the queue for then, without spending a retry.
+            fetch.apply_async((item_json,), countdown=exc.retry_after_s)
+            runtime.stats.incr("fetch", "deferred")
+            return
         except Exception as exc:
             fail(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
             return
