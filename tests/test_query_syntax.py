@@ -262,3 +262,18 @@ def test_hypothesis_printable_text_parses_or_raises() -> None:
         _check_total(query)
 
     check()
+
+
+def test_dates_without_a_zone_are_utc_and_mix_with_aware_ones() -> None:
+    from datetime import UTC, datetime
+
+    from workers.search.model import SearchQuery
+
+    query = SearchQuery(since=datetime(2020, 1, 1), until=datetime(2020, 2, 1, tzinfo=UTC))
+    assert query.since == datetime(2020, 1, 1, tzinfo=UTC)
+    with pytest.raises(QuerySyntaxError):
+        SearchQuery(since=datetime(2020, 3, 1), until=datetime(2020, 2, 1, tzinfo=UTC))
+
+
+def test_collections_is_a_query_field() -> None:
+    assert parse_query("collections:nigeria") == Term("nigeria", field="collections")

@@ -7,7 +7,7 @@ of the same shape; the CLI's ``--json`` output is ``SearchResult.to_json()``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -60,11 +60,19 @@ class SearchQuery:
             raise QuerySyntaxError(f"unknown facet {unknown[0]!r}; facets are: {', '.join(FACETS)}")
         if self.limit < 0 or self.offset < 0:
             raise QuerySyntaxError("limit and offset must not be negative")
+        # A date without a zone is UTC, like every date we index; mixing aware and naive must not raise.
+        self.since, self.until = _utc(self.since), _utc(self.until)
         if self.since and self.until and self.since > self.until:
             raise QuerySyntaxError("--since is after --until")
         if not self.text.strip() and self.sort is Sort.RELEVANCE:
             # With no words every document scores the same; newest first is the only useful order.
             self.sort = Sort.DATE
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(slots=True)

@@ -54,7 +54,7 @@ __all__ = [
 
 DEFAULT_FIELDS: tuple[str, ...] = (
     "title", "body", "summary", "url", "persons", "organizations", "locations",
-    "groups", "events", "source_name", "domain", "language", "authors", "tags",
+    "groups", "events", "source_name", "domain", "language", "authors", "tags", "collections",
 )  # fmt: skip
 MAX_QUERY_LENGTH = 4096
 MAX_DEPTH = 64
