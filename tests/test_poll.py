@@ -5,6 +5,7 @@ and OPML files from the shared data folder, and OPML/YAML feed lists."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -465,3 +466,29 @@ def test_real_world_feed_list(path: Path) -> None:
     assert feeds
     assert all(f.url.startswith(("http://", "https://")) for f in feeds)
     assert len({f.url for f in feeds}) == len(feeds)
+
+
+def _json_feed_files() -> list[Path]:
+    return [p for p in SHARED_FEED_FILES if MANIFEST.get(p.name, {}).get("format") == "jsonfeed"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    _json_feed_files() or [pytest.param(None, marks=_NO_SHARED_FEEDS)],
+    ids=[p.name for p in _json_feed_files()] or ["absent"],
+)
+def test_real_world_json_feed_parses(path: Path) -> None:
+    url = "https://example.org/feed.json"
+    result = parse_feed(path.read_bytes(), Feed(url=url), PollResult(status=200, url=url))
+    count = MANIFEST[path.name]["json_items"]
+    if count.isdigit():
+        # Items without url, external_url or a URL id name nothing to fetch; every other one is an item.
+        items = json.loads(path.read_bytes())["items"]
+        linked = [i for i in items if i.get("url") or i.get("external_url") or str(i.get("id")).startswith("http")]
+        assert len(result.items) == len(linked) <= int(count)
+        assert result.problem is None
+    else:  # a truncated document (MANIFEST: MALFORMED) still gives the items before the cut
+        assert result.items
+        assert result.problem is not None and result.problem.startswith("JSONDecodeError")
+    assert result.title
+    assert all(urlsplit(i.url).scheme in ("http", "https") for i in result.items)
