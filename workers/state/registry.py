@@ -97,6 +97,7 @@ class FeedRegistry:
         self.host_spacing_s = host_spacing_s
         self._claim_due = redis.register_script(_CLAIM_DUE)
         self._spread = redis.register_script(_SCHEDULE_SPREAD)
+        self._script_loaded = False
 
     def add(self, feed: Feed, *, first_poll_at: float | None = None) -> bool:
         """Register a feed (or update its title, adding its collections); True when it was new.
@@ -169,8 +170,17 @@ class FeedRegistry:
 
     def _schedule(self, client: Redis | Pipeline, url: str, at: float, *, only_if_new: bool) -> float | None:
         keys = [self._keys.schedule, self._keys.host_schedule(feed_host(url)), self._keys.feeds]
-        chosen = self._spread(keys=keys, args=[url, repr(float(at)), self.host_spacing_s, int(only_if_new)],
-                              client=client)
+        args = [url, repr(float(at)), self.host_spacing_s, int(only_if_new)]
+        if isinstance(client, Pipeline):
+            # EVALSHA straight into the pipeline: redis-py would otherwise ask SCRIPT EXISTS first, one more
+            # round trip on every poll. The script is loaded once here; a Redis that lost it (a restart)
+            # answers NoScriptError, and the caller reschedules with :meth:`schedule` outside a pipeline.
+            if not self._script_loaded:
+                self._redis.script_load(_SCHEDULE_SPREAD)
+                self._script_loaded = True
+            client.evalsha(self._spread.sha, len(keys), *keys, *args)
+            return None
+        chosen = self._spread(keys=keys, args=args)
         return float(chosen) if isinstance(chosen, str | bytes) else None
 
     def next_poll_at(self, url: str) -> float | None:
