@@ -25,7 +25,7 @@ return due
 # Schedule a registered feed at the first time at or after ARGV[2] that is at least ARGV[3] seconds from
 # every other feed of its host, so a newspaper's 40 section feeds never come due in one burst. Atomic, so
 # two pollers rescheduling feeds of one host never pick the same slot. ARGV[4] = '1': only if unscheduled.
-# Returns the time chosen as a string (a Lua number would come back truncated to an integer), or nil.
+# Returns the time chosen as a string (a Lua number comes back as an integer, tostring() keeps 14 digits), or nil.
 _SCHEDULE_SPREAD = """
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 0 then return nil end
 if ARGV[4] == '1' and redis.call('ZSCORE', KEYS[1], ARGV[1]) then return nil end
@@ -40,7 +40,7 @@ if spacing > 0 then
   redis.call('ZADD', KEYS[2], at, ARGV[1])
 end
 redis.call('ZADD', KEYS[1], at, ARGV[1])
-return tostring(at)
+return string.format('%.6f', at)
 """
 
 
