@@ -33,9 +33,14 @@ local at, spacing = tonumber(ARGV[2]), tonumber(ARGV[3])
 if spacing > 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   for _ = 1, 10000 do
-    local near = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (at - spacing), '(' .. (at + spacing), 'WITHSCORES')
+    -- Bounds formatted to the microsecond, a millisecond inside the spacing: Lua's default number
+    -- formatting keeps 14 digits, which would let a neighbour exactly one spacing away match again.
+    local low, high = string.format('%.6f', at - spacing + 0.001), string.format('%.6f', at + spacing - 0.001)
+    local near = redis.call('ZRANGEBYSCORE', KEYS[2], low, high, 'WITHSCORES')
     if #near == 0 then break end
-    at = tonumber(near[#near]) + spacing
+    local later = tonumber(near[#near]) + spacing
+    if later <= at then break end
+    at = later
   end
   redis.call('ZADD', KEYS[2], at, ARGV[1])
 end
