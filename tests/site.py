@@ -16,6 +16,8 @@ Routes (all under the server's base URL):
 - ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
 - ``/dyn/<name>``         whatever ``site.dynamic[name]`` (a :class:`Canned` response) says: a status, headers,
   a body, and a 304 for its ETag; tests change it between polls (Retry-After, redirects, JSON Feed, corrections)
+- ``/home.html``          a home page linking its feeds with ``<link rel="alternate">`` (one of them dead);
+  ``/plain.html`` a page linking none, on a site whose ``/feed.xml`` is a feed (found by its common path)
 - ``/feeds/bench/<i>.xml``  feed number i of the poll benchmark: 20 items, an ETag, 304 when it matches
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
@@ -259,6 +261,14 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return self._send(304, headers={"ETag": etag})
                 return self._send(200, bench_feed(site.base, number).encode(), "application/rss+xml",
                                   {"ETag": etag})
+            if path in ("/home.html", "/plain.html"):
+                links = ('<link rel="alternate" type="application/rss+xml" title="News" href="/feeds/news.xml">'
+                         '<link rel="alternate" type="application/atom+xml" href="feeds/other.atom">'
+                         '<link rel="alternate" type="application/rss+xml" href="/feeds/missing.xml">'
+                         '<link rel="stylesheet" href="/style.css">') if path == "/home.html" else ""
+                return self._send(200, f"<html><head>{links}</head><body>Home</body></html>".encode())
+            if path == "/feed.xml":
+                return self._send(200, site.other_feed().encode(), "application/atom+xml")
             if path == "/feeds/growing.xml":
                 return self._send(200, site.many_feed(site.growing).replace("/slow/", "/fast/").encode(),
                                   "application/rss+xml")

@@ -113,7 +113,9 @@ class FeedRegistry:
         existing = self.get(feed.url)
         if existing is not None:
             collections = list(dict.fromkeys([*existing.collections, *feed.collections]))
-            feed = feed.model_copy(update={"collections": collections, "added_at": existing.added_at})
+            feed = feed.model_copy(update={"collections": collections, "added_at": existing.added_at,
+                                           "title": feed.title or existing.title,
+                                           "source_name": feed.source_name or existing.source_name})
         self._redis.hset(self._keys.feeds, feed.url, feed.model_dump_json())
         if existing is not None and self.state(feed.url).gone:
             self._redis.hdel(self._keys.feed_state(feed.url), "gone")
