@@ -11,7 +11,7 @@ so the poll task and the benchmark run the same code.
   fetched again. An item indexed under a legacy (version 1) id keeps it
   (see :mod:`workers.ids`).
 - Corrections: an item already seen whose revision (hash of its updated date
-  and content) changed is made in flight again and fetched into the same
+  and content) changed in the same feed is made in flight again and fetched into the same
   document id; the index upserts by id, so it is updated in place.
 - A 304 costs one read of the feed's state and one pipelined write: no parse,
   no per-item work.
@@ -114,7 +114,8 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
         for _version, doc_id in options:
             lookup.sismember(keys.seen, doc_id)
             lookup.zscore(keys.inflight, doc_id)
-    lookup.hmget(keys.revisions, [options[0][1] for options in candidates])
+    lookup.hmget(keys.revisions, [_revision_key(options[0][1], item) for options, item in zip(candidates, items,
+                                                                                             strict=True)])
     *answers, revisions = lookup.execute()
     new = corrected = 0
     for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):
@@ -127,7 +128,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
         stored = revisions[index]
         if known_as is not None and known_as[1] != item.doc_id:  # indexed under a legacy id: keep it
             item.id_version, item.doc_id = known_as[0], known_as[1]
-            stored = redis.hget(keys.revisions, item.doc_id)
+            stored = redis.hget(keys.revisions, _revision_key(item.doc_id, item))
         item_json = item.model_dump(mode="json")
         if known_as is None or not known_as[2]:
             if tracker.claim(item.doc_id, json.dumps(item_json)):
@@ -138,10 +139,15 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
             _enqueue(runtime, item, item_json, enqueue)
             corrected += 1
         if item.revision and item.revision != stored:
-            pipe.hset(keys.revisions, item.doc_id, item.revision)
+            pipe.hset(keys.revisions, _revision_key(item.doc_id, item), item.revision)
         if guid_key:
             pipe.hsetnx(keys.guids, guid_key, json.dumps([item.id_version, item.doc_id, item.url]))
     return new, corrected
+
+
+def _revision_key(doc_id: str, item: FeedItem) -> str:
+    # Per feed: two feeds listing one article with different blurbs must not take turns "correcting" it.
+    return f"{doc_id} {item.feed_url}"
 
 
 def _pairs(answers: list[Any]) -> list[tuple[Any, Any]]:

@@ -35,7 +35,7 @@ class Keys:
 
     @property
     def revisions(self) -> str:
-        """Hash: document id → the revision (hash of updated date and content) of the entry last fetched."""
+        """Hash: '<document id> <feed URL>' → the revision (hash of updated date and content) last seen."""
         return self._k("revisions")
 
     def feed_state(self, url: str) -> str:
