@@ -156,3 +156,32 @@ def test_two_schedulers_racing_never_claim_a_feed_twice(client: redis.Redis, red
     assert first and second, "both schedulers should have won some feeds"
     assert not set(first) & set(second)
     assert len(first) + len(second) == len(set(first) | set(second)) == 600
+
+
+def test_two_scheduler_processes_racing_enqueue_each_due_feed_once(settings: Settings) -> None:
+    from workers.celery_app import create_app
+    from workers.scheduler import Scheduler
+
+    apps = [create_app(settings), create_app(settings)]  # two schedulers, each its own Redis connections
+    registry = apps[0].runtime.registry
+    now = time.time()
+    for n in range(120):
+        registry.add(Feed(url=f"https://race{n % 12}.example/{n}.xml"), first_poll_at=now - 1)
+    start = threading.Barrier(2)
+    counts = [0, 0]
+
+    def run(slot: int) -> None:
+        scheduler = Scheduler(apps[slot], apps[slot].runtime)
+        start.wait()
+        for _ in range(20):
+            counts[slot] += scheduler.tick(time.time() + 120 * settings.feed_host_spacing_s)
+
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    client = redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    queued = client.llen(f"{settings.namespace}:poll")
+    client.close()
+    assert sum(counts) == queued == 120

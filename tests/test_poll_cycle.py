@@ -282,3 +282,16 @@ def test_a_redis_that_forgot_the_schedule_script_still_schedules(runtime: Runtim
     runtime.redis.zrem(runtime.keys.schedule, url)
     run_poll(runtime, feed, Sent())
     assert runtime.registry.next_poll_at(url) is not None
+
+
+def test_a_broken_feed_yields_its_items_and_records_the_problem(runtime: Runtime, site: FixtureSite) -> None:
+    broken = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Broken &nbsp; feed</title>'
+              "<item><title>One</title><link>https://b.example/1</link></item>"
+              "<item><title>Two &amp; <b>bold</title><link>https://b.example/2</link></item>")  # unclosed, cut
+    url = _canned(site, Canned(body=broken))
+    sent = Sent()
+    outcome = run_poll(runtime, _register(runtime, url), sent)
+    assert outcome["new"] == 2 and [s["url"] for s in sent] == ["https://b.example/1", "https://b.example/2"]
+    state = runtime.registry.state(url)
+    assert state.error_streak == 0 and state.last_reason is None
+    assert state.last_error and "SAXParseException" in state.last_error

@@ -128,7 +128,8 @@ def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
         next_poll = "never (410 Gone)" if r["gone"] else _when(r["next_poll_at"])
         table.add_row(escape(r["title"] or r["url"]), _when(r["last_polled_at"]), str(r["last_status"] or ""),
                       str(r["items_total"]), f"[red]{r['error_streak']}[/]" if r["error_streak"] else "0",
-                      escape(r["last_reason"] or ""), next_poll)
+                      escape(r["last_reason"] or (f"problem: {r['last_error'][:60]}" if r["last_error"] else "")),
+                      next_poll)
     console.print(table)
 
 
