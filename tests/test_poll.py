@@ -492,3 +492,37 @@ def test_real_world_json_feed_parses(path: Path) -> None:
         assert result.problem is not None and result.problem.startswith("JSONDecodeError")
     assert result.title
     assert all(urlsplit(i.url).scheme in ("http", "https") for i in result.items)
+
+
+NESTED_OPML = """<?xml version="1.0"?><opml version="2.0"><body>
+<outline text="Africa"><outline title="Nigeria" text="NG">
+  <outline text="Punch" xmlUrl="https://punch.example/feed" category="/Wire/Daily, Lagos"/>
+</outline>
+  <outline text="Nation" xmlUrl="https://nation.example/rss"/>
+</outline>
+<outline text="Sport"><outline text="Nation" xmlUrl="https://nation.example/rss"/></outline>
+<outline text="Loose" xmlUrl="https://loose.example/rss"/>
+</body></opml>"""
+
+
+def test_opml_folders_and_categories_become_collections(tmp_path: Path) -> None:
+    path = tmp_path / "nested.opml"
+    path.write_text(NESTED_OPML, encoding="utf-8")
+    feeds = {f.url: f.collections for f in read_feed_list(path)}
+    assert feeds == {
+        "https://punch.example/feed": ["Africa", "Nigeria", "Wire", "Daily", "Lagos"],
+        "https://nation.example/rss": ["Africa", "Sport"],  # listed in two folders: in both
+        "https://loose.example/rss": [],
+    }
+
+
+def test_yaml_collections(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("- {url: 'https://a.example/feed', collections: [Nigeria, ' Wire ']}\n"
+                    "- {url: 'https://b.example/feed', collection: Kenya}\n"
+                    "- https://c.example/feed\n", encoding="utf-8")
+    assert [f.collections for f in read_feed_list(path)] == [["Nigeria", "Wire"], ["Kenya"], []]
+    path.write_text("- {url: 'https://a.example/feed', collections: {a: 1}}\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        read_feed_list(path)
+    assert info.value.reason == "feedlist.parse"
