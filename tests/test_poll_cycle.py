@@ -295,3 +295,18 @@ def test_a_broken_feed_yields_its_items_and_records_the_problem(runtime: Runtime
     state = runtime.registry.state(url)
     assert state.error_streak == 0 and state.last_reason is None
     assert state.last_error and "SAXParseException" in state.last_error
+
+
+def test_a_feed_that_comes_back_is_polled_normally_again(runtime: Runtime, site: FixtureSite) -> None:
+    url = _canned(site, Canned(status=503, body="down", content_type="text/plain"))
+    feed = _register(runtime, url)
+    for _ in range(3):
+        run_poll(runtime, feed, Sent())
+    assert runtime.registry.state(url).error_streak == 3
+    site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=rss("Back", [("A", "https://back.example/a")]))
+    before = time.time()
+    assert run_poll(runtime, feed, Sent())["new"] == 1
+    state = runtime.registry.state(url)
+    assert (state.error_streak, state.last_reason, state.last_error, state.last_status) == (0, None, None, 200)
+    interval = runtime.settings.poll_interval_s * (1 + runtime.settings.poll_jitter_ratio)
+    assert (runtime.registry.next_poll_at(url) or 0) <= before + interval + 1

@@ -70,9 +70,9 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     )
     state.etag, state.last_modified = result.etag, result.last_modified
     state.last_polled_at = state.last_ok_at = now
-    state.last_status, state.error_streak, state.last_reason = result.status, 0, None
-    if not result.not_modified:
+    if not result.not_modified or state.error_streak:
         state.last_error = result.problem  # a broken ("bozo") feed that still gave items says what was wrong
+    state.last_status, state.error_streak, state.last_reason = result.status, 0, None
     state.items_total += new
     registry.save_state(feed.url, state, pipe=pipe)
     next_poll = now + jittered(state.interval_s, runtime.settings, rng)
