@@ -14,6 +14,7 @@ from tests.site import Canned, FixtureSite, rss
 from workers.extract import extract_article
 from workers.fetch import fetch_page
 from workers.http import make_client
+from workers.ids import document_id, pin_id_version
 from workers.index import index_batch
 from workers.models import Feed, FeedItem
 from workers.poll_cycle import run_poll
@@ -42,7 +43,9 @@ def _through_the_pipeline(runtime: Runtime, backend: SearchBackend, client: http
                           sent: list[dict[str, Any]]) -> None:
     for item_json in sent:
         item = FeedItem.model_validate(item_json)
-        article = extract_article(fetch_page(item, runtime.settings, client), runtime.settings, None)
+        # As the extract task does: an item known under a legacy id keeps it.
+        article = pin_id_version(extract_article(fetch_page(item, runtime.settings, client), runtime.settings, None),
+                                 item.id_version)
         outcome = index_batch([{"article": article.model_dump(mode="json"), "done": [item.doc_id]}],
                               lambda: backend, max_attempts=2)
         assert outcome.indexed == 1, outcome
@@ -84,3 +87,28 @@ def test_a_correction_updates_the_document_in_place(runtime: Runtime, backend: T
     updated = backend.get(doc_id)
     assert updated is not None and "420 billion" in (updated.summary or "")
     assert updated.indexed_at is not None and first.indexed_at is not None and updated.indexed_at > first.indexed_at
+
+
+def test_a_document_indexed_under_its_v1_id_is_updated_not_duplicated(runtime: Runtime, backend: TantivyBackend,
+                                                                       site: FixtureSite) -> None:
+    link = site.url("/articles/nairobi-drought.html?utm_source=rss&utm_medium=feed")
+    legacy = document_id(link, 1)
+    extra = "<description>{}</description>"
+    site.dynamic["legacy"] = Canned(body=rss("Legacy", [("Drought", link)], item_extra=extra.format("First.")))
+    feed = Feed(url=site.url("/dyn/legacy"))
+    sent: list[dict[str, Any]] = []
+    with make_client(runtime.settings, timeout_s=2.0) as client:
+        # Before the upgrade: the item was indexed under the version-1 id of its URL, parameters and all.
+        before = FeedItem(doc_id=legacy, url=link, feed_url=feed.url, id_version=1, summary="First.")
+        _through_the_pipeline(runtime, backend, client, [before.model_dump(mode="json")])
+        assert backend.get(legacy) is not None
+        # After it: polled again, the item is known under that id; corrected, it updates that document.
+        assert run_poll(runtime, feed, sent.append)["new"] == 0
+        site.dynamic["legacy"] = Canned(body=rss("Legacy", [("Drought", link)], item_extra=extra.format("Fixed.")))
+        assert run_poll(runtime, feed, sent.append)["corrected"] == 1
+        assert sent[0]["doc_id"] == legacy
+        _through_the_pipeline(runtime, backend, client, sent)
+    assert backend.count() == 1
+    updated = backend.get(legacy)
+    assert updated is not None and updated.summary == "Fixed." and updated.id_version == 1
+    assert backend.get(document_id(link)) is None

@@ -22,7 +22,7 @@ from trafilatura.utils import load_html
 
 from workers.entities import EntityRecognizer
 from workers.errors import ExtractionError
-from workers.ids import document_id, identity_url
+from workers.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.models import Article, BodySource, DateSource, FetchedPage
 from workers.settings import Settings
 
@@ -87,8 +87,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     ))
     return Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
-                                    is_article=body_source is BodySource.PAGE), item.id_version),
-        id_version=item.id_version,
+                                    is_article=body_source is BodySource.PAGE)),
+        id_version=CURRENT_ID_VERSION,
         url=item.url,
         canonical_url=canonical,
         final_url=page.final_url,

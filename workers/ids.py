@@ -17,10 +17,10 @@ parameters (or an unsorted query). Such an item, polled again after the
 upgrade, must map to the document it already has, not a second one: the
 poller asks :func:`id_candidates` for the current id and the legacy ones, and
 when a legacy id is already known (seen or in flight in Redis) the item keeps
-that id and its version (``FeedItem.id_version``), which extract then uses
-for the article too. After a loss of Redis that knowledge is gone, and such a
-(rare) item would get its version-2 id: the one case where an upgrade can
-still duplicate a document.
+that id and its version (``FeedItem.id_version``), and the extract task gives
+the article the id of that version too (:func:`pin_id_version`). After a loss
+of Redis that knowledge is gone, and such a (rare) item would get its
+version-2 id: the one case where an upgrade can still duplicate a document.
 """
 
 from __future__ import annotations
@@ -28,11 +28,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 
-__all__ = ["CURRENT_ID_VERSION", "canonical_url", "document_id", "id_candidates", "identity_url", "normalize_url"]
+if TYPE_CHECKING:  # models imports this module; the Article type is only needed by the checker
+    from workers.models import Article
+
+__all__ = [
+    "CURRENT_ID_VERSION",
+    "canonical_url",
+    "document_id",
+    "id_candidates",
+    "identity_url",
+    "normalize_url",
+    "pin_id_version",
+]
 
 CURRENT_ID_VERSION = 2
 
@@ -92,6 +104,18 @@ def id_candidates(url: str) -> list[tuple[int, str]]:
         if all(doc_id != known for _v, known in out):
             out.append((version, doc_id))
     return out
+
+
+def pin_id_version(article: Article, version: int) -> Article:
+    """The article under the id ``version`` gives its identity URL: an item indexed before an id upgrade
+    keeps updating the document it already has (its ``FeedItem.id_version``)."""
+    if version == article.id_version:
+        return article
+    # As extract decided: the page was the article unless the feed's text had to stand in for it.
+    is_article = article.body_source == "page" or (article.body_source == "feed" and not article.extraction_error)
+    url = identity_url(article.url, final_url=article.final_url, canonical_url=article.canonical_url,
+                       is_article=is_article)
+    return article.model_copy(update={"id": document_id(url, version), "id_version": version})
 
 
 def identity_url(item_url: str, *, final_url: str | None, canonical_url: str | None, is_article: bool) -> str:

@@ -15,7 +15,7 @@ from celery_batches import Batches, SimpleRequest
 from workers.errors import ExtractionError, NewsworkersError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
-from workers.ids import document_id
+from workers.ids import document_id, pin_id_version
 from workers.index import index_batch
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem, FetchedPage
@@ -72,7 +72,7 @@ def register_tasks(app: Celery) -> None:
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
             return
         try:
-            article = extract_article(page, settings, runtime.ner)
+            article = pin_id_version(extract_article(page, settings, runtime.ner), item.id_version)
         except Exception as exc:
             fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
