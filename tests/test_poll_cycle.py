@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from email.utils import formatdate
 from typing import Any
 
 import pytest
@@ -80,18 +81,20 @@ def test_a_304_costs_one_read_and_one_write(runtime: Runtime, site: FixtureSite,
     assert runtime.registry.state(url).etag == '"v2"'
 
 
-def test_retry_after_on_429_is_honoured(runtime: Runtime, site: FixtureSite) -> None:
-    url = _canned(site, Canned(status=429, body="slow down", content_type="text/plain",
-                               headers={"Retry-After": "7200"}))
+@pytest.mark.parametrize(("status", "as_date"), [(429, False), (503, True)])
+def test_retry_after_is_honoured(runtime: Runtime, site: FixtureSite, status: int, as_date: bool) -> None:
+    retry_after = formatdate(time.time() + 7200, usegmt=True) if as_date else "7200"
+    url = _canned(site, Canned(status=status, body="slow down", content_type="text/plain",
+                               headers={"Retry-After": retry_after}))
     feed = _register(runtime, url)
     before = time.time()
     outcome = run_poll(runtime, feed, Sent())
-    assert outcome["reason"] == "feed.http_429"
+    assert outcome["reason"] == f"feed.http_{status}"
     next_poll = runtime.registry.next_poll_at(url)
-    assert next_poll is not None and next_poll >= before + 7200
+    assert next_poll is not None and next_poll >= before + 7200 - 2  # an HTTP date has whole seconds
     assert next_poll <= before + 7200 * (1 + runtime.settings.poll_jitter_ratio) + 60
     state = runtime.registry.state(url)
-    assert (state.error_streak, state.last_status, state.last_reason) == (1, 429, "feed.http_429")
+    assert (state.error_streak, state.last_status, state.last_reason) == (1, status, f"feed.http_{status}")
 
 
 @pytest.mark.parametrize(("status", "reason"), [(404, "feed.http_404"), (500, "feed.http_500")])
