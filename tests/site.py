@@ -14,6 +14,11 @@ Routes (all under the server's base URL):
   ``/feeds/echo.xml`` 304 only for its own validators; ``/feeds/flaky.xml`` 503
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
 - ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
+- ``/dyn/<name>``         whatever ``site.dynamic[name]`` (a :class:`Canned` response) says: a status, headers,
+  a body, and a 304 for its ETag; tests change it between polls (Retry-After, redirects, JSON Feed, corrections)
+- ``/home.html``          a home page linking its feeds with ``<link rel="alternate">`` (one of them dead);
+  ``/plain.html`` a page linking none, on a site whose ``/feed.xml`` is a feed (found by its common path)
+- ``/feeds/bench/<i>.xml``  feed number i of the poll benchmark: 20 items, an ETag, 304 when it matches
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
 - ``/hostile/...`` and ``/robots.txt``: redirects, loops, drips, bombs, entity feeds, bad charsets
@@ -28,6 +33,7 @@ import html
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 
@@ -136,8 +142,33 @@ def article_page(slug: str) -> str:
 </body></html>"""
 
 
+@dataclass
+class Canned:
+    """One response of ``/dyn/<name>``; a test edits it between polls."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "application/rss+xml; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # sent, and answered with 304 when the client sends it back
+
+
+def rss(title: str, items: list[tuple[str, str]], *, channel_extra: str = "", item_extra: str = "") -> str:
+    """An RSS 2.0 document of (title, link) items; extra XML may go into the channel and every item."""
+    entries = "".join(f"<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link>{item_extra}</item>"
+                      for t, link in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            f'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>{html.escape(title)}</title>'
+            f"{channel_extra}{entries}</channel></rss>")
+
+
+def bench_feed(base: str, number: int, items: int = 20) -> str:
+    return rss(f"Bench {number}", [(f"Story {number}-{i}", f"{base}/b/{number}/{i}.html") for i in range(items)])
+
+
 class FixtureSite:
     def __init__(self) -> None:
+        self.dynamic: dict[str, Canned] = {}
         self.base = ""
         self.hits: Counter[str] = Counter()
         self.seen_headers: dict[str, dict[str, str]] = {}
@@ -230,6 +261,29 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return self._send(304, headers={"ETag": site.etag})
                 return self._send(200, site.news_feed().encode(), "application/rss+xml; charset=utf-8",
                                   {"ETag": site.etag, "Last-Modified": site.last_modified})
+            if path.startswith("/dyn/") and path.removeprefix("/dyn/") in site.dynamic:
+                canned = site.dynamic[path.removeprefix("/dyn/")]
+                headers = dict(canned.headers)
+                if canned.etag:
+                    headers["ETag"] = canned.etag
+                    if self.headers.get("If-None-Match") == canned.etag:
+                        return self._send(304, headers=headers)
+                return self._send(canned.status, canned.body.encode(), canned.content_type, headers)
+            if path.startswith("/feeds/bench/"):
+                number = int(path.removeprefix("/feeds/bench/").removesuffix(".xml"))
+                etag = f'"bench-{number}"'
+                if self.headers.get("If-None-Match") == etag:
+                    return self._send(304, headers={"ETag": etag})
+                return self._send(200, bench_feed(site.base, number).encode(), "application/rss+xml",
+                                  {"ETag": etag})
+            if path in ("/home.html", "/plain.html"):
+                links = ('<link rel="alternate" type="application/rss+xml" title="News" href="/feeds/news.xml">'
+                         '<link rel="alternate" type="application/atom+xml" href="feeds/other.atom">'
+                         '<link rel="alternate" type="application/rss+xml" href="/feeds/missing.xml">'
+                         '<link rel="stylesheet" href="/style.css">') if path == "/home.html" else ""
+                return self._send(200, f"<html><head>{links}</head><body>Home</body></html>".encode())
+            if path == "/feed.xml":
+                return self._send(200, site.other_feed().encode(), "application/atom+xml")
             if path == "/feeds/growing.xml":
                 return self._send(200, site.many_feed(site.growing).replace("/slow/", "/fast/").encode(),
                                   "application/rss+xml")

@@ -28,7 +28,9 @@ def test_ids_are_stable_hex_and_version_scoped() -> None:
     assert document_id("http://example.com") == "58e1e9f21af62fc38e5930a899cab7b9"
     assert document_id("HTTP://EXAMPLE.com/#top") == document_id("http://example.com/")
     assert document_id("https://example.com/a") != document_id("https://example.com/b")
-    assert CURRENT_ID_VERSION == 1
+    assert CURRENT_ID_VERSION == 2
+    # Version 2 keeps the version-1 id of every URL without tracking parameters (see workers/ids.py).
+    assert document_id("http://example.com", 1) == "58e1e9f21af62fc38e5930a899cab7b9"
 
 
 def test_unknown_version_is_refused() -> None:
@@ -56,3 +58,16 @@ def test_unknown_version_is_refused() -> None:
 )
 def test_identity_url(item: str, final: str, canonical: str | None, is_article: bool, expected: str) -> None:
     assert identity_url(item, final_url=final, canonical_url=canonical, is_article=is_article) == expected
+
+
+def test_pin_id_version_gives_the_article_its_legacy_id() -> None:
+    from workers.ids import pin_id_version
+    from workers.models import Article, DateSource, utcnow
+
+    url = "https://a.com/story?utm_source=rss"
+    article = Article(id=document_id(url), id_version=2, url=url, final_url=url, domain="a.com", title="T", body="B",
+                      published_at=utcnow(), date_source=DateSource.PAGE, fetched_at=utcnow())
+    assert pin_id_version(article, 2) is article
+    pinned = pin_id_version(article, 1)
+    assert (pinned.id, pinned.id_version) == (document_id(url, 1), 1)
+    assert document_id(url) == document_id("https://a.com/story")  # v2: the tracking parameter is no identity

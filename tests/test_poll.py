@@ -5,6 +5,7 @@ and OPML files from the shared data folder, and OPML/YAML feed lists."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -465,3 +466,63 @@ def test_real_world_feed_list(path: Path) -> None:
     assert feeds
     assert all(f.url.startswith(("http://", "https://")) for f in feeds)
     assert len({f.url for f in feeds}) == len(feeds)
+
+
+def _json_feed_files() -> list[Path]:
+    return [p for p in SHARED_FEED_FILES if MANIFEST.get(p.name, {}).get("format") == "jsonfeed"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    _json_feed_files() or [pytest.param(None, marks=_NO_SHARED_FEEDS)],
+    ids=[p.name for p in _json_feed_files()] or ["absent"],
+)
+def test_real_world_json_feed_parses(path: Path) -> None:
+    url = "https://example.org/feed.json"
+    result = parse_feed(path.read_bytes(), Feed(url=url), PollResult(status=200, url=url))
+    count = MANIFEST[path.name]["json_items"]
+    if count.isdigit():
+        # Items without url, external_url or a URL id name nothing to fetch; every other one is an item.
+        items = json.loads(path.read_bytes())["items"]
+        linked = [i for i in items if i.get("url") or i.get("external_url") or str(i.get("id")).startswith("http")]
+        assert len(result.items) == len(linked) <= int(count)
+        assert result.problem is None
+    else:  # a truncated document (MANIFEST: MALFORMED) still gives the items before the cut
+        assert result.items
+        assert result.problem is not None and result.problem.startswith("JSONDecodeError")
+    assert result.title
+    assert all(urlsplit(i.url).scheme in ("http", "https") for i in result.items)
+
+
+NESTED_OPML = """<?xml version="1.0"?><opml version="2.0"><body>
+<outline text="Africa"><outline title="Nigeria" text="NG">
+  <outline text="Punch" xmlUrl="https://punch.example/feed" category="/Wire/Daily, Lagos"/>
+</outline>
+  <outline text="Nation" xmlUrl="https://nation.example/rss"/>
+</outline>
+<outline text="Sport"><outline text="Nation" xmlUrl="https://nation.example/rss"/></outline>
+<outline text="Loose" xmlUrl="https://loose.example/rss"/>
+</body></opml>"""
+
+
+def test_opml_folders_and_categories_become_collections(tmp_path: Path) -> None:
+    path = tmp_path / "nested.opml"
+    path.write_text(NESTED_OPML, encoding="utf-8")
+    feeds = {f.url: f.collections for f in read_feed_list(path)}
+    assert feeds == {
+        "https://punch.example/feed": ["Africa", "Nigeria", "Wire", "Daily", "Lagos"],
+        "https://nation.example/rss": ["Africa", "Sport"],  # listed in two folders: in both
+        "https://loose.example/rss": [],
+    }
+
+
+def test_yaml_collections(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("- {url: 'https://a.example/feed', collections: [Nigeria, ' Wire ']}\n"
+                    "- {url: 'https://b.example/feed', collection: Kenya}\n"
+                    "- https://c.example/feed\n", encoding="utf-8")
+    assert [f.collections for f in read_feed_list(path)] == [["Nigeria", "Wire"], ["Kenya"], []]
+    path.write_text("- {url: 'https://a.example/feed', collections: {a: 1}}\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        read_feed_list(path)
+    assert info.value.reason == "feedlist.parse"

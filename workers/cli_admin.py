@@ -53,13 +53,17 @@ def _when(epoch: float | None) -> str:
 def feeds_add(
     url: str,
     title: Annotated[str | None, typer.Option(help="Display name of the source.")] = None,
+    collection: Annotated[list[str] | None, typer.Option(
+        "--collection", "-c", help="A collection (facet) for every article of the feed; repeat for more.",
+    )] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Register one feed."""
+    """Register one feed (again: add collections, poll a gone feed again)."""
     if not url.startswith(("http://", "https://")):
         raise FeedError(f"feed URLs must be http(s): {url!r}", reason="feed.scheme")
+    collections = list(dict.fromkeys(c.strip() for c in collection or [] if c.strip()))
     with _runtime(data_dir) as rt:
-        created = rt.registry.add(Feed(url=url, title=title, source_name=title))
+        created = rt.registry.add(Feed(url=url, title=title, source_name=title, collections=collections))
     console.print(f"{'added' if created else 'updated'} {escape(url)}")
 
 
@@ -95,32 +99,37 @@ def feeds_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
         _print_json([f.model_dump(mode="json") for f in feeds])
         return
     for feed in feeds:
-        console.print(f"{escape(feed.url)}  {escape(feed.title or '')}")
+        tags = f"  [dim]{escape(', '.join(feed.collections))}[/]" if feed.collections else ""
+        console.print(f"{escape(feed.url)}  {escape(feed.title or '')}{tags}")
     console.print(f"[dim]{len(feeds)} feeds[/]")
 
 
 @feeds_app.command("status")
 def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
-    """Each feed's last poll, error streak and next poll; failing feeds first."""
+    """Each feed's last poll, HTTP status, items seen, error streak and reason, next poll; failing feeds first."""
     with _runtime(data_dir) as rt:
         rows = []
         for feed in rt.registry.all():
             state = rt.registry.state(feed.url)
-            rows.append({"url": feed.url, "title": state.title or feed.title, "last_polled_at": state.last_polled_at,
-                         "last_ok_at": state.last_ok_at, "error_streak": state.error_streak,
+            rows.append({"url": feed.url, "title": state.title or feed.title, "collections": feed.collections,
+                         "last_polled_at": state.last_polled_at, "last_ok_at": state.last_ok_at,
+                         "last_status": state.last_status, "error_streak": state.error_streak,
                          "last_reason": state.last_reason, "last_error": state.last_error,
-                         "items_total": state.items_total, "next_poll_at": rt.registry.next_poll_at(feed.url)})
+                         "items_total": state.items_total, "interval_s": state.interval_s, "gone": state.gone,
+                         "next_poll_at": rt.registry.next_poll_at(feed.url)})
     rows.sort(key=lambda r: (-r["error_streak"], r["url"]))
     if as_json:
         _print_json(rows)
         return
     table = Table(title="feeds")
-    for column in ("feed", "items", "last ok", "errors", "last error", "next poll"):
+    for column in ("feed", "last poll", "HTTP", "items", "errors", "reason", "next poll"):
         table.add_column(column)
     for r in rows:
-        table.add_row(escape(r["title"] or r["url"]), str(r["items_total"]), _when(r["last_ok_at"]),
-                      f"[red]{r['error_streak']}[/]" if r["error_streak"] else "0",
-                      escape(r["last_reason"] or ""), _when(r["next_poll_at"]))
+        next_poll = "never (410 Gone)" if r["gone"] else _when(r["next_poll_at"])
+        table.add_row(escape(r["title"] or r["url"]), _when(r["last_polled_at"]), str(r["last_status"] or ""),
+                      str(r["items_total"]), f"[red]{r['error_streak']}[/]" if r["error_streak"] else "0",
+                      escape(r["last_reason"] or (f"problem: {r['last_error'][:60]}" if r["last_error"] else "")),
+                      next_poll)
     console.print(table)
 
 
@@ -221,3 +230,6 @@ def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between tw
         while True:
             ticker.tick()
             time.sleep(interval_s)
+
+
+from workers import cli_feeds  # noqa: E402, F401  (registers feeds export/discover/check, which use the helpers above)

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workers.ids import CURRENT_ID_VERSION
+
 __all__ = [
     "ENTITY_KINDS",
     "PIPELINE_VERSION",
@@ -59,6 +61,7 @@ class Feed(BaseModel):
     title: str | None = None
     source_name: str | None = None
     local: bool = Field(False, description="A file: feed of the offline corpus; only it may link file: pages.")
+    collections: list[str] = Field(default_factory=list, description="OPML folders and tags, given to its articles.")
     added_at: datetime = Field(default_factory=utcnow)
 
 
@@ -82,6 +85,10 @@ class FeedItem(BaseModel):
     tags: list[str] = Field(default_factory=list)
     image_url: str | None = None
     collections: list[str] = Field(default_factory=list, description="OPML folders and tags of the feed.")
+    id_version: int = Field(CURRENT_ID_VERSION,
+                            description="Document id version of doc_id (1 for items indexed before v2).")
+    revision: str | None = Field(None, description="Hash of the entry's updated date and content: a change is a "
+                                                   "correction, fetched again into the same document.")
 
 
 class FetchedPage(BaseModel):

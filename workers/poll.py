@@ -1,14 +1,21 @@
 """Poll stage: one conditional GET of a feed, parsed into FeedItems.
 
-Plain functions, free of Celery: the task layer decides which items are new
-and what to enqueue. Local ``file:`` feeds (the offline corpus) use the
-file's modification time as their Last-Modified.
+Plain functions, free of Celery: the poll cycle (:mod:`workers.poll_cycle`)
+decides which items are new and what to enqueue. Local ``file:`` feeds (the
+offline corpus) use the file's modification time as their Last-Modified.
+
+RSS 0.9x/1.0/2.0 and Atom go through feedparser (content:encoded, dc:creator,
+media:content/thumbnail and enclosures included); JSON Feed 1 and 1.1 through
+:mod:`workers.jsonfeed`. A 304 returns before anything is parsed. Each item
+carries a ``revision``, a hash of its updated date and content, so a changed
+entry (a correction) can be told from one already fetched.
 """
 
 from __future__ import annotations
 
 import calendar
 import email.utils
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +28,9 @@ import httpx
 
 from workers import http
 from workers.errors import FeedError
+from workers.feed_schedule import max_age_seconds, publisher_hint_seconds
 from workers.ids import document_id
+from workers.jsonfeed import is_json_feed, parse_json_feed
 from workers.models import Feed, FeedItem
 from workers.settings import Settings
 from workers.state.registry import FeedState
@@ -39,6 +48,8 @@ class PollResult:
     title: str | None = None
     problem: str | None = None  # what a broken ("bozo") feed got wrong, though it still gave items
     permanent_redirect: bool = False
+    max_age_s: float | None = None  # Cache-Control max-age of the response
+    feed_hint_s: float | None = None  # the document's own <ttl> or sy:updatePeriod, in seconds
 
     @property
     def not_modified(self) -> bool:
@@ -54,7 +65,8 @@ def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Cl
         return _poll_local(feed, state, settings)
     if scheme not in ("http", "https"):
         raise FeedError(f"unsupported feed URL scheme {scheme!r}", reason="feed.scheme", url=feed.url)
-    headers: dict[str, str] = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
+    headers: dict[str, str] = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+                                         "application/xml;q=0.9, application/json;q=0.9, */*;q=0.8"}
     if state.etag:
         headers["If-None-Match"] = state.etag
     if state.last_modified:
@@ -67,6 +79,7 @@ def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Cl
         etag=response.headers.get("etag") or state.etag,
         last_modified=response.headers.get("last-modified") or state.last_modified,
         permanent_redirect=response.permanent_redirect,
+        max_age_s=max_age_seconds(response.headers.get("cache-control")),
     )
     if result.not_modified:
         return result
@@ -97,6 +110,24 @@ def parse_feed(content: bytes, feed: Feed, result: PollResult, *, content_type: 
     if not feed.local:
         # feedparser resolves relative links against this; it mangles file: URLs, which we join ourselves.
         headers["content-location"] = result.url
+    if is_json_feed(content, content_type):
+        meta, entries, result.problem = parse_json_feed(content, feed.url)
+    else:
+        meta, entries = _parse_xml(content, feed, result, headers)
+    result.title = meta.get("title") or feed.title
+    seen: set[str] = set()
+    for entry in entries:
+        item = _item(entry, feed, result)
+        # One document lists an article once: tracking variants and repeated GUIDs are the same item.
+        if item is None or item.doc_id in seen or (item.guid and f"guid:{item.guid}" in seen):
+            continue
+        seen.update([item.doc_id, f"guid:{item.guid}"] if item.guid else [item.doc_id])
+        result.items.append(item)
+    return result
+
+
+def _parse_xml(content: bytes, feed: Feed, result: PollResult,
+               headers: dict[str, str]) -> tuple[dict[str, Any], list[Any]]:
     try:
         parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
     except Exception as exc:  # feedparser's own bugs surface as anything; the feed is what is broken
@@ -109,12 +140,12 @@ def parse_feed(content: bytes, feed: Feed, result: PollResult, *, content_type: 
             reason="feed.not_a_feed",
             url=feed.url,
         )
-    result.title = parsed.feed.get("title") or feed.title
-    for entry in parsed.entries:
-        item = _item(entry, feed, result)
-        if item is not None:
-            result.items.append(item)
-    return result
+    channel = parsed.feed
+    result.feed_hint_s = publisher_hint_seconds(
+        max_age_s=None, ttl=channel.get("ttl"), update_period=channel.get("sy_updateperiod"),
+        update_frequency=channel.get("sy_updatefrequency"),
+    )
+    return channel, parsed.entries
 
 
 def _item(entry: Any, feed: Feed, result: PollResult) -> FeedItem | None:
@@ -125,6 +156,8 @@ def _item(entry: Any, feed: Feed, result: PollResult) -> FeedItem | None:
         return None
     url = _join(result.url, link.strip())
     content = entry.get("content") or []
+    content_html = max((c.get("value", "") for c in content), key=len, default=None) or None
+    title = (entry.get("title") or "").strip() or None
     return FeedItem(
         doc_id=document_id(url),
         url=url,
@@ -133,14 +166,24 @@ def _item(entry: Any, feed: Feed, result: PollResult) -> FeedItem | None:
         feed_local=feed.local,
         source_name=feed.source_name or result.title,
         guid=entry.get("id"),
-        title=(entry.get("title") or "").strip() or None,
+        title=title,
         published_at=_entry_time(entry),
         summary=entry.get("summary"),
-        content_html=max((c.get("value", "") for c in content), key=len, default=None) or None,
+        content_html=content_html,
         authors=_authors(entry),
         tags=[t.get("term") or t.get("label") for t in entry.get("tags", []) if t.get("term") or t.get("label")],
         image_url=_image(entry),
+        collections=list(feed.collections),
+        revision=_revision(entry, title, content_html),
     )
+
+
+def _revision(entry: Any, title: str | None, content_html: str | None) -> str:
+    """A hash of what a correction changes: the updated date, the title, the text."""
+    # dict.get: feedparser would alias a missing 'updated' to 'published' (with a deprecation warning).
+    updated = dict.get(entry, "updated") or ""
+    text = content_html or entry.get("summary") or ""
+    return hashlib.sha256(f"{updated}\x1f{title or ''}\x1f{text}".encode()).hexdigest()[:16]
 
 
 def _join(base: str, link: str) -> str:

@@ -39,7 +39,7 @@ class Runtime:
 
     @functools.cached_property
     def registry(self) -> FeedRegistry:
-        return FeedRegistry(self.redis, self.keys)
+        return FeedRegistry(self.redis, self.keys, host_spacing_s=self.settings.feed_host_spacing_s)
 
     @functools.cached_property
     def tracker(self) -> ItemTracker:

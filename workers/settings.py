@@ -161,6 +161,23 @@ class Settings(BaseSettings):
 
     # -- feed scheduling (issue 5) -------------------------------------------------------------
     # (feed scheduling settings go here)
+    poll_min_interval_s: int = Field(
+        300, ge=10, description="Shortest adaptive interval between two polls of a busy feed, in seconds "
+        "(poll_interval_s, the first interval of a new feed, lowers it when smaller).",
+    )
+    poll_max_interval_s: int = Field(
+        14_400, ge=60, description="Longest adaptive interval between two polls of a quiet feed, in seconds "
+        "(also caps Cache-Control max-age, <ttl> and sy:updatePeriod hints).",
+    )
+    poll_jitter_ratio: float = Field(
+        0.1, ge=0, le=0.5, description="Random spread of each next poll time, as a fraction of the interval.",
+    )
+    feed_error_backoff_max_s: int = Field(
+        86_400, ge=60, description="Ceiling of a failing feed's exponential backoff, in seconds; it is never dropped.",
+    )
+    feed_host_spacing_s: float = Field(
+        2.0, ge=0, description="Least time between two scheduled polls of feeds on one host, in seconds.",
+    )
 
     # -- network safety and politeness (issue 5) --------------------------------------------------
     # (safety and politeness settings go here)

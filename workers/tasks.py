@@ -7,29 +7,26 @@ Failures go through :func:`workers.retries.fail`.
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 from celery import Celery, Task
 from celery_batches import Batches, SimpleRequest
 
-from workers.errors import ExtractionError, FeedError, NewsworkersError
+from workers.errors import ExtractionError, NewsworkersError
 from workers.extract import extract_article
 from workers.fetch import fetch_page
-from workers.ids import document_id
+from workers.ids import document_id, pin_id_version
 from workers.index import index_batch
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem, FetchedPage
 from workers.politeness import PolitenessDelay
-from workers.poll import PollResult, poll_feed
+from workers.poll_cycle import record_failure, run_poll
 from workers.retries import fail
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
 __all__ = ["register_tasks"]
 
-_MAX_FEED_BACKOFF_S = 24 * 3600
 _MAX_DELIVERIES = 3
 
 log = get_logger(__name__)
@@ -81,7 +78,7 @@ def register_tasks(app: Celery) -> None:
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
             return
         try:
-            article = extract_article(page, settings, runtime.ner)
+            article = pin_id_version(extract_article(page, settings, runtime.ner), item.id_version)
         except Exception as exc:
             fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
@@ -100,51 +97,11 @@ def register_tasks(app: Celery) -> None:
 
 
 def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
-    settings = runtime.settings
-    state = runtime.registry.state(feed.url)
-    now = time.time()
-    state.last_polled_at = now
-    try:
-        result: PollResult = poll_feed(feed, state, settings, runtime.feed_client)
-    except FeedError as exc:
-        _poll_failed(runtime, feed.url, exc)
-        return {"feed": feed.url, "status": "failed", "reason": exc.reason}
-    new = 0
-    for item in result.items:
-        item_json = item.model_dump(mode="json")
-        if runtime.tracker.claim(item.doc_id, json.dumps(item_json)):
-            try:
-                app.tasks["newsworkers.fetch"].apply_async((item_json,))
-            except Exception:
-                runtime.tracker.release(item.doc_id)
-                raise
-            new += 1
-    state.etag, state.last_modified = result.etag, result.last_modified
-    state.last_status, state.last_ok_at, state.error_streak = result.status, now, 0
-    state.last_reason, state.last_error = None, result.problem
-    state.title = result.title or state.title
-    state.items_total += new
-    runtime.registry.save_state(feed.url, state)
-    runtime.registry.schedule(feed.url, now + settings.poll_interval_s)
-    runtime.stats.incr("poll", "not_modified" if result.not_modified else "ok")
-    runtime.stats.incr("poll", "items_new", new)
-    return {"feed": feed.url, "status": result.status, "new": new}
+    return run_poll(runtime, feed, lambda item_json: app.tasks["newsworkers.fetch"].apply_async((item_json,)))
 
 
 def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:
-    """Record a failed poll on the feed; a failing feed is polled again, ever more slowly, never dropped."""
-    settings, now = runtime.settings, time.time()
-    reason = exc.reason if isinstance(exc, NewsworkersError) else "feed.crash"
-    state = runtime.registry.state(feed_url)
-    state.last_polled_at = now
-    state.error_streak += 1
-    state.last_reason, state.last_error = reason, str(exc)[:1000]
-    runtime.registry.save_state(feed_url, state)
-    delay = min(_MAX_FEED_BACKOFF_S, settings.poll_interval_s * 2 ** min(state.error_streak - 1, 10))
-    runtime.registry.schedule(feed_url, now + delay)
-    runtime.stats.incr("poll", "failed", reason=reason)
-    log.warning("feed failed", reason=reason, url=feed_url, error_streak=state.error_streak,
-                retry_in_s=round(delay), error=str(exc)[:300])
+    record_failure(runtime, feed_url, exc)
 
 
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:

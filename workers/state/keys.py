@@ -24,6 +24,20 @@ class Keys:
         """Sorted set: feed URL scored by its next poll time (epoch seconds)."""
         return self._k("schedule")
 
+    def host_schedule(self, host: str) -> str:
+        """Sorted set: the feeds of one host scored by their next poll time, to keep them apart."""
+        return self._k("hostschedule", host)
+
+    @property
+    def guids(self) -> str:
+        """Hash: '<feed host> <entry GUID>' → the document id the entry was first seen under."""
+        return self._k("guids")
+
+    @property
+    def revisions(self) -> str:
+        """Hash: '<document id> <feed URL>' → the revision (hash of updated date and content) last seen."""
+        return self._k("revisions")
+
     def feed_state(self, url: str) -> str:
         """Hash of one feed's polling state (ETag, Last-Modified, error streak...)."""
         return self._k("feedstate", url)
