@@ -94,7 +94,7 @@ def main() -> None:
 
 def _bench(args: argparse.Namespace, base: str, redis_url: str, tmp: Path) -> dict[str, Any]:
     settings = Settings(data_dir=tmp / "data", redis_url=redis_url, namespace="bench", feed_host_spacing_s=0,
-                        feed_timeout_s=30, poll_concurrency=args.threads)
+                        allowed_networks="127.0.0.0/8", feed_timeout_s=30, poll_concurrency=args.threads)
     runtime = Runtime(settings)
     feeds = [Feed(url=f"{base}/feeds/bench/{i}.xml") for i in range(args.feeds)]
     for feed in feeds:

@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     )
 
     # -- polling ------------------------------------------------------------
-    poll_interval_s: int = Field(900, ge=10, description="Seconds between two polls of one feed.")
+    poll_interval_s: int = Field(
+        900, ge=10, description="Starting interval between two polls of a feed (then adaptive); the error backoff base."
+    )
     feed_timeout_s: float = Field(20.0, gt=0, description="Seconds allowed for one feed download.")
     feed_max_bytes: int = Field(20 * 2**20, gt=0, description="Largest feed document accepted, in bytes.")
     poll_concurrency: int = Field(8, ge=1, description="Threads of the poll worker.")
