@@ -7,9 +7,9 @@ import pytest
 from bench.entities import GOLD, load_gold, score
 from workers.models import ENTITY_KINDS
 
-# Measured 0.805 micro F1 (raw spaCy spans: 0.672) on the 24 seed pages plus 8 dev pages. EPSILON leaves room
-# for a spaCy patch release moving a span or two, not for a rule that stops working.
-F1_FLOOR = 0.805
+# Measured 0.803 micro F1 (raw spaCy spans: 0.676) on 34 articles: the 24 seed pages plus 10 dev pages. EPSILON
+# leaves room for a spaCy patch release moving a span or two, not for a rule that stops working.
+F1_FLOOR = 0.803
 EPSILON = 0.02
 
 
