@@ -1,6 +1,6 @@
 """Near-duplicate clusters in Redis, shared by every extract worker.
 
-Keys, under ``<namespace>:nd:``:
+Keys, under ``<namespace>:nd:<params tag>:`` (other fingerprint settings, other keys):
 
 - ``b:<band>:<digest>``  set of document ids whose signature has that LSH band
 - ``fp``                 hash: document id → ``<published epoch>|<fingerprint>``
@@ -122,7 +122,7 @@ class ClusterStore:
     def __init__(self, redis: Redis, namespace: str, params: FingerprintParams) -> None:
         self.redis = redis
         self.params = params
-        self.prefix = f"{namespace}:nd:"
+        self.prefix = f"{namespace}:nd:{params.tag}:"
         self._insert = redis.register_script(_INSERT)
         self._join = redis.register_script(_JOIN)
 

@@ -17,8 +17,9 @@ from workers.models import ENTITY_KINDS
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
-__all__ = ["LABEL_KINDS", "EntityRecognizer", "normalize_entity"]
+__all__ = ["LABEL_KINDS", "EntityRecognizer", "entities_from_doc", "normalize_entity"]
 
 LABEL_KINDS = {
     "PERSON": "persons",
@@ -76,16 +77,20 @@ class EntityRecognizer:
 
     def entities(self, text: str, language: str | None) -> dict[str, list[str]]:
         """Entity lists by kind, most mentioned first, one entry per entity."""
-        found: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_KINDS}
         if not text or not self.supports(language):
             return {kind: [] for kind in ENTITY_KINDS}
-        doc = self.nlp(text[: self.max_chars])
-        for ent in doc.ents:
-            kind = LABEL_KINDS.get(ent.label_)
-            name = normalize_entity(ent.text) if kind else None
-            if kind and name:
-                found[kind][name] += 1
-        return {kind: _merge_case(counter) for kind, counter in found.items()}
+        return entities_from_doc(self.nlp(text[: self.max_chars]))
+
+
+def entities_from_doc(doc: Doc) -> dict[str, list[str]]:
+    """Entity lists by kind from one tagged Doc, most mentioned first (pure, so nlp.pipe can feed it)."""
+    found: dict[str, Counter[str]] = {kind: Counter() for kind in ENTITY_KINDS}
+    for ent in doc.ents:
+        kind = LABEL_KINDS.get(ent.label_)
+        name = normalize_entity(ent.text) if kind else None
+        if kind and name:
+            found[kind][name] += 1
+    return {kind: _merge_case(counter) for kind, counter in found.items()}
 
 
 def _merge_case(counter: Counter[str]) -> list[str]:

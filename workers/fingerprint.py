@@ -19,6 +19,8 @@ import numpy as np
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
+from workers.settings import Settings
+
 __all__ = ["Fingerprint", "FingerprintParams", "fingerprint", "similar"]
 
 _WORD = re.compile(r"\w+")
@@ -37,6 +39,18 @@ class FingerprintParams:
     lsh_threshold: float = 0.3
     jaccard_threshold: float = 0.5
     containment_threshold: float = 0.8
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FingerprintParams:
+        return cls(settings.near_dup_num_perm, settings.near_dup_shingle_words, settings.near_dup_min_words,
+                   settings.near_dup_lsh_threshold, settings.near_dup_jaccard_threshold,
+                   settings.near_dup_containment_threshold)
+
+    @property
+    def tag(self) -> str:
+        """What stored signatures and bands depend on: a change starts a new LSH index, never mixes two."""
+        bands, rows = self.bands
+        return f"v1-{self.num_perm}p-{self.shingle_words}w-{bands}x{rows}"
 
     @property
     def bands(self) -> tuple[int, int]:

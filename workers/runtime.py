@@ -14,8 +14,10 @@ import httpx
 from redis import Redis
 from redis import exceptions as redis_errors
 
+from workers.clusters import ClusterStore
 from workers.entities import EntityRecognizer
 from workers.errors import ConfigError
+from workers.fingerprint import FingerprintParams
 from workers.http import make_client
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
@@ -62,6 +64,10 @@ class Runtime:
     @functools.cached_property
     def ner(self) -> EntityRecognizer:
         return EntityRecognizer(self.settings.spacy_model, max_chars=self.settings.ner_max_chars)
+
+    @functools.cached_property
+    def clusters(self) -> ClusterStore:
+        return ClusterStore(self.redis, self.settings.namespace, FingerprintParams.from_settings(self.settings))
 
     @functools.cached_property
     def index_writer(self) -> SearchBackend:
