@@ -84,7 +84,7 @@ def syndicated_variant(title: str, body: str, other: str, rng: random.Random) ->
     """One outlet's copy of a wire story: a different headline, ending and boilerplate."""
     paragraphs = _paragraphs(body)
     if rng.random() < 0.5:  # trimmed ending: outlets cut wire copy to fit
-        keep = max(2, round(len(paragraphs) * rng.uniform(0.65, 0.95)))
+        keep = max(2, round(len(paragraphs) * rng.uniform(0.5, 0.95)))
         paragraphs = paragraphs[:keep]
     if rng.random() < 0.3 and len(paragraphs) > 4:  # one paragraph dropped in the middle
         del paragraphs[rng.randrange(1, len(paragraphs) - 1)]
@@ -106,7 +106,7 @@ def same_event_story(title: str, body: str, other: str, rng: random.Random) -> t
     """Another outlet's own story on the same event: its own text, the same quote or two and headline."""
     sentences = _SENTENCE.split(" ".join(body.split()))
     # A quote is a sentence, not a page: texts without sentence ends give a few words.
-    quoted = [" ".join(q.split()[:40]) for q in rng.sample(sentences, min(len(sentences), rng.randint(1, 2)))]
+    quoted = [" ".join(q.split()[:40]) for q in rng.sample(sentences, min(len(sentences), rng.randint(1, 3)))]
     paragraphs = _paragraphs(other)
     for sentence in quoted:
         paragraphs.insert(rng.randrange(0, len(paragraphs) + 1), sentence)

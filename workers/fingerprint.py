@@ -24,8 +24,9 @@ from workers.settings import Settings
 __all__ = ["Fingerprint", "FingerprintParams", "fingerprint", "similar"]
 
 _WORD = re.compile(r"\w+")
-# datasketch's MinHash keeps 64-bit slots but every value fits in 32 bits (its Mersenne prime is 2**61-1
-# reduced by a 32-bit mask), so a signature travels as 4 bytes a slot.
+# datasketch 2's "affine32" scheme: a bijective permutation per slot (no collisions added on long bodies),
+# 32-bit values, so a signature travels as 4 bytes a slot. Named, because stored signatures depend on it.
+_SCHEME = "affine32"
 _SLOT = np.dtype("<u4")
 
 
@@ -50,7 +51,7 @@ class FingerprintParams:
     def tag(self) -> str:
         """What stored signatures and bands depend on: a change starts a new LSH index, never mixes two."""
         bands, rows = self.bands
-        return f"v1-{self.num_perm}p-{self.shingle_words}w-{bands}x{rows}"
+        return f"{_SCHEME}-{self.num_perm}p-{self.shingle_words}w-{bands}x{rows}"
 
     @property
     def bands(self) -> tuple[int, int]:
@@ -67,7 +68,7 @@ def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
 @functools.cache
 def _template(num_perm: int) -> MinHash:
     # Building the random permutations is the costly part of a MinHash; every signature shares them.
-    return MinHash(num_perm=num_perm, seed=1)
+    return MinHash(num_perm=num_perm, seed=1, scheme=_SCHEME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Fingerprint:
     @classmethod
     def decode(cls, value: str) -> Fingerprint:
         count, _, data = value.partition(":")
-        return cls(np.frombuffer(base64.b64decode(data), dtype=_SLOT).astype(np.uint64), int(count))
+        return cls(np.frombuffer(base64.b64decode(data), dtype=_SLOT), int(count))
 
 
 def fingerprint(text: str, params: FingerprintParams) -> Fingerprint | None:
