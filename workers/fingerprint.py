@@ -39,7 +39,7 @@ class FingerprintParams:
     min_words: int = 30
     lsh_threshold: float = 0.3
     jaccard_threshold: float = 0.5
-    containment_threshold: float = 0.8
+    containment_threshold: float = 0.7
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FingerprintParams:

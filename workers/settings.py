@@ -161,7 +161,7 @@ class Settings(BaseSettings):
         0.5, gt=0, le=1, description="Estimated Jaccard similarity from which two bodies are near-duplicates."
     )
     near_dup_containment_threshold: float = Field(
-        0.8, gt=0, le=1,
+        0.7, gt=0, le=1,
         description="Share of the shorter body found in the longer one from which they are near-duplicates.",
     )
     extract_batch_size: int = Field(
