@@ -6,18 +6,24 @@ smaller than bench/near_duplicates.py's.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.conftest import ROOT, newsworkers_cli
+from tests.site import WIRE, FixtureSite
 from tests.syndication import base_texts, corpus, pair_scores
 from workers.clusters import ClusterStore
 from workers.fingerprint import Fingerprint, FingerprintParams, fingerprint, similar
 from workers.index import index_batch
 from workers.models import Article, DateSource
+from workers.search.model import SearchQuery
 from workers.search.tantivy import TantivyBackend
 
 PARAMS = FingerprintParams()
@@ -144,5 +150,32 @@ def test_index_stage_keeps_cluster_and_duplicates_of_indexed_members_true(
             assert indexed is not None and (indexed.cluster_id, indexed.duplicates) == ("wire", 1), doc
         assert backend.get("other").duplicates == 0  # type: ignore[union-attr]
         assert backend.count() == 3
+    finally:
+        backend.close()
+
+
+@pytest.mark.slow
+def test_a_real_run_gives_syndicated_copies_one_cluster(tmp_path: Path, site: FixtureSite, redis_url: str,
+                                                        namespace: str) -> None:
+    """`newsworkers run --once` over three outlets' copies of one wire story and a distinct story on the same
+    event: one cluster, named after the copy published first (not the first one listed or fetched)."""
+    env = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+           "NEWSWORKERS_DATA_DIR": str(tmp_path / "data"), "NEWSWORKERS_FETCH_TIMEOUT_S": "3"}
+    env.pop("ELASTICSEARCH_URL", None)
+    run = functools.partial(subprocess.run, env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert run([*newsworkers_cli(), "feeds", "add", site.url("/feeds/wire.xml")]).returncode == 0
+    result = run([*newsworkers_cli(), "run", "--once", "--timeout", "180"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    backend = TantivyBackend(tmp_path / "data" / "index")
+    try:
+        found = {}
+        for i in range(len(WIRE)):
+            hits = backend.search(SearchQuery(text=f'url:"{site.url(f"/wire/{i}.html")}"', limit=1)).hits
+            assert hits, f"/wire/{i}.html was not indexed:\n{result.stdout}"
+            found[i] = backend.get(hits[0].id)
+        earliest = found[1]
+        for i in (0, 1, 2):
+            assert (found[i].cluster_id, found[i].duplicates) == (earliest.id, 2), i  # type: ignore[union-attr]
+        assert (found[3].cluster_id, found[3].duplicates) == (found[3].id, 0)  # type: ignore[union-attr]
     finally:
         backend.close()
