@@ -10,6 +10,7 @@ import functools
 import multiprocessing
 import os
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -179,3 +180,12 @@ def test_a_real_run_gives_syndicated_copies_one_cluster(tmp_path: Path, site: Fi
         assert (found[3].cluster_id, found[3].duplicates) == (found[3].id, 0)  # type: ignore[union-attr]
     finally:
         backend.close()
+
+
+def test_copies_further_apart_than_the_window_are_not_grouped(redis_url: str, namespace: str,
+                                                              texts: list[tuple[str, str]]) -> None:
+    store = ClusterStore(redis.Redis.from_url(redis_url, decode_responses=True), namespace, PARAMS, window_s=1)
+    assert store.add("old", texts[4][1], T0).duplicates == 0  # type: ignore[union-attr]
+    assert store.add("recent", texts[4][1], T0).duplicates == 1  # type: ignore[union-attr]
+    time.sleep(1.2)  # Redis expires the fingerprints, bands and cluster: it holds a window, not the archive
+    assert (store.add("later", texts[4][1], T0).cluster_id, store.clusters(["old"])) == ("later", {})  # type: ignore[union-attr]

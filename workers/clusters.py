@@ -1,10 +1,12 @@
 """Near-duplicate clusters in Redis, shared by every extract worker.
 
-Keys, under ``<namespace>:nd:<params tag>:`` (other fingerprint settings, other keys):
+Keys, under ``<namespace>:nd:<params tag>:`` (other fingerprint settings, other keys), each
+expiring ``window_s`` after it was last written, so Redis holds a window of recent news, not the
+archive (copies published further apart than the window are not grouped):
 
 - ``b:<band>:<digest>``  set of document ids whose signature has that LSH band
-- ``fp``                 hash: document id → ``<published epoch>|<fingerprint>``
-- ``of``                 hash: document id → its cluster's key
+- ``fp:<doc id>``        ``<published epoch>|<fingerprint>``
+- ``of:<doc id>``        its cluster's key
 - ``m:<cluster key>``    sorted set: member ids scored by published_at (epoch seconds)
 
 A cluster's ``cluster_id`` is its first member by published_at, ties by id:
@@ -44,63 +46,68 @@ __all__ = ["Cluster", "ClusterStore"]
 
 log = get_logger(__name__)
 
-# KEYS: fp hash, band sets...; ARGV: doc id, fingerprint record. Returns candidate ids and their records.
+# KEYS: band sets...; ARGV: key prefix, doc id, fingerprint record, window (s).
+# Returns candidate ids and their records ('' when expired).
 _INSERT = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local prefix, ttl = ARGV[1], ARGV[4]
+redis.call('SET', prefix .. 'fp:' .. ARGV[2], ARGV[3], 'EX', ttl)
 local seen = {}
 local out = {}
-for i = 2, #KEYS do
+for i = 1, #KEYS do
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
-    if id ~= ARGV[1] and not seen[id] then
+    if id ~= ARGV[2] and not seen[id] then
       seen[id] = true
       out[#out + 1] = id
     end
   end
-  redis.call('SADD', KEYS[i], ARGV[1])
+  redis.call('SADD', KEYS[i], ARGV[2])
+  redis.call('EXPIRE', KEYS[i], ttl)
 end
 local result = {}
 for _, id in ipairs(out) do
   result[#result + 1] = id
-  result[#result + 1] = redis.call('HGET', KEYS[1], id) or ''
+  result[#result + 1] = redis.call('GET', prefix .. 'fp:' .. id) or ''
 end
 return result
 """
 
-# KEYS: fp hash, of hash; ARGV: key prefix of the member sets, doc id, its published epoch, matched ids...
-# Returns the first member, the cluster's size.
+# ARGV: key prefix, doc id, its published epoch, window (s), matched ids... Returns the first member, the size.
+# Keys are built in the script (one Redis, not a cluster): which clusters to touch is only known inside.
 _JOIN = """
-local prefix = ARGV[1]
+local prefix, ttl = ARGV[1], ARGV[4]
 local function cluster_of(id)
-  local key = redis.call('HGET', KEYS[2], id)
-  if key then return key end
-  local record = redis.call('HGET', KEYS[1], id)
+  local key = redis.call('GET', prefix .. 'of:' .. id)
+  if key and redis.call('EXISTS', prefix .. 'm:' .. key) == 1 then return key end
+  local record = redis.call('GET', prefix .. 'fp:' .. id)
   if not record then return nil end
   local published = string.match(record, '^([^|]+)|')
-  redis.call('ZADD', prefix .. id, tonumber(published), id)
-  redis.call('HSET', KEYS[2], id, id)
+  redis.call('ZADD', prefix .. 'm:' .. id, tonumber(published), id)
+  redis.call('SET', prefix .. 'of:' .. id, id, 'EX', ttl)
   return id
 end
 local target = cluster_of(ARGV[2])
 -- A redelivered document keeps its cluster; its date may have been corrected since.
-redis.call('ZADD', prefix .. target, 'XX', ARGV[3], ARGV[2])
-for i = 4, #ARGV do
+redis.call('ZADD', prefix .. 'm:' .. target, 'XX', ARGV[3], ARGV[2])
+for i = 5, #ARGV do
   local other = cluster_of(ARGV[i])
   if other and other ~= target then
     local small, big = other, target
-    if redis.call('ZCARD', prefix .. other) > redis.call('ZCARD', prefix .. target) then
+    if redis.call('ZCARD', prefix .. 'm:' .. other) > redis.call('ZCARD', prefix .. 'm:' .. target) then
       small, big = target, other
     end
-    local moved = redis.call('ZRANGE', prefix .. small, 0, -1, 'WITHSCORES')
+    local moved = redis.call('ZRANGE', prefix .. 'm:' .. small, 0, -1, 'WITHSCORES')
     for j = 1, #moved, 2 do
-      redis.call('ZADD', prefix .. big, moved[j + 1], moved[j])
-      redis.call('HSET', KEYS[2], moved[j], big)
+      redis.call('ZADD', prefix .. 'm:' .. big, moved[j + 1], moved[j])
+      redis.call('SET', prefix .. 'of:' .. moved[j], big, 'EX', ttl)
     end
-    redis.call('DEL', prefix .. small)
+    redis.call('DEL', prefix .. 'm:' .. small)
     target = big
   end
 end
-local first = redis.call('ZRANGE', prefix .. target, 0, 0)[1]
-return {first, redis.call('ZCARD', prefix .. target)}
+redis.call('SET', prefix .. 'of:' .. ARGV[2], target, 'EX', ttl)
+redis.call('EXPIRE', prefix .. 'm:' .. target, ttl)
+local first = redis.call('ZRANGE', prefix .. 'm:' .. target, 0, 0)[1]
+return {first, redis.call('ZCARD', prefix .. 'm:' .. target)}
 """
 
 
@@ -119,20 +126,14 @@ class Cluster:
 class ClusterStore:
     """The shared LSH index and cluster records of one namespace."""
 
-    def __init__(self, redis: Redis, namespace: str, params: FingerprintParams) -> None:
+    def __init__(self, redis: Redis, namespace: str, params: FingerprintParams, *,
+                 window_s: int = 30 * 86400) -> None:
         self.redis = redis
+        self.window_s = window_s
         self.params = params
         self.prefix = f"{namespace}:nd:{params.tag}:"
         self._insert = redis.register_script(_INSERT)
         self._join = redis.register_script(_JOIN)
-
-    @property
-    def _fp(self) -> str:
-        return self.prefix + "fp"
-
-    @property
-    def _of(self) -> str:
-        return self.prefix + "of"
 
     def add(self, doc_id: str, body: str, published_at: datetime) -> Cluster | None:
         """Fingerprint a body and put its document in a cluster; None when the body is too short."""
@@ -144,18 +145,17 @@ class ClusterStore:
     def add_fingerprint(self, doc_id: str, found: Fingerprint, published_at: datetime) -> Cluster:
         bands = [f"{self.prefix}b:{i}:{digest}" for i, digest in enumerate(found.band_digests(self.params))]
         record = f"{published_at.timestamp()!r}|{found.encode()}"
-        reply = self._insert(keys=[self._fp, *bands], args=[doc_id, record])
+        reply = self._insert(keys=bands, args=[self.prefix, doc_id, record, self.window_s])
         matches = [
             reply[i] for i in range(0, len(reply), 2)
             if reply[i + 1] and similar(found, Fingerprint.decode(reply[i + 1].partition("|")[2]), self.params)
         ]
-        first, size = self._join(keys=[self._fp, self._of],
-                                 args=[self.prefix + "m:", doc_id, repr(published_at.timestamp()), *matches])
+        first, size = self._join(args=[self.prefix, doc_id, repr(published_at.timestamp()), self.window_s, *matches])
         return Cluster(str(first), int(size))
 
     def clusters(self, doc_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each clustered document's cluster members, first member (the cluster_id) first."""
-        keys = self.redis.hmget(self._of, list(doc_ids)) if doc_ids else []
+        keys = self.redis.mget([f"{self.prefix}of:{d}" for d in doc_ids]) if doc_ids else []
         wanted = sorted({k for k in keys if k})
         pipe = self.redis.pipeline(transaction=False)
         for key in wanted:

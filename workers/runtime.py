@@ -67,7 +67,8 @@ class Runtime:
 
     @functools.cached_property
     def clusters(self) -> ClusterStore:
-        return ClusterStore(self.redis, self.settings.namespace, FingerprintParams.from_settings(self.settings))
+        return ClusterStore(self.redis, self.settings.namespace, FingerprintParams.from_settings(self.settings),
+                            window_s=round(self.settings.near_dup_window_days * 86400))
 
     @functools.cached_property
     def index_writer(self) -> SearchBackend:

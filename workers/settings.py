@@ -164,6 +164,11 @@ class Settings(BaseSettings):
         0.7, gt=0, le=1,
         description="Share of the shorter body found in the longer one from which they are near-duplicates.",
     )
+    near_dup_window_days: float = Field(
+        30.0, gt=0,
+        description="Days a fingerprint and its cluster stay in Redis after their last write; copies further "
+                    "apart are not grouped.",
+    )
     extract_batch_size: int = Field(
         8, ge=1, le=256,
         description="Pages one extract child takes at once (NER runs them through nlp.pipe); a killed child "
