@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.conftest import ROOT
@@ -66,3 +69,28 @@ def test_memory_zone_keeps_the_vocabulary_flat_across_batches(ner: EntityRecogni
     for n in range(1, 6):
         tag_texts(ner, batch(n))
     assert len(ner.nlp.vocab.strings) == after_first
+
+
+def test_the_batch_task_sends_pages_delivered_before_through_the_one_page_task(settings: Settings) -> None:
+    """A batch whose child died comes back whole: its pages then go one by one, so the page at fault ends alone."""
+    from celery_batches import SimpleRequest
+
+    from workers.celery_app import create_app
+
+    app = create_app(settings)
+    runtime = app.runtime
+    fresh, again = page_for(PAGES[0]), page_for(PAGES[1])
+    runtime.tracker.count_delivery("extract-batch", again.item.doc_id)  # it was in a batch that never finished
+    requests = [SimpleRequest(id=f"r{i}", name="newsworkers.extract_batch", args=(p.model_dump(mode="json"),),
+                              kwargs={}, delivery_info={}, hostname="test", ignore_result=True, reply_to=None,
+                              correlation_id=None, request_dict={}) for i, p in enumerate([fresh, again])]
+    app.tasks["newsworkers.extract_batch"].run(requests)
+    def queued(queue: str) -> list[tuple[str, dict]]:
+        messages = [json.loads(m) for m in runtime.redis.lrange(runtime.keys.queue(queue), 0, -1)]
+        return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+
+    assert [(task, args["item"]["url"]) for task, args in queued("extract")] == [
+        ("newsworkers.extract", again.item.url)]
+    assert [(task, args["article"]["url"]) for task, args in queued("index")] == [
+        ("newsworkers.index", fresh.item.url)]
+    assert not runtime.redis.hgetall(runtime.keys.deliveries)  # the batch's own delivery marks are cleared
