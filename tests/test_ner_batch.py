@@ -33,7 +33,7 @@ def ner(bsettings: Settings) -> EntityRecognizer:
 
 
 def test_batched_extract_finds_the_same_entities_as_one_by_one(bsettings: Settings, ner: EntityRecognizer) -> None:
-    pages = [page_for(path) for path in PAGES]
+    pages = [page_for(path) for path in PAGES[::2]]  # every other seed page keeps the quick loop quick
     batched = extract_pages(pages, bsettings, ner, None)
     tagged = 0
     for page, result in zip(pages, batched, strict=True):
