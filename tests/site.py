@@ -19,6 +19,8 @@ Routes (all under the server's base URL):
 - ``/home.html``          a home page linking its feeds with ``<link rel="alternate">`` (one of them dead);
   ``/plain.html`` a page linking none, on a site whose ``/feed.xml`` is a feed (found by its common path)
 - ``/feeds/bench/<i>.xml``  feed number i of the poll benchmark: 20 items, an ETag, 304 when it matches
+- ``/feeds/wire.xml``      one wire story syndicated as ``/wire/<i>.html`` by three outlets (copies trimmed,
+  extended, in other templates, the earliest published not listed first) and a distinct same-event story
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
 - ``/hostile/...`` and ``/robots.txt``: redirects, loops, drips, bombs, entity feeds, bad charsets
@@ -164,6 +166,33 @@ def rss(title: str, items: list[tuple[str, str]], *, channel_extra: str = "", it
 
 def bench_feed(base: str, number: int, items: int = 20) -> str:
     return rss(f"Bench {number}", [(f"Story {number}-{i}", f"{base}/b/{number}/{i}.html") for i in range(items)])
+# (outlet, hour published on 2021-03-02, paragraphs of the berlin-budget story kept, own paragraph); the last
+# entry is another outlet's own story on the same budget, quoting one sentence of the wire copy.
+WIRE = [
+    ("The Loopback Post", 12, 4, ""),
+    ("Hamburg Herald", 8, 3, "The Hamburg Herald asked readers in the port city what the new rail line would "
+                             "mean for their daily commute; most welcomed it but doubted the timetable."),
+    ("Rhine Courier", 10, 4, "Read more: our full coverage of the federal budget and what it means for you."),
+    ("Munich Evening", 9, 0, "Munich's mayor spent the morning at a kindergarten opening and said little about "
+                             "money. Later, in a long interview with our reporters, he described the city's "
+                             "housing shortage, the delays on the airport line and his hopes for the new "
+                             "exhibition centre, which has been planned for a decade and still has no builder. "
+                             "The opposition Free Democrats criticised the spending, saying the plan relied on "
+                             "optimistic forecasts. Residents we spoke to cared more about rents than about "
+                             "borrowing limits, and several said they had not followed the talks at all."),
+]
+
+
+def wire_page(number: int) -> str:
+    outlet, hour, kept, own = WIRE[number]
+    title, _day, paragraphs = ARTICLES["berlin-budget"]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in [*paragraphs[:kept], own] if p)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} - {outlet}'
+            f'</title><meta property="og:site_name" content="{outlet}">'
+            f'<meta property="article:published_time" content="2021-03-02T{hour:02d}:00:00Z"></head><body>'
+            f'<header><a href="/">{outlet}</a> <nav><a href="/world">World</a> <a href="/sport">Sport</a></nav>'
+            f'</header><main><article><h1>{outlet}: {html.escape(title)}</h1>{body}</article></main>'
+            f"<footer>&copy; 2021 {outlet}</footer></body></html>")
 
 
 class FixtureSite:
@@ -214,6 +243,16 @@ class FixtureSite:
         )
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Many</title>'
                 f"<link>{self.base}/</link><description>Many slow pages</description>{entries}</channel></rss>")
+
+    def wire_feed(self) -> str:
+        entries = "".join(
+            f"<item><title>{html.escape(outlet)}: budget agreed</title><link>{self.base}/wire/{i}.html</link>"
+            f"<pubDate>Tue, 02 Mar 2021 {hour:02d}:00:00 +0000</pubDate></item>"
+            for i, (outlet, hour, _k, _o) in enumerate(WIRE)
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
+                f"<link>{self.base}/</link><description>One story, many outlets</description>{entries}"
+                f"</channel></rss>")
 
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
@@ -292,6 +331,10 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 slug = list(ARTICLES)[number % len(ARTICLES)]
                 title = html.escape(ARTICLES[slug][0])
                 return self._send(200, article_page(slug).replace(title, f"Dispatch {number}: {title}").encode())
+            if path == "/feeds/wire.xml":
+                return self._send(200, site.wire_feed().encode(), "application/rss+xml")
+            if path.startswith("/wire/"):
+                return self._send(200, wire_page(int(path.removeprefix("/wire/").removesuffix(".html"))).encode())
             if path == "/feeds/many.xml":
                 count = int(self.path.partition("n=")[2] or 30)
                 return self._send(200, site.many_feed(count).encode(), "application/rss+xml")

@@ -153,10 +153,11 @@ def test_each_worker_kind_gets_the_pool_it_needs() -> None:
     from workers.pools import worker_spec
     from workers.settings import Settings
 
-    settings = Settings(extract_concurrency=3, index_batch_size=150)
+    settings = Settings(extract_concurrency=3, index_batch_size=150, extract_batch_size=8)
     specs = {kind: worker_spec(kind, settings) for kind in ("poll", "fetch", "extract", "index")}
     assert {k: (s.pool, s.concurrency) for k, s in specs.items()} == {
         "poll": ("threads", settings.poll_concurrency), "fetch": ("threads", settings.fetch_concurrency),
         "extract": ("prefork", 3), "index": ("solo", 1)}
-    assert specs["extract"].prefetch_multiplier == 1  # a killed child loses at most one message
+    # Prefetch is per process: each child may hold one batch, so a killed child loses at most one batch.
+    assert specs["extract"].prefetch_multiplier == settings.extract_batch_size
     assert specs["index"].prefetch_multiplier >= 150  # a whole batch must be able to arrive

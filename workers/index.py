@@ -21,6 +21,8 @@ from workers.search.backend import SearchBackend
 
 __all__ = ["IndexOutcome", "index_batch"]
 
+Refresh = Callable[[list[Article], SearchBackend], list[Article]]
+
 # The backend refused this one document; every other reason is about the backend, not the document.
 _DOCUMENT_REJECTED = "index.rejected"
 
@@ -35,7 +37,9 @@ class IndexOutcome:
 
 
 def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], SearchBackend], *,
-                max_attempts: int) -> IndexOutcome:
+                max_attempts: int, refresh: Refresh | None = None) -> IndexOutcome:
+    """Upsert the batch; ``refresh`` sets each article's near-duplicate cluster as it stands now and names
+    members already indexed whose cluster changed, which are upserted with the batch."""
     outcome = IndexOutcome()
     latest: dict[str, tuple[Article, dict[str, Any]]] = {}
     for payload in payloads:
@@ -56,7 +60,9 @@ def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], Se
     for article, _ in latest.values():
         article.indexed_at = now
     try:
-        open_writer().upsert([a for a, _ in latest.values()])
+        articles = [a for a, _ in latest.values()]
+        changed = refresh(articles, open_writer()) if refresh is not None else []
+        open_writer().upsert([*articles, *changed])
     except IndexingError as exc:
         named = getattr(exc, "rejected", None)  # a backend that says which documents it refused (Elasticsearch)
         if exc.reason == _DOCUMENT_REJECTED and isinstance(named, dict) and named:

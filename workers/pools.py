@@ -37,8 +37,9 @@ def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
         case "fetch":
             return WorkerSpec(kind, ("fetch",), "threads", settings.fetch_concurrency, 2)
         case "extract":
-            # One message per child at a time: a killed child loses at most one to redelivery.
-            return WorkerSpec(kind, ("extract",), "prefork", settings.extract_processes, 1, max_tasks_per_child=1000)
+            # One batch per child at a time (extract_batch_size pages): a killed child gives back at most that.
+            return WorkerSpec(kind, ("extract",), "prefork", settings.extract_processes, settings.extract_batch_size,
+                              max_tasks_per_child=1000)
         case "index" if settings.elasticsearch_url:
             # Elasticsearch takes concurrent bulk writers: several consumer threads (Celery multiplies the
             # prefetch by the concurrency, so each still has a whole batch to fill).

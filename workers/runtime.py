@@ -14,8 +14,10 @@ import httpx
 from redis import Redis
 from redis import exceptions as redis_errors
 
+from workers.clusters import ClusterStore
 from workers.entities import EntityRecognizer, recognizer_for
 from workers.errors import ConfigError
+from workers.fingerprint import FingerprintParams
 from workers.http import make_client
 from workers.politeness import DomainGate
 from workers.robots import RobotsRules
@@ -72,6 +74,11 @@ class Runtime:
     @functools.cached_property
     def ner(self) -> EntityRecognizer:
         return recognizer_for(self.settings, self.redis)  # names canonical across the corpus, through Redis
+
+    @functools.cached_property
+    def clusters(self) -> ClusterStore:
+        return ClusterStore(self.redis, self.settings.namespace, FingerprintParams.from_settings(self.settings),
+                            window_s=round(self.settings.near_dup_window_days * 86400))
 
     @functools.cached_property
     def index_writer(self) -> SearchBackend:

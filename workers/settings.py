@@ -235,6 +235,39 @@ class Settings(BaseSettings):
 
     # -- near-duplicates (issue 6) -------------------------------------------------------------------------
     # (near-duplicate settings go here)
+    near_dup_enabled: bool = Field(
+        True, description="Fingerprint bodies and group near-duplicate stories into clusters (in Redis)."
+    )
+    near_dup_num_perm: int = Field(
+        128, ge=16, le=1024, description="MinHash permutations per body fingerprint (more: finer, slower)."
+    )
+    near_dup_shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle of a body fingerprint.")
+    near_dup_min_words: int = Field(
+        30, ge=1, description="Shortest body, in words, that is fingerprinted; shorter ones stay alone."
+    )
+    near_dup_lsh_threshold: float = Field(
+        0.3, gt=0, lt=1, description="Jaccard similarity the LSH bands are tuned to find as candidates."
+    )
+    near_dup_jaccard_threshold: float = Field(
+        0.5, gt=0, le=1, description="Estimated Jaccard similarity from which two bodies are near-duplicates."
+    )
+    near_dup_containment_threshold: float = Field(
+        0.7, gt=0, le=1,
+        description="Share of the shorter body found in the longer one from which they are near-duplicates.",
+    )
+    near_dup_window_days: float = Field(
+        30.0, gt=0,
+        description="Days a fingerprint and its cluster stay in Redis after their last write; copies further "
+                    "apart are not grouped.",
+    )
+    extract_batch_size: int = Field(
+        8, ge=1, le=256,
+        description="Pages one extract child takes at once (NER runs them through nlp.pipe); a killed child "
+                    "gives back at most this many.",
+    )
+    extract_batch_interval_s: float = Field(
+        0.5, gt=0, description="Seconds a partial extract batch waits before it is processed anyway."
+    )
 
     # -- fault tolerance (issue 7) ----------------------------------------------------------------------------
     # (delivery and fault settings go here)

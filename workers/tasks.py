@@ -12,18 +12,20 @@ from typing import Any
 from celery import Celery, Task
 from celery_batches import Batches, SimpleRequest
 
+from workers.clusters import ClusterStore
 from workers.errors import ExtractionError, NewsworkersError
-from workers.extract import extract_article
+from workers.extract_batch import extract_pages
 from workers.fetch import fetch_page
 from workers.ids import document_id, pin_id_version
 from workers.index import index_batch
 from workers.logs import get_logger
-from workers.models import Feed, FeedItem, FetchedPage
+from workers.models import Article, Feed, FeedItem, FetchedPage
 from workers.politeness import PolitenessDelay
 from workers.poll_cycle import record_failure, run_poll
 from workers.retries import fail
 from workers.runtime import Runtime
 from workers.state import DeadLetter
+from workers.timed_batches import TimedBatches
 
 __all__ = ["register_tasks"]
 
@@ -62,7 +64,7 @@ def register_tasks(app: Celery) -> None:
             fail(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
             return
         runtime.stats.incr("fetch", "ok")
-        extract.apply_async((page.model_dump(mode="json"),))
+        extract_batch.apply_async((page.model_dump(mode="json"),))
 
     @app.task(name="newsworkers.extract", bind=True, shared=False, time_limit=settings.extract_time_limit_s,
               soft_time_limit=max(1, settings.extract_time_limit_s - 10))
@@ -77,23 +79,50 @@ def register_tasks(app: Celery) -> None:
                  stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
             return
-        try:
-            article = pin_id_version(extract_article(page, settings, runtime.ner), item.id_version)
-        except Exception as exc:
-            fail(self, runtime, exc, stage="extract", key=item.doc_id, url=item.url,
+        result = extract_pages([page], settings, runtime.ner, _clusters(runtime))[0]
+        if isinstance(result, Exception):
+            fail(self, runtime, result, stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
             return
-        runtime.stats.incr("extract", "ok")
-        if article.body_source != "page":
-            runtime.stats.incr("extract", "from_feed")  # a fallback, not a failure: kept out of the reasons
-        # Every URL this article answers to counts as seen, so other feeds' links to it are not fetched again.
-        done = list(dict.fromkeys([item.doc_id, article.id, document_id(page.final_url)]))
-        index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
+        _extracted(runtime, index, page, result)
+
+    # Pages in batches, so NER runs them through nlp.pipe. A page delivered before (its batch's child died)
+    # or that failed here goes to the one-page task above, which owns poison detection, retries and dead letters.
+    @app.task(name="newsworkers.extract_batch", base=TimedBatches, bind=True, shared=False, queue="extract",
+              flush_every=settings.extract_batch_size, flush_interval=settings.extract_batch_interval_s,
+              batch_time_limit_s=settings.extract_time_limit_s)
+    def extract_batch(self: Task, requests: list[SimpleRequest]) -> None:
+        pages = [FetchedPage.model_validate(r.args[0]) for r in requests]
+        seen = [runtime.tracker.count_delivery("extract-batch", p.item.doc_id) > 1 for p in pages]
+        for page in (p for p, again in zip(pages, seen, strict=True) if again):
+            extract.apply_async((page.model_dump(mode="json"),))
+        fresh = [p for p, again in zip(pages, seen, strict=True) if not again]
+        for page, result in zip(fresh, extract_pages(fresh, settings, runtime.ner, _clusters(runtime)), strict=True):
+            if isinstance(result, Exception):
+                extract.apply_async((page.model_dump(mode="json"),))
+            else:
+                _extracted(runtime, index, page, result)
+        runtime.redis.hdel(runtime.keys.deliveries, *(f"extract-batch:{p.item.doc_id}" for p in pages))
 
     @app.task(name="newsworkers.index", base=Batches, bind=True, shared=False,
               flush_every=settings.index_batch_size, flush_interval=settings.index_flush_interval_s)
     def index(self: Task, requests: list[SimpleRequest]) -> None:
         _index_batch(runtime, index, requests)
+
+
+def _clusters(runtime: Runtime) -> ClusterStore | None:
+    return runtime.clusters if runtime.settings.near_dup_enabled else None
+
+
+def _extracted(runtime: Runtime, index: Task, page: FetchedPage, article: Article) -> None:
+    item = page.item
+    article = pin_id_version(article, item.id_version)  # an item first indexed under an older id keeps it
+    runtime.stats.incr("extract", "ok")
+    if article.body_source != "page":
+        runtime.stats.incr("extract", "from_feed")  # a fallback, not a failure: kept out of the reasons
+    # Every URL this article answers to counts as seen, so other feeds' links to it are not fetched again.
+    done = list(dict.fromkeys([item.doc_id, article.id, document_id(page.final_url)]))
+    index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
 
 
 def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
@@ -107,7 +136,8 @@ def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:
     settings = runtime.settings
     outcome = index_batch([r.args[0] for r in requests], lambda: runtime.index_writer,
-                          max_attempts=settings.max_retries + 1)
+                          max_attempts=settings.max_retries + 1,
+                          refresh=runtime.clusters.refresh if settings.near_dup_enabled else None)
     # Everything below happens before celery-batches acknowledges these messages: what goes back to
     # the queue is in the broker first, so a crash here costs a redelivery, never an article.
     for payload in outcome.requeue:
