@@ -12,6 +12,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from workers.celery_app import queue_name
 from workers.errors import ConfigError
 from workers.settings import Settings
 
@@ -28,20 +29,26 @@ class WorkerSpec:
     concurrency: int
     prefetch_multiplier: int
     max_tasks_per_child: int | None = None
+    max_memory_per_child_kb: int | None = None
 
 
 def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
+    queues = (queue_name(settings, kind),)
     match kind:
         case "poll":
-            return WorkerSpec(kind, ("poll",), "threads", settings.poll_concurrency, 1)
+            return WorkerSpec(kind, queues, "threads", settings.poll_concurrency, 1)
         case "fetch":
-            return WorkerSpec(kind, ("fetch",), "threads", settings.fetch_concurrency, 2)
+            return WorkerSpec(kind, queues, "threads", settings.fetch_concurrency, 2)
         case "extract":
-            # One message per child at a time: a killed child loses at most one to redelivery.
-            return WorkerSpec(kind, ("extract",), "prefork", settings.extract_processes, 1, max_tasks_per_child=1000)
+            # One message per child at a time: a killed child loses at most one to redelivery. Children are
+            # replaced after a number of tasks or once their resident memory passes the ceiling (checked
+            # between tasks), so a slow leak or one bloated parse does not stay with the child for good.
+            return WorkerSpec(kind, queues, "prefork", settings.extract_processes, 1,
+                              max_tasks_per_child=settings.extract_max_tasks_per_child or None,
+                              max_memory_per_child_kb=settings.extract_max_memory_per_child_mb * 1024 or None)
         case "index":
             # The single writer; its prefetch must cover a whole batch or batches never fill.
-            return WorkerSpec(kind, ("index",), "solo", 1, settings.index_batch_size)
+            return WorkerSpec(kind, queues, "solo", 1, settings.index_batch_size)
     raise ConfigError(f"unknown worker kind {kind!r}; kinds are: {', '.join(KINDS)}")
 
 
@@ -60,6 +67,8 @@ def worker_argv(spec: WorkerSpec, *, loglevel: str = "WARNING", logfile: str | N
     ]
     if spec.max_tasks_per_child:
         argv += ["--max-tasks-per-child", str(spec.max_tasks_per_child)]
+    if spec.max_memory_per_child_kb:
+        argv += ["--max-memory-per-child", str(spec.max_memory_per_child_kb)]
     if logfile:
         argv += ["--logfile", logfile]
     return argv

@@ -23,13 +23,15 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from workers.celery_app import create_app
-from workers.delivery import backlog, restore_unacked
+from workers.celery_app import broker_is_redis, create_app
+from workers.delayed import send_due
+from workers.delivery import backlog, delayed_count, queue_depths, restore_unacked
 from workers.errors import ConfigError
 from workers.ownership import DataDirLock, owned_redis
 from workers.pools import KINDS, worker_argv, worker_spec
 from workers.processes import die_with_parent, stop_group
 from workers.progress import Progress
+from workers.retries import delayed_messages
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler, seed_feeds
 from workers.search.backend import open_backend
@@ -40,7 +42,7 @@ __all__ = ["RunSummary", "WorkerProcesses", "check_before_start", "is_expected",
 # Failures that are the world's fault (a broken feed, a dead or hostile page),
 # as opposed to ours: a run --once that met only these succeeded. Anything
 # else (our crash, a refusing index, a bad setting, lost work) fails the run.
-_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison")
+_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison", "extract.memory")
 
 
 def is_expected(reason: str) -> bool:
@@ -101,12 +103,15 @@ class WorkerProcesses:
                 self.deaths += 1
                 self._spawn(kind)
 
-    def stop(self, timeout_s: float = 60.0, *, idle: bool = False) -> None:
+    def stop(self, timeout_s: float = 60.0, *, idle: bool = False, hurry: threading.Event | None = None) -> None:
         """Warm shutdown: each worker finishes or requeues what it holds, then exits.
 
         ``idle`` (nothing queued, held or in flight) lets the stateless kinds go at once: Celery's own
         goodbye takes seconds (the prefork pool most), and there is nothing for them to finish. The
-        index worker always stops warm, so its writer closes cleanly.
+        index worker always stops warm, so its writer closes cleanly. ``hurry`` set (a second Ctrl-C)
+        kills every worker at once: what they held is unacknowledged, so it is given back (at the next
+        start with the embedded Redis, after the visibility timeout otherwise, at once by RabbitMQ),
+        and an index batch killed before its commit was never acknowledged either.
         """
         for kind, proc in self.procs.items():
             if proc.poll() is not None:
@@ -117,8 +122,20 @@ class WorkerProcesses:
             else:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
+        while hurry is not None and time.monotonic() < deadline:
+            if all(proc.poll() is not None for proc in self.procs.values()):
+                break
+            if hurry.wait(0.1):
+                self.kill()
+                break
         for proc in self.procs.values():
             stop_group(proc, max(0.1, deadline - time.monotonic()))
+
+    def kill(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
@@ -150,14 +167,22 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     if seed:
         console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
     scheduler = Scheduler(app, runtime, seed=seed)
-    if embedded:
+    delayed = delayed_messages(runtime)
+    if embedded and broker_is_redis(settings):
         restored = restore_unacked(app, runtime.redis, runtime.keys)
         if restored:
             console.print(f"{restored} messages a previous run had not finished go back to their queues")
     progress = Progress(runtime)
     started_wall = time.time()
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop, hurry = threading.Event(), threading.Event()
+
+    def on_signal(*_: object) -> None:
+        # The first Ctrl-C (or SIGTERM) stops warm; a second one while workers finish stops at once.
+        if stop.is_set():
+            hurry.set()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     workers = WorkerProcesses(settings)
     workers.start()
     drained, idle = True, False
@@ -171,6 +196,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
             while not stop.is_set():
                 if not once:
                     scheduler.tick()
+                send_due(app, delayed)
                 workers.check()
                 orphans.check()
                 refresh()
@@ -185,7 +211,9 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 drained = not once or _drained(runtime, scheduler)
         finished_wall = time.time()
     finally:
-        workers.stop(idle=idle)
+        if stop.is_set() and not idle:
+            console.print("stopping: workers finish or give back what they hold (Ctrl-C again to stop at once)")
+        workers.stop(idle=idle, hurry=hurry)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     summary = _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
@@ -215,7 +243,7 @@ class _OrphanWatch:
 
     def check(self) -> int:
         runtime = self.runtime
-        quiet = (backlog(runtime.redis, runtime.keys) == 0
+        quiet = (backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url) == 0
                  and self.scheduler.pending_polls() == 0
                  and runtime.tracker.inflight_count() > 0)
         now = time.monotonic()
@@ -232,8 +260,13 @@ class _OrphanWatch:
 
 
 def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:
-    return (scheduler.pending_polls() == 0 and runtime.tracker.inflight_count() == 0
-            and backlog(runtime.redis, runtime.keys) == 0)
+    if scheduler.pending_polls() or runtime.tracker.inflight_count():
+        return False
+    held = backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url)
+    if held is None:  # AMQP cannot count unacknowledged messages; nothing is in flight, so ready ones decide
+        depths = queue_depths(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url)
+        held = sum(depths.values()) + delayed_count(runtime.redis, runtime.keys)
+    return held == 0
 
 
 class _display:
