@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redis import exceptions as redis_errors
 from rich.console import Console
 from rich.live import Live
 
@@ -192,15 +193,24 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
             scheduler.poll_all(feeds or seed)
         deadline = time.monotonic() + timeout_s if timeout_s else None
         orphans = _OrphanWatch(runtime, scheduler)
+        outage = _RedisOutage(console)
         with _display(console, progress) as refresh:
             while not stop.is_set():
-                if not once:
-                    scheduler.tick()
-                send_due(app, delayed)
                 workers.check()
-                orphans.check()
-                refresh()
-                if once and _drained(runtime, scheduler):
+                try:
+                    if not once:
+                        scheduler.tick()
+                    send_due(app, delayed)
+                    orphans.check()
+                    refresh()
+                    finished = once and _drained(runtime, scheduler)
+                    outage.end()
+                except _REDIS_DOWN as exc:
+                    # Redis restarting (or a network blip): the workers reconnect on their own, and so do we.
+                    outage.begin(exc)
+                    stop.wait(1.0)
+                    continue
+                if finished:
                     idle = True
                     break
                 if deadline and time.monotonic() > deadline:
@@ -228,6 +238,27 @@ def check_before_start(settings: Settings) -> None:
         raise ConfigError(f"spaCy model {model!r} is not installed: pip install {model.replace('_', '-')}, or set "
                           "NEWSWORKERS_SPACY_MODEL to an installed pipeline")
     open_backend(settings).close()  # the index opens, and its schema is ours
+
+
+_REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError)
+
+
+class _RedisOutage:
+    """Says once when Redis went away and when it came back, instead of a traceback per loop."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.since: float | None = None
+
+    def begin(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            self.console.print(f"[red]Redis unreachable[/] ({type(exc).__name__}); waiting for it to come back")
+
+    def end(self) -> None:
+        if self.since is not None:
+            self.console.print(f"Redis is back after {time.monotonic() - self.since:.1f}s")
+            self.since = None
 
 
 class _OrphanWatch:
