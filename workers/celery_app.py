@@ -64,6 +64,10 @@ def create_app(settings: Settings) -> Celery:
             # Longer than any task may take (tasks never carry a countdown: see workers/delayed.py), or a
             # message still being worked on is handed to a second worker.
             "visibility_timeout": settings.visibility_timeout_s,
+            # Kombu looks for messages past their visibility timeout every 10 s but, by default, acts on
+            # only every 10th look: up to 100 s more before a dead worker's messages come back.
+            "unacked_restore_interval": min(10, settings.visibility_timeout_s // 2),
+            "unacked_restore_throttle": 1,
         }
     app.conf.update(
         broker_url=broker_url(settings),
