@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -176,7 +177,7 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Pipeline]]:
+def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[dict[str, str]], Pipeline]]:
     started: list[Pipeline] = []
 
     def start(env: dict[str, str]) -> Pipeline:
@@ -189,6 +190,10 @@ def pipeline(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Pipeline]]:
         if run.proc is not None and run.proc.poll() is None:
             run.proc.kill()
             run.proc.wait()
+    artifacts = os.environ.get("NEWSWORKERS_FAULT_ARTIFACTS")
+    if artifacts:  # pytest prunes old temporary folders; keep the runs' output and worker logs to read later
+        target = Path(artifacts) / request.node.name
+        shutil.copytree(tmp_path, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("index", "redis*"))
 
 
 def dead_letter_reasons(settings: Settings) -> dict[str, str]:
@@ -225,11 +230,11 @@ def stage_done(settings: Settings, stage: str) -> int:
         client.close()
 
 
-def wait_for_stage(settings: Settings, stage: str, *, timeout_s: float = 120) -> float:
-    """Seconds until ``stage`` finishes one more item than now (the killed kind works again)."""
+def wait_for_stage(settings: Settings, stage: str, *, total: int, timeout_s: float = 120) -> float:
+    """Seconds until ``stage`` finishes one more item than now (the killed kind works again), or all of them."""
     started, before = time.monotonic(), stage_done(settings, stage)
-    wait_until(lambda: stage_done(settings, stage) > before, timeout_s=timeout_s, what=f"{stage} to resume",
-               interval_s=0.1)
+    wait_until(lambda: stage_done(settings, stage) > min(before, total - 1), timeout_s=timeout_s,
+               what=f"{stage} to resume", interval_s=0.1)
     return time.monotonic() - started
 
 

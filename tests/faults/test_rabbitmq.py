@@ -35,7 +35,7 @@ def test_workers_killed_mid_run_with_rabbitmq_as_broker(settings: Settings, site
     if not rabbitmq_reachable():
         pytest.skip(f"no RabbitMQ answers at {AMQP_URL} (set NEWSWORKERS_TEST_AMQP_URL to point at one)")
     try:
-        kill_run(("extract", "fetch", "index"), settings, site, pipeline, broker_url=AMQP_URL)
+        kill_run((("fetch", 30), ("extract", 60), ("index", 100)), settings, site, pipeline, broker_url=AMQP_URL)
     finally:
         with Connection(AMQP_URL, connect_timeout=3) as connection:
             for stage in QUEUES:

@@ -1,4 +1,5 @@
-"""SIGTERM to `newsworkers run` and a kill -9 of Redis mid-run: the work finishes, none lost, none doubled."""
+"""SIGTERM (then a double Ctrl-C) to `newsworkers run`, and a kill -9 of Redis mid-run: the work finishes,
+none lost, none doubled."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_sigterm_mid_run_then_a_second_run_finishes_the_work(
     settings = fault_settings(settings)
     env = run_env(settings)
     add_generated_feeds(env, site)
-    report = Report("SIGTERM to newsworkers run, then run again", sent=TOTAL)
+    report = Report("SIGTERM to newsworkers run, run again, double Ctrl-C, run again", sent=TOTAL)
     started = time.monotonic()
     first = pipeline(env)
     wait_for_index(settings, TOTAL // 4, timeout_s=180, run=first)
@@ -59,9 +60,18 @@ def test_sigterm_mid_run_then_a_second_run_finishes_the_work(
     assert stopped_at < TOTAL, "the run finished before it was stopped; the test proves nothing"
     second = pipeline(env)
     report.recover_s.append(wait_for_growth(settings))
-    wait_for_index(settings, TOTAL, timeout_s=240, run=second)
-    time.sleep(2)
+    # Then Ctrl-C twice: the second one kills the workers at once; what they held is given back.
+    wait_for_index(settings, TOTAL * 3 // 5, timeout_s=240, run=second)
+    second.signal(signal.SIGINT)
+    time.sleep(0.5)
+    second.signal(signal.SIGINT)
     assert second.stop() == 0, second.output()
+    report.extra += f" indexed_at_double_ctrl_c={indexed_count(settings)}"
+    third = pipeline(env)
+    report.recover_s.append(wait_for_growth(settings))
+    wait_for_index(settings, TOTAL, timeout_s=240, run=third)
+    time.sleep(2)
+    assert third.stop() == 0, third.output()
     finish(report, settings, started)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import wait_until
 from tests.faults.conftest import (
     FEEDS,
     PER_FEED,
@@ -19,6 +20,7 @@ from tests.faults.conftest import (
     index_contents,
     indexed_count,
     run_env,
+    stage_done,
     wait_for_index,
     wait_for_stage,
 )
@@ -28,22 +30,23 @@ from workers.settings import Settings
 pytestmark = pytest.mark.slow
 
 TOTAL = FEEDS * PER_FEED
-KILLS = ("extract", "fetch", "extract", "index", "extract")
+# (kind, how many items that kind has finished when it is killed): each kill meets work still to do.
+KILLS = (("fetch", 30), ("extract", 40), ("extract", 80), ("index", 100), ("extract", 120))
 
 
-def kill_run(kills: tuple[str, ...], settings: Settings, site: FixtureSite,
+def kill_run(kills: tuple[tuple[str, int], ...], settings: Settings, site: FixtureSite,
              pipeline: Callable[[dict[str, str]], Pipeline], **overrides: object) -> Report:
     settings = fault_settings(settings, **overrides)
     env = run_env(settings)
     add_generated_feeds(env, site)
-    report = Report(f"kill -9 of workers: {', '.join(kills)}", sent=TOTAL)
+    report = Report(f"kill -9 of workers: {', '.join(f'{k}@{n}' for k, n in kills)}", sent=TOTAL)
     started = time.monotonic()
     run = pipeline(env)
-    step = TOTAL // (len(kills) + 2)
-    for n, kind in enumerate(kills):
-        wait_for_index(settings, step * (n + 1), timeout_s=180, run=run)
+    for kind, finished in kills:
+        wait_until(lambda k=kind, n=finished: stage_done(settings, k) >= n or run.proc.poll() is not None,  # type: ignore[union-attr]
+                   timeout_s=180, what=f"{finished} items through {kind}", interval_s=0.1)
         run.kill_worker(kind)
-        report.recover_s.append(wait_for_stage(settings, kind))  # until the replacement finished an item
+        report.recover_s.append(wait_for_stage(settings, kind, total=TOTAL))  # the replacement finished one
     wait_for_index(settings, TOTAL, timeout_s=240, run=run)
     report.total_s = time.monotonic() - started
     time.sleep(2)  # anything still redelivered would land now, and be counted as a duplicate
