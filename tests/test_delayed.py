@@ -109,3 +109,24 @@ def test_a_runaway_allocation_in_a_capped_child_is_a_memory_error() -> None:
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "capped", result.stderr
+
+
+def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: Settings) -> None:
+    from workers.tasks import _index_batch
+
+    app = create_app(settings)
+    runtime = app.runtime
+    article = {"id": "doc-c", "id_version": 1, "url": "https://x.example/c", "domain": "x.example", "title": "T",
+               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
+               "date_source": "page"}
+
+    class Request:
+        args = ({"article": article, "done": ["doc-c"]},)
+
+    for _ in range(settings.max_deliveries - 1):  # earlier deliveries that died
+        runtime.tracker.count_delivery("index", "doc-c")
+    # A broker restore put three copies of the message into this batch: one more delivery, not three.
+    _index_batch(runtime, app.tasks["newsworkers.index"], [Request(), Request(), Request()])
+    assert runtime.dead_letters.get("doc-c") is None
+    assert runtime.tracker.is_seen("doc-c")
+    assert runtime.redis.hget(runtime.keys.deliveries, "index:doc-c") is None

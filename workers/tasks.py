@@ -161,8 +161,11 @@ def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) ->
     good: list[Any] = []
     poison: list[Any] = []
     keys = [_index_key(r.args[0] if r.args else None) for r in requests]
+    # One count per item and batch: a restore after a broker outage may put several copies of one message
+    # into the same batch, and those are one delivery of the item, not several deaths.
+    poisoned = {key for key in dict.fromkeys(keys) if is_poison(runtime, "index", key)}
     for request, key in zip(requests, keys, strict=True):
-        (poison if is_poison(runtime, "index", key) else good).append(request.args[0] if request.args else {})
+        (poison if key in poisoned else good).append(request.args[0] if request.args else {})
     outcome = index_batch(good, lambda: runtime.index_writer, max_attempts=settings.max_retries + 1)
     outcome.failed += [(p, IndexingError(f"the document was delivered {settings.max_deliveries} times without "
                                          "finishing; it keeps killing the index worker", reason="index.poison"))
