@@ -25,6 +25,11 @@ Routes (all under the server's base URL):
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
 - ``/hostile/...`` and ``/robots.txt``: redirects, loops, drips, bombs, entity feeds, bad charsets
   (see :mod:`tests.hostile`)
+- ``/gen/<f>.xml?m=M``    generated feed ``f`` of M items linking ``/gen/<f>/<i>.html``, small pages that are
+  fast to extract, each titled ``Gen <f>-<i>: ...`` (the fault tests run a few hundred of them);
+  ``/gen/poison.xml`` links ``/gen/poison/<kind>.html`` for each of ``POISON_KINDS``, pages carrying a
+  ``newsworkers-test-fault`` meta tag that tests/faults/hooks turns into a raise, a hang, a runaway
+  allocation or a killed worker (production code has no such rule)
 """
 
 from __future__ import annotations
@@ -193,6 +198,16 @@ def wire_page(number: int) -> str:
             f'<header><a href="/">{outlet}</a> <nav><a href="/world">World</a> <a href="/sport">Sport</a></nav>'
             f'</header><main><article><h1>{outlet}: {html.escape(title)}</h1>{body}</article></main>'
             f"<footer>&copy; 2021 {outlet}</footer></body></html>")
+POISON_KINDS = ("raise", "hang", "memory", "crash")
+
+
+def generated_page(feed: int, number: int, fault: str | None = None) -> str:
+    slug = list(ARTICLES)[(feed + number) % len(ARTICLES)]
+    title = html.escape(ARTICLES[slug][0])
+    page = article_page(slug).replace(title, f"Gen {feed}-{number}: {title}")
+    if fault:
+        page = page.replace("<head>", f'<head><meta name="newsworkers-test-fault" content="{fault}">', 1)
+    return page
 
 
 class FixtureSite:
@@ -253,6 +268,22 @@ class FixtureSite:
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
                 f"<link>{self.base}/</link><description>One story, many outlets</description>{entries}"
                 f"</channel></rss>")
+    def generated_feed(self, feed: int, count: int) -> str:
+        entries = "".join(
+            f"<item><title>Gen {feed}-{i}</title><link>{self.base}/gen/{feed}/{i}.html</link>"
+            f"<guid>{self.base}/gen/{feed}/{i}.html</guid><pubDate>{_rfc822('2021-05-01')}</pubDate></item>"
+            for i in range(count)
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Gen {feed}</title>'
+                f"<link>{self.base}/</link><description>Generated</description>{entries}</channel></rss>")
+
+    def poison_feed(self) -> str:
+        entries = "".join(
+            f"<item><title>Poison {kind}</title><link>{self.base}/gen/poison/{kind}.html</link></item>"
+            for kind in POISON_KINDS
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Poison</title>'
+                f"<link>{self.base}/</link><description>Hostile pages</description>{entries}</channel></rss>")
 
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
@@ -345,6 +376,17 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 title = html.escape(ARTICLES[slug][0])
                 page = article_page(slug).replace(title, f"Dispatch {number}: {title}")
                 return self._send(200, page.encode())
+            if path == "/gen/poison.xml":
+                return self._send(200, site.poison_feed().encode(), "application/rss+xml")
+            if path.startswith("/gen/poison/"):
+                kind = path.removeprefix("/gen/poison/").removesuffix(".html")
+                return self._send(200, generated_page(9999, POISON_KINDS.index(kind), kind).encode())
+            if path.startswith("/gen/") and path.endswith(".xml"):
+                count = int(self.path.partition("m=")[2] or 25)
+                return self._send(200, site.generated_feed(int(path[5:-4]), count).encode(), "application/rss+xml")
+            if path.startswith("/gen/"):
+                feed, _, number = path.removeprefix("/gen/").removesuffix(".html").partition("/")
+                return self._send(200, generated_page(int(feed), int(number)).encode())
             if path == "/feeds/sub/rel.xml":
                 return self._send(200, REL_FEED.encode(), "application/rss+xml")
             if path == "/moved/rel.xml":

@@ -4,12 +4,23 @@ Four queues, one per stage, so each worker pool fits its work (threads for
 I/O, prefork for CPU, one solo consumer for the index writer). Delivery is
 at-least-once: a message is acknowledged after its task finished, and a
 worker that dies mid-task gives its message back.
+
+Celery's documented gaps on the Redis transport, and where each is closed:
+a message unacknowledged for longer than the visibility timeout is delivered
+again (the timeout is a setting; no task carries a countdown or ETA, see
+workers/delayed.py); a message that keeps killing its worker would loop
+forever (workers/poison.py counts deliveries per stage and item); Celery's
+time limits do not apply to thread pools (poll and fetch downloads carry
+their own wall-clock deadline, ``download_deadline_s``, in workers/http.py).
 """
 
 from __future__ import annotations
 
+import resource
+from pathlib import Path
+
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
 from workers.errors import ConfigError
@@ -17,9 +28,27 @@ from workers.logs import configure_logging
 from workers.runtime import Runtime
 from workers.settings import Settings
 
-__all__ = ["QUEUES", "create_app"]
+__all__ = ["QUEUES", "broker_is_redis", "broker_url", "create_app", "queue_name"]
 
 QUEUES = ("poll", "fetch", "extract", "index")
+
+
+def broker_url(settings: Settings) -> str | None:
+    return settings.broker_url or settings.redis_url
+
+
+def broker_is_redis(settings: Settings) -> bool:
+    return (broker_url(settings) or "redis:").startswith(("redis:", "rediss:", "unix:"))
+
+
+def queue_name(settings: Settings, stage: str) -> str:
+    """The broker's name of a stage's queue.
+
+    Redis: the stage name (kombu's ``global_keyprefix`` puts our namespace before it). AMQP has no key
+    prefix, so the namespace goes into the name, and deployments (or test runs) sharing a RabbitMQ vhost
+    keep apart.
+    """
+    return stage if broker_is_redis(settings) else f"{settings.namespace}.{stage}"
 
 
 def create_app(settings: Settings) -> Celery:
@@ -27,14 +56,23 @@ def create_app(settings: Settings) -> Celery:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
     configure_logging()
     app = Celery("newsworkers", set_as_current=False)
-    app.conf.update(
-        broker_url=settings.redis_url,
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={
+    transport_options: dict[str, object] = {}
+    if broker_is_redis(settings):
+        transport_options = {
             # Our namespace prefixes the broker's keys too, so deployments can share a Redis.
             "global_keyprefix": f"{settings.namespace}:",
+            # Longer than any task may take (tasks never carry a countdown: see workers/delayed.py), or a
+            # message still being worked on is handed to a second worker.
             "visibility_timeout": settings.visibility_timeout_s,
-        },
+            # Kombu looks for messages past their visibility timeout every 10 s but, by default, acts on
+            # only every 10th look: up to 100 s more before a dead worker's messages come back.
+            "unacked_restore_interval": min(10, settings.visibility_timeout_s // 2),
+            "unacked_restore_throttle": 1,
+        }
+    app.conf.update(
+        broker_url=broker_url(settings),
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options,
         task_serializer="json",
         accept_content=["json"],
         result_serializer="json",
@@ -45,9 +83,9 @@ def create_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(name) for name in QUEUES],
-        task_default_queue="poll",
-        task_routes={f"newsworkers.{name}": {"queue": name} for name in QUEUES},
+        task_queues=[Queue(queue_name(settings, name)) for name in QUEUES],
+        task_default_queue=queue_name(settings, "poll"),
+        task_routes={f"newsworkers.{name}": {"queue": queue_name(settings, name)} for name in QUEUES},
         worker_send_task_events=False,
         task_send_sent_event=False,
         enable_utc=True,
@@ -57,7 +95,28 @@ def create_app(settings: Settings) -> Celery:
 
     register_tasks(app)
     worker_init.connect(_warm_up, sender=None, weak=False)
+    if settings.extract_max_alloc_mb:
+        cap = settings.extract_max_alloc_mb * 2**20
+        worker_process_init.connect(lambda **_: cap_heap_growth(cap), sender=None, weak=False)
     return app
+
+
+def cap_heap_growth(extra_bytes: int) -> None:
+    """Let this process's data segment grow by at most ``extra_bytes``.
+
+    Runs in each prefork child (only the extract pool forks). A page that makes the parser allocate without
+    bound then gets a MemoryError (dead-lettered as ``extract.memory``) instead of growing until the kernel's
+    OOM killer takes the child, or a neighbour. RLIMIT_DATA counts private heap and anonymous mappings,
+    not the model the child shares with its parent, so a normal article is far from it.
+    """
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+        status = dict(line.split(":", 1) for line in lines if ":" in line)
+        data_bytes = int(status["VmData"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return  # not Linux: the per-child memory ceiling (max_memory_per_child) still applies
+    limit = data_bytes + extra_bytes
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1]))
 
 
 def _warm_up(sender: object = None, **_: object) -> None:
@@ -68,7 +127,9 @@ def _warm_up(sender: object = None, **_: object) -> None:
     """
     worker_app = getattr(sender, "app", None)
     queues = getattr(getattr(worker_app, "amqp", None), "queues", None)
-    if worker_app is None or queues is None or "extract" not in queues.consume_from:
+    if worker_app is None or queues is None:
         return
     runtime: Runtime = worker_app.runtime  # type: ignore[attr-defined]
+    if queue_name(runtime.settings, "extract") not in queues.consume_from:
+        return
     _ = runtime.ner.nlp

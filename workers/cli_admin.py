@@ -226,9 +226,14 @@ def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between tw
     celery = create_app(settings)
     ticker = Scheduler(celery, celery.runtime)  # type: ignore[attr-defined]
     console.print(f"scheduling {ticker.runtime.registry.count()} feeds")
+    from workers.delayed import send_due
+    from workers.retries import delayed_messages
+
+    delayed = delayed_messages(ticker.runtime)
     with contextlib.suppress(KeyboardInterrupt):
         while True:
             ticker.tick()
+            send_due(celery, delayed)  # retries held back until due (workers/delayed.py)
             time.sleep(interval_s)
 
 

@@ -71,7 +71,7 @@ def owned_redis(settings: Settings, lock: DataDirLock) -> Iterator[str]:
     if settings.redis_url:
         yield settings.redis_url
         return
-    server = EmbeddedRedis(settings.data_dir / "redis")
+    server = EmbeddedRedis(settings.data_dir / "redis", appendfsync=settings.redis_appendfsync)
     url = server.start()
     url_file = _url_file(settings)
     url_file.write_text(url)

@@ -12,6 +12,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from workers.celery_app import queue_name
 from workers.errors import ConfigError
 from workers.settings import Settings
 
@@ -28,29 +29,35 @@ class WorkerSpec:
     concurrency: int
     prefetch_multiplier: int
     max_tasks_per_child: int | None = None
+    max_memory_per_child_kb: int | None = None
 
 
 def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
+    queues = (queue_name(settings, kind),)
     match kind:
         case "poll":
-            return WorkerSpec(kind, ("poll",), "threads", settings.poll_concurrency, 1)
+            return WorkerSpec(kind, queues, "threads", settings.poll_concurrency, 1)
         case "fetch":
-            return WorkerSpec(kind, ("fetch",), "threads", settings.fetch_concurrency, 2)
+            return WorkerSpec(kind, queues, "threads", settings.fetch_concurrency, 2)
         case "extract":
             # One batch per child at a time (extract_batch_size pages): a killed child gives back at most that.
-            return WorkerSpec(kind, ("extract",), "prefork", settings.extract_processes, settings.extract_batch_size,
-                              max_tasks_per_child=1000)
+            # Children are replaced after a number of tasks or once their resident memory passes the ceiling
+            # (checked between tasks), so a slow leak or one bloated parse does not stay with the child for good.
+            return WorkerSpec(kind, queues, "prefork", settings.extract_processes, settings.extract_batch_size,
+                              max_tasks_per_child=settings.extract_max_tasks_per_child or None,
+                              max_memory_per_child_kb=settings.extract_max_memory_per_child_mb * 1024 or None)
         case "index" if settings.elasticsearch_url:
             # Elasticsearch takes concurrent bulk writers: several consumer threads (Celery multiplies the
             # prefetch by the concurrency, so each still has a whole batch to fill).
-            return WorkerSpec(kind, ("index",), "threads", settings.index_consumers, settings.index_batch_size)
+            return WorkerSpec(kind, queues, "threads", settings.index_consumers, settings.index_batch_size)
         case "index":
             # The single writer; its prefetch must cover a whole batch or batches never fill.
-            return WorkerSpec(kind, ("index",), "solo", 1, settings.index_batch_size)
+            return WorkerSpec(kind, queues, "solo", 1, settings.index_batch_size)
         case "io":
             # Deployments: poll and fetch are both network waits, so one thread pool can serve both queues.
             threads = settings.poll_concurrency + settings.fetch_concurrency
-            return WorkerSpec(kind, ("poll", "fetch"), "threads", threads, 2)
+            return WorkerSpec(kind, (queue_name(settings, "poll"), queue_name(settings, "fetch")), "threads",
+                              threads, 2)
     raise ConfigError(f"unknown worker kind {kind!r}; kinds are: {', '.join((*KINDS, 'io'))}")
 
 
@@ -69,6 +76,8 @@ def worker_argv(spec: WorkerSpec, *, loglevel: str = "WARNING", logfile: str | N
     ]
     if spec.max_tasks_per_child:
         argv += ["--max-tasks-per-child", str(spec.max_tasks_per_child)]
+    if spec.max_memory_per_child_kb:
+        argv += ["--max-memory-per-child", str(spec.max_memory_per_child_kb)]
     if logfile:
         argv += ["--logfile", logfile]
     return argv

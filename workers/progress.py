@@ -34,7 +34,7 @@ class Progress:
     def render(self) -> Group:
         counts = self.counts()
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        depths = queue_depths(self.runtime.redis, self.runtime.keys)
+        depths = queue_depths(self.runtime.redis, self.runtime.keys, broker_url=self.runtime.settings.broker_url)
         table = Table(title="newsworkers", expand=False)
         for column in ("stage", "done", "other", "failed", "queued", "per s"):
             table.add_column(column, justify="right" if column != "stage" else "left")

@@ -8,18 +8,20 @@ is worth another try: the error's class does (``Retryable``).
 from __future__ import annotations
 
 import random
+import time
 import traceback
 from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from workers.delayed import DelayedMessages
 from workers.errors import NewsworkersError, Retryable
 from workers.logs import get_logger
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
-__all__ = ["backoff_s", "fail"]
+__all__ = ["backoff_s", "delayed_messages", "fail", "retry_later"]
 
 log = get_logger(__name__)
 
@@ -29,6 +31,24 @@ def backoff_s(runtime: Runtime, retries: int) -> float:
     settings = runtime.settings
     ceiling = min(settings.retry_backoff_max_s, settings.retry_backoff_s * 2**retries)
     return random.uniform(ceiling / 2, ceiling)
+
+
+def delayed_messages(runtime: Runtime) -> DelayedMessages:
+    return DelayedMessages(runtime.redis, runtime.keys, lease_s=runtime.settings.delayed_lease_s)
+
+
+def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
+    """Hold this task's message for ``delay_s`` in Redis (workers/delayed.py), then return so it is acked.
+
+    Never ``task.retry(countdown=...)``: that leaves the message unacknowledged in a worker for the whole
+    delay, and past the visibility timeout the Redis transport hands it to a second worker.
+    """
+    request = task.request
+    options = {"retries": int(request.retries or 0) + 1}
+    if request.id:
+        options["task_id"] = request.id
+    delayed_messages(runtime).hold(task.name, list(request.args or ()), due_at=time.time() + delay_s,
+                                   options=options)
 
 
 def fail(
@@ -41,19 +61,24 @@ def fail(
     url: str,
     payload: dict[str, Any],
 ) -> None:
-    """Retry (raises celery.exceptions.Retry) or dead-letter ``exc``; never returns silently on a retry."""
+    """Retry later (transient errors, up to ``max_retries``) or dead-letter ``exc``."""
     if isinstance(exc, NewsworkersError):
         reason = exc.reason
     elif isinstance(exc, SoftTimeLimitExceeded):
         reason = f"{stage}.timeout"  # a page that hangs the parser: its fault, recorded, the worker goes on
+    elif isinstance(exc, MemoryError):
+        reason = f"{stage}.memory"  # the child's heap cap (extract_max_alloc_mb) stopped a runaway page
     else:
         reason = f"{stage}.crash"
     retries = int(task.request.retries or 0)
     if isinstance(exc, Retryable) and retries < runtime.settings.max_retries:
         runtime.stats.incr(stage, "retried", reason=reason)
-        delay = backoff_s(runtime, retries)
+        # A server's Retry-After is a floor: asking again sooner only earns another refusal.
+        asked = min(getattr(exc, "retry_after_s", None) or 0.0, runtime.settings.retry_backoff_max_s)
+        delay = max(backoff_s(runtime, retries), asked)
         log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
-        raise task.retry(exc=exc, countdown=delay)
+        retry_later(task, runtime, delay)
+        return
     log.warning("dead-lettered", stage=stage, reason=reason, url=url, attempts=retries + 1, error=str(exc)[:300])
     runtime.dead_letters.record(
         DeadLetter(

@@ -8,11 +8,8 @@ was polled once and every queue is drained.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import os
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,28 +17,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redis import exceptions as redis_errors
 from rich.console import Console
 from rich.live import Live
 
-from workers.celery_app import create_app
-from workers.delivery import backlog, restore_unacked
+from workers.celery_app import broker_is_redis, create_app
+from workers.delayed import send_due
+from workers.delivery import backlog, delayed_count, queue_depths, restore_unacked
 from workers.entity_models import language_models
 from workers.errors import ConfigError
 from workers.ownership import DataDirLock, owned_redis
-from workers.pools import KINDS, worker_argv, worker_spec
-from workers.processes import die_with_parent, stop_group
 from workers.progress import Progress
+from workers.retries import delayed_messages
 from workers.runtime import Runtime
 from workers.scheduler import Scheduler, seed_feeds
 from workers.search.backend import open_backend
 from workers.settings import Settings
+from workers.worker_processes import WorkerProcesses
 
 __all__ = ["RunSummary", "WorkerProcesses", "check_before_start", "is_expected", "run"]
 
 # Failures that are the world's fault (a broken feed, a dead or hostile page),
 # as opposed to ours: a run --once that met only these succeeded. Anything
 # else (our crash, a refusing index, a bad setting, lost work) fails the run.
-_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison")
+_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison", "extract.memory")
 
 
 def is_expected(reason: str) -> bool:
@@ -73,55 +72,6 @@ class RunSummary:
         return self.indexed / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-class WorkerProcesses:
-    """One Celery worker process per kind, restarted if one dies."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.log_dir = settings.data_dir / "logs"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.deaths = 0
-
-    def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        for kind in KINDS:
-            self._spawn(kind)
-
-    def _spawn(self, kind: str) -> None:
-        env = {**os.environ, **self.settings.as_environment()}
-        argv = worker_argv(worker_spec(kind, self.settings), logfile=str(self.log_dir / f"{kind}.log"))
-        # A session of their own: the terminal's Ctrl-C reaches only us, and we stop them in order.
-        with (self.log_dir / f"{kind}.err").open("ab") as stderr:
-            self.procs[kind] = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                                stderr=stderr, start_new_session=True, preexec_fn=die_with_parent)
-
-    def check(self) -> None:
-        """Restart any worker that died (an OOM kill, a crash)."""
-        for kind, proc in list(self.procs.items()):
-            if proc.poll() is not None:
-                self.deaths += 1
-                self._spawn(kind)
-
-    def stop(self, timeout_s: float = 60.0, *, idle: bool = False) -> None:
-        """Warm shutdown: each worker finishes or requeues what it holds, then exits.
-
-        ``idle`` (nothing queued, held or in flight) lets the stateless kinds go at once: Celery's own
-        goodbye takes seconds (the prefork pool most), and there is nothing for them to finish. The
-        index worker always stops warm, so its writer closes cleanly.
-        """
-        for kind, proc in self.procs.items():
-            if proc.poll() is not None:
-                continue
-            if idle and kind != "index":
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-            else:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        for proc in self.procs.values():
-            stop_group(proc, max(0.1, deadline - time.monotonic()))
-
-
 def run(settings: Settings, *, once: bool, timeout_s: float | None, console: Console) -> RunSummary:
     lock = DataDirLock(settings.data_dir)
     if not lock.acquire(wait_s=10):
@@ -151,14 +101,22 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     if seed:
         console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
     scheduler = Scheduler(app, runtime, seed=seed)
-    if embedded:
+    delayed = delayed_messages(runtime)
+    if embedded and broker_is_redis(settings):
         restored = restore_unacked(app, runtime.redis, runtime.keys)
         if restored:
             console.print(f"{restored} messages a previous run had not finished go back to their queues")
     progress = Progress(runtime)
     started_wall = time.time()
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop, hurry = threading.Event(), threading.Event()
+
+    def on_signal(*_: object) -> None:
+        # The first Ctrl-C (or SIGTERM) stops warm; a second one while workers finish stops at once.
+        if stop.is_set():
+            hurry.set()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     workers = WorkerProcesses(settings)
     workers.start()
     drained, idle = True, False
@@ -168,14 +126,24 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
             scheduler.poll_all(feeds or seed)
         deadline = time.monotonic() + timeout_s if timeout_s else None
         orphans = _OrphanWatch(runtime, scheduler)
+        outage = _RedisOutage(console)
         with _display(console, progress) as refresh:
             while not stop.is_set():
-                if not once:
-                    scheduler.tick()
                 workers.check()
-                orphans.check()
-                refresh()
-                if once and _drained(runtime, scheduler):
+                try:
+                    if not once:
+                        scheduler.tick()
+                    send_due(app, delayed)
+                    orphans.check()
+                    refresh()
+                    finished = once and _drained(runtime, scheduler)
+                    outage.end()
+                except _REDIS_DOWN as exc:
+                    # Redis restarting (or a network blip): the workers reconnect on their own, and so do we.
+                    outage.begin(exc)
+                    stop.wait(1.0)
+                    continue
+                if finished:
                     idle = True
                     break
                 if deadline and time.monotonic() > deadline:
@@ -186,7 +154,9 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                 drained = not once or _drained(runtime, scheduler)
         finished_wall = time.time()
     finally:
-        workers.stop(idle=idle)
+        if stop.is_set() and not idle:
+            console.print("stopping: workers finish or give back what they hold (Ctrl-C again to stop at once)")
+        workers.stop(idle=idle, hurry=hurry)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     summary = _summary(runtime, progress, scheduler, started_wall, drained, workers.deaths)
@@ -208,6 +178,27 @@ def check_before_start(settings: Settings) -> None:
         backend.close()
 
 
+_REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError)
+
+
+class _RedisOutage:
+    """Says once when Redis went away and when it came back, instead of a traceback per loop."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.since: float | None = None
+
+    def begin(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            self.console.print(f"[red]Redis unreachable[/] ({type(exc).__name__}); waiting for it to come back")
+
+    def end(self) -> None:
+        if self.since is not None:
+            self.console.print(f"Redis is back after {time.monotonic() - self.since:.1f}s")
+            self.since = None
+
+
 class _OrphanWatch:
     """Items in flight while no message anywhere could still be working on them are lost: re-send them.
 
@@ -221,7 +212,7 @@ class _OrphanWatch:
 
     def check(self) -> int:
         runtime = self.runtime
-        quiet = (backlog(runtime.redis, runtime.keys) == 0
+        quiet = (backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url) == 0
                  and self.scheduler.pending_polls() == 0
                  and runtime.tracker.inflight_count() > 0)
         now = time.monotonic()
@@ -238,8 +229,13 @@ class _OrphanWatch:
 
 
 def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:
-    return (scheduler.pending_polls() == 0 and runtime.tracker.inflight_count() == 0
-            and backlog(runtime.redis, runtime.keys) == 0)
+    if scheduler.pending_polls() or runtime.tracker.inflight_count():
+        return False
+    held = backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url)
+    if held is None:  # AMQP cannot count unacknowledged messages; nothing is in flight, so ready ones decide
+        depths = queue_depths(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url)
+        held = sum(depths.values()) + delayed_count(runtime.redis, runtime.keys)
+    return held == 0
 
 
 class _display:

@@ -46,7 +46,7 @@ class Scheduler:
 
     def backlog(self) -> int:
         """Messages waiting for fetch and extract, the stages polling feeds."""
-        depths = queue_depths(self.runtime.redis, self.runtime.keys)
+        depths = queue_depths(self.runtime.redis, self.runtime.keys, broker_url=self.runtime.settings.broker_url)
         return depths["fetch"] + depths["extract"]
 
     def enqueue(self, feed: Feed) -> None:

@@ -271,6 +271,32 @@ class Settings(BaseSettings):
 
     # -- fault tolerance (issue 7) ----------------------------------------------------------------------------
     # (delivery and fault settings go here)
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker (redis:// or amqp://); unset uses the Redis URL. Feed state stays in Redis.",
+    )
+    max_deliveries: int = Field(
+        3, ge=1, description="Deliveries of one message that never finished before it is dead-lettered as poison."
+    )
+    extract_max_tasks_per_child: int = Field(
+        1000, ge=0, description="Extract tasks one pool child runs before it is replaced; 0 = never replaced."
+    )
+    extract_max_memory_per_child_mb: int = Field(
+        1024, ge=0, description="Resident memory (MB) after which an extract child is replaced; 0 = no ceiling."
+    )
+    extract_max_alloc_mb: int = Field(
+        2048,
+        ge=0,
+        description="Heap an extract child may grow by (MB) before allocations fail as extract.memory; 0 = no cap.",
+    )
+    delayed_lease_s: float = Field(
+        60.0, gt=0, description="Seconds a due delayed message is leased to the sender before another may send it."
+    )
+    redis_appendfsync: str = Field(
+        "everysec",
+        pattern=r"^(always|everysec|no)$",
+        description="fsync policy of the embedded Redis's append-only file (see bench/aof_fsync.py).",
+    )
 
     # -- operations and metrics (issue 7) ---------------------------------------------------------------------
     # (metrics and operations settings go here)

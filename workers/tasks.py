@@ -7,29 +7,29 @@ Failures go through :func:`workers.retries.fail`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from celery import Celery, Task
 from celery_batches import Batches, SimpleRequest
 
 from workers.clusters import ClusterStore
-from workers.errors import ExtractionError, NewsworkersError
+from workers.errors import ExtractionError, FeedError, FetchError, IndexingError, NewsworkersError
 from workers.extract_batch import extract_pages
 from workers.fetch import fetch_page
 from workers.ids import document_id, pin_id_version
 from workers.index import index_batch
 from workers.logs import get_logger
 from workers.models import Article, Feed, FeedItem, FetchedPage
+from workers.poison import delivered, is_poison
 from workers.politeness import PolitenessDelay
 from workers.poll_cycle import record_failure, run_poll
-from workers.retries import fail
+from workers.retries import delayed_messages, fail
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 from workers.timed_batches import TimedBatches
 
 __all__ = ["register_tasks"]
-
-_MAX_DELIVERIES = 3
 
 log = get_logger(__name__)
 
@@ -42,39 +42,54 @@ def register_tasks(app: Celery) -> None:
 
     @app.task(name="newsworkers.poll", bind=True, shared=False)
     def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
+        url = str(feed_json.get("url"))
+        if is_poison(runtime, "poll", url):
+            delivered(runtime, "poll", url)
+            _poll_failed(runtime, url, FeedError(f"the poll was delivered {settings.max_deliveries} times without "
+                                                 "finishing; it keeps killing its worker", reason="feed.poison"))
+            runtime.redis.zrem(runtime.keys.pending_polls, url)
+            return {"feed": url, "status": "failed", "reason": "feed.poison"}
         try:
             return _poll(runtime, Feed.model_validate(feed_json), app)
         except Exception as exc:  # a bug of ours: on the feed's record (feed.crash), and in the worker log
             _poll_failed(runtime, str(feed_json.get("url")), exc)
             raise
         finally:
-            runtime.redis.zrem(runtime.keys.pending_polls, str(feed_json.get("url")))
+            delivered(runtime, "poll", url)
+            runtime.redis.zrem(runtime.keys.pending_polls, url)
 
     @app.task(name="newsworkers.fetch", bind=True, shared=False)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
         item = FeedItem.model_validate(item_json)
         try:
+            if is_poison(runtime, "fetch", item.doc_id):
+                raise FetchError(f"the page was delivered {settings.max_deliveries} times without finishing; it "
+                                 "keeps killing its worker", reason="fetch.poison")
             page = fetch_page(item, settings, runtime.page_client, gate=runtime.domain_gate, robots=runtime.robots)
         except PolitenessDelay as exc:
-            # The domain's turn is far off: back on the queue for then, without spending a retry.
-            fetch.apply_async((item_json,), countdown=exc.retry_after_s)
+            # The domain's turn is far off: held until then (never a broker countdown), without spending a retry.
+            delayed_messages(runtime).hold(fetch.name, [item_json], due_at=time.time() + (exc.retry_after_s or 1.0))
             runtime.stats.incr("fetch", "deferred")
             return
         except Exception as exc:
             fail(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
             return
+        finally:
+            delivered(runtime, "fetch", item.doc_id)
         runtime.stats.incr("fetch", "ok")
         extract_batch.apply_async((page.model_dump(mode="json"),))
 
+    # acks_on_failure_or_timeout=False: a child killed by the hard time limit leaves its message unacked, so
+    # it comes back and its delivery count makes it poison, instead of being acked and lost in flight.
     @app.task(name="newsworkers.extract", bind=True, shared=False, time_limit=settings.extract_time_limit_s,
-              soft_time_limit=max(1, settings.extract_time_limit_s - 10))
+              soft_time_limit=max(1, settings.extract_time_limit_s - 10), acks_on_failure_or_timeout=False)
     def extract(self: Task, page_json: dict[str, Any]) -> None:
         page = FetchedPage.model_validate(page_json)
         item = page.item
         # A page that kills its worker child (a parser segfault, memory) comes back on worker loss; after a
         # few deliveries it is recorded instead of taking down child after child forever.
-        if runtime.tracker.count_delivery("extract", item.doc_id) > _MAX_DELIVERIES:
-            fail(self, runtime, ExtractionError(f"the page was delivered {_MAX_DELIVERIES} times without "
+        if is_poison(runtime, "extract", item.doc_id):
+            fail(self, runtime, ExtractionError(f"the page was delivered {settings.max_deliveries} times without "
                                                 "finishing; it keeps killing its worker", reason="extract.poison"),
                  stage="extract", key=item.doc_id, url=item.url,
                  payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
@@ -135,14 +150,25 @@ def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:
 
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) -> None:
     settings = runtime.settings
-    outcome = index_batch([r.args[0] for r in requests], lambda: runtime.index_writer,
-                          max_attempts=settings.max_retries + 1,
+    good: list[Any] = []
+    poison: list[Any] = []
+    keys = [_index_key(r.args[0] if r.args else None) for r in requests]
+    # One count per item and batch: a restore after a broker outage may put several copies of one message
+    # into the same batch, and those are one delivery of the item, not several deaths.
+    poisoned = {key for key in dict.fromkeys(keys) if is_poison(runtime, "index", key)}
+    for request, key in zip(requests, keys, strict=True):
+        (poison if key in poisoned else good).append(request.args[0] if request.args else {})
+    outcome = index_batch(good, lambda: runtime.index_writer, max_attempts=settings.max_retries + 1,
                           refresh=runtime.clusters.refresh if settings.near_dup_enabled else None)
+    outcome.failed += [(p, IndexingError(f"the document was delivered {settings.max_deliveries} times without "
+                                         "finishing; it keeps killing the index worker", reason="index.poison"))
+                       for p in poison]
     # Everything below happens before celery-batches acknowledges these messages: what goes back to
-    # the queue is in the broker first, so a crash here costs a redelivery, never an article.
+    # the queue is held in Redis first, so a crash here costs a redelivery, never an article.
+    delayed = delayed_messages(runtime)
     for payload in outcome.requeue:
         delay = min(settings.retry_backoff_max_s, settings.retry_backoff_s * 2 ** payload["attempts"])
-        task.apply_async(args=(payload,), countdown=delay)
+        delayed.hold(task.name, [payload], due_at=time.time() + delay)
     if outcome.requeue:
         runtime.stats.incr("index", "retried", len(outcome.requeue), reason=outcome.retry_reason)
         log.warning("index batch given back", reason=outcome.retry_reason, documents=len(outcome.requeue))
@@ -159,5 +185,15 @@ def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest]) ->
         runtime.tracker.finish([key, *done])
         runtime.stats.incr("index", "failed", reason=exc.reason if isinstance(exc, NewsworkersError) else "index.crash")
     runtime.tracker.finish(outcome.done)
+    delivered(runtime, "index", *keys)
     if outcome.indexed:
         runtime.stats.incr("index", "ok", outcome.indexed)
+
+
+def _index_key(payload: Any) -> str:
+    """The item an index message is about, for its delivery count."""
+    if not isinstance(payload, dict):
+        return "unknown"
+    article = payload.get("article") if isinstance(payload.get("article"), dict) else {}
+    done = [i for i in payload.get("done", []) if isinstance(i, str)]
+    return str(article.get("id") or next(iter(done), "unknown"))

@@ -1,0 +1,132 @@
+"""Delayed retries wait in Redis, not in the broker; poison counts per stage; the pools' limits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from workers.celery_app import create_app, queue_name
+from workers.delayed import DelayedMessages, send_due
+from workers.delivery import backlog, delayed_count
+from workers.pools import worker_argv, worker_spec
+from workers.retries import delayed_messages
+from workers.settings import Settings
+
+
+def test_a_held_message_is_sent_when_due_and_only_then(settings: Settings) -> None:
+    app = create_app(settings)
+    runtime = app.runtime
+    held = delayed_messages(runtime)
+    held.hold("newsworkers.fetch", [{"doc_id": "a"}], due_at=1000.0, options={"retries": 2, "task_id": "t-1"})
+    assert backlog(runtime.redis, runtime.keys) == 1  # a run is not drained while a retry waits
+    assert send_due(app, held, now=999.0) == 0
+    assert runtime.redis.llen(runtime.keys.queue("fetch")) == 0
+    assert send_due(app, held, now=1000.0) == 1
+    assert delayed_count(runtime.redis, runtime.keys) == 0
+    message = json.loads(runtime.redis.lindex(runtime.keys.queue("fetch"), 0))
+    assert message["headers"]["retries"] == 2 and message["headers"]["id"] == "t-1"
+    assert "eta" not in message["headers"] or message["headers"]["eta"] is None
+
+
+def test_a_sender_that_died_after_taking_leaves_the_message_to_be_sent_again(settings: Settings) -> None:
+    app = create_app(settings)
+    held = DelayedMessages(app.runtime.redis, app.runtime.keys, lease_s=30)
+    held.hold("newsworkers.fetch", [{"doc_id": "b"}], due_at=1000.0)
+    assert len(held.take_due(now=1000.0)) == 1  # taken, then the sender dies before sending
+    assert held.take_due(now=1010.0) == []  # leased: nobody else sends it meanwhile
+    assert len(held.take_due(now=1031.0)) == 1  # the lease ran out: it is due again, not lost
+
+
+def test_an_index_outage_holds_the_batch_in_redis(settings: Settings) -> None:
+    from workers.search.tantivy import TantivyBackend
+    from workers.tasks import _index_batch
+
+    settings = settings.model_copy(update={"index_batch_size": 1})
+    app = create_app(settings)
+    runtime = app.runtime
+    article = {"id": "doc-9", "id_version": 1, "url": "https://x.example/9", "domain": "x.example", "title": "T",
+               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
+               "date_source": "page"}
+
+    class Request:
+        args = ({"article": article, "done": ["doc-9"]},)
+
+    holder = TantivyBackend(settings.index_dir, writer=True)  # another writer holds the lock: index.locked
+    try:
+        _index_batch(runtime, app.tasks["newsworkers.index"], [Request()])
+    finally:
+        holder.close()
+    assert delayed_count(runtime.redis, runtime.keys) == 1
+    assert runtime.dead_letters.get("doc-9") is None
+    assert runtime.stats.snapshot().get("index.failed") is None
+    assert not runtime.tracker.is_seen("doc-9")  # not acknowledged as done before the backend took it
+
+
+def test_a_fetch_that_keeps_dying_is_dead_lettered_as_poison(settings: Settings) -> None:
+    app = create_app(settings)
+    runtime = app.runtime
+    item = {"doc_id": "doc-p", "url": "https://x.example/p", "feed_url": "https://x.example/rss"}
+    for _ in range(settings.max_deliveries):  # deliveries whose worker died before it finished
+        runtime.tracker.count_delivery("fetch", "doc-p")
+    app.tasks["newsworkers.fetch"].apply(args=(item,))
+    letter = runtime.dead_letters.get("doc-p")
+    assert letter is not None and letter.reason == "fetch.poison"
+    assert runtime.redis.hget(runtime.keys.deliveries, "fetch:doc-p") is None
+
+
+def test_a_poll_that_keeps_dying_is_recorded_on_its_feed(settings: Settings) -> None:
+    app = create_app(settings)
+    runtime = app.runtime
+    url = "https://x.example/rss"
+    for _ in range(settings.max_deliveries):
+        runtime.tracker.count_delivery("poll", url)
+    result = app.tasks["newsworkers.poll"].apply(args=({"url": url},))
+    assert result.get()["reason"] == "feed.poison"
+    assert runtime.registry.state(url).last_reason == "feed.poison"
+
+
+def test_extract_children_have_a_memory_ceiling_and_amqp_queues_a_namespace(settings: Settings) -> None:
+    argv = worker_argv(worker_spec("extract", settings))
+    assert argv[argv.index("--max-memory-per-child") + 1] == str(settings.extract_max_memory_per_child_mb * 1024)
+    assert argv[argv.index("--prefetch-multiplier") + 1] == "1"
+    amqp = settings.model_copy(update={"broker_url": "amqp://guest:guest@127.0.0.1:5672//"})
+    assert queue_name(amqp, "extract") == f"{settings.namespace}.extract"
+    assert worker_spec("fetch", amqp).queues == (f"{settings.namespace}.fetch",)
+    assert queue_name(settings, "extract") == "extract"  # Redis: kombu's key prefix holds the namespace
+
+
+def test_a_runaway_allocation_in_a_capped_child_is_a_memory_error() -> None:
+    code = textwrap.dedent("""
+        from workers.celery_app import cap_heap_growth
+        cap_heap_growth(200 * 2**20)
+        small = bytearray(50 * 2**20)
+        try:
+            bytearray(400 * 2**20)
+        except MemoryError:
+            print("capped")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "capped", result.stderr
+
+
+def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: Settings) -> None:
+    from workers.tasks import _index_batch
+
+    app = create_app(settings)
+    runtime = app.runtime
+    article = {"id": "doc-c", "id_version": 1, "url": "https://x.example/c", "domain": "x.example", "title": "T",
+               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
+               "date_source": "page"}
+
+    class Request:
+        args = ({"article": article, "done": ["doc-c"]},)
+
+    for _ in range(settings.max_deliveries - 1):  # earlier deliveries that died
+        runtime.tracker.count_delivery("index", "doc-c")
+    # A broker restore put three copies of the message into this batch: one more delivery, not three.
+    _index_batch(runtime, app.tasks["newsworkers.index"], [Request(), Request(), Request()])
+    assert runtime.dead_letters.get("doc-c") is None
+    assert runtime.tracker.is_seen("doc-c")
+    assert runtime.redis.hget(runtime.keys.deliveries, "index:doc-c") is None
