@@ -90,7 +90,8 @@ def test_a_poll_that_keeps_dying_is_recorded_on_its_feed(settings: Settings) -> 
 def test_extract_children_have_a_memory_ceiling_and_amqp_queues_a_namespace(settings: Settings) -> None:
     argv = worker_argv(worker_spec("extract", settings))
     assert argv[argv.index("--max-memory-per-child") + 1] == str(settings.extract_max_memory_per_child_mb * 1024)
-    assert argv[argv.index("--prefetch-multiplier") + 1] == "1"
+    # One bounded batch per child (NER runs batches through nlp.pipe): a killed child gives back at most that.
+    assert argv[argv.index("--prefetch-multiplier") + 1] == str(settings.extract_batch_size)
     amqp = settings.model_copy(update={"broker_url": "amqp://guest:guest@127.0.0.1:5672//"})
     assert queue_name(amqp, "extract") == f"{settings.namespace}.extract"
     assert worker_spec("fetch", amqp).queues == (f"{settings.namespace}.fetch",)
