@@ -14,6 +14,7 @@ from kombu import Queue
 
 from workers.errors import ConfigError
 from workers.logs import configure_logging
+from workers.metrics import install_metrics
 from workers.runtime import Runtime
 from workers.settings import Settings
 
@@ -25,7 +26,7 @@ QUEUES = ("poll", "fetch", "extract", "index")
 def create_app(settings: Settings) -> Celery:
     if not settings.redis_url:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
-    configure_logging()
+    configure_logging(settings)
     app = Celery("newsworkers", set_as_current=False)
     app.conf.update(
         broker_url=settings.redis_url,
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> Celery:
     from workers.tasks import register_tasks
 
     register_tasks(app)
+    install_metrics(app)
     worker_init.connect(_warm_up, sender=None, weak=False)
     return app
 

@@ -59,9 +59,12 @@ def run(
     timeout: Annotated[float | None, typer.Option(help="With --once: give up after this many seconds.")] = 3600.0,
 ) -> None:
     """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
+    from workers.metrics import serve_run_metrics
     from workers.runner import run as run_pipeline
 
     settings = _settings(data_dir)
+    if serve_run_metrics(settings) is not None:
+        console.print(f"metrics on http://{settings.metrics_addr}:{settings.metrics_port}/metrics")
     summary = run_pipeline(settings, once=once, timeout_s=timeout if once else None, console=console)
     console.print(
         f"\n[bold]{summary.indexed}[/] articles indexed ({summary.from_feed} from feed fields) in "

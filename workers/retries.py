@@ -54,7 +54,6 @@ def fail(
         delay = backoff_s(runtime, retries)
         log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
         raise task.retry(exc=exc, countdown=delay)
-    log.warning("dead-lettered", stage=stage, reason=reason, url=url, attempts=retries + 1, error=str(exc)[:300])
     runtime.dead_letters.record(
         DeadLetter(
             stage=stage,

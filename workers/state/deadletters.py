@@ -20,6 +20,7 @@ from typing import Any
 
 from redis import Redis
 
+from workers.logs import get_logger
 from workers.state.keys import Keys
 
 __all__ = ["DEFAULT_MAX_LETTERS", "DeadLetter", "DeadLetters", "FailureCounts"]
@@ -28,6 +29,8 @@ DEFAULT_MAX_LETTERS = 100_000
 """Dead letters kept when the caller names no bound."""
 
 # The task that redoes each stage's work (see workers.redrive).
+log = get_logger(__name__)
+
 _TASKS = {"poll": "newsworkers.poll", "fetch": "newsworkers.fetch", "extract": "newsworkers.extract",
           "index": "newsworkers.index", "pipeline": "newsworkers.fetch"}
 
@@ -159,8 +162,13 @@ class DeadLetters:
                                                                                           or letter.failed_at):
             letter = replace(letter, first_failed_at=earlier.first_failed_at)
         raw = json.dumps(asdict(letter), default=str)
-        self._record(keys=self._script_keys(),
-                     args=[letter.key, raw, letter.failed_epoch, self.max_letters, f"{letter.stage}|{letter.reason}"])
+        dropped = self._record(keys=self._script_keys(), args=[letter.key, raw, letter.failed_epoch,
+                                                               self.max_letters, f"{letter.stage}|{letter.reason}"])
+        # Every failure for good passes here, whatever the stage: its one log line.
+        log.warning("dead-lettered", stage=letter.stage, reason=letter.reason, url=letter.url,
+                    feed_url=letter.feed_url, attempts=letter.attempts, error=letter.error[:300], id=letter.key)
+        if dropped:
+            log.warning("dead letters dropped: the store is full", dropped=int(dropped), max=self.max_letters)
         return letter
 
     def remove(self, key: str) -> bool:

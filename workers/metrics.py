@@ -1,0 +1,291 @@
+"""Prometheus metrics: per-stage counters and latencies from Celery signals, queue depths read at scrape time.
+
+Exported (names are what config/prometheus/ alerts on)::
+
+    newsworkers_items_in_total{stage}               items a task received (an index batch counts its articles)
+    newsworkers_items_out_total{stage}              items a stage finished and handed on (or indexed)
+    newsworkers_items_failed_total{stage,reason}    items that failed for good (dead-lettered), by reason code
+    newsworkers_items_retried_total{stage,reason}   transient failures sent back for another try
+    newsworkers_task_seconds{stage}                 histogram of task run time
+    newsworkers_task_crashes_total{stage}           tasks that raised (a bug of ours; the item is on its record)
+    newsworkers_queue_depth{queue}                  messages waiting (read from Redis at scrape time)
+    newsworkers_queue_inflight{queue}               messages delivered to a worker and not yet acknowledged
+    newsworkers_dead_letters{stage}                 dead letters held in the store
+
+Why multiprocess mode: the extract worker is a prefork pool, so the counts
+happen in child processes that come and go (``max_tasks_per_child``, OOM
+kills); an exporter per child would need a port per child and lose its counts
+with the child. prometheus_client's multiprocess mode has every process of a
+worker write its values to files under ``<data_dir>/metrics/<kind>-<host>-<pid>/``
+and the exporter sums them at scrape time. ``newsworkers run`` serves the sum
+over all its workers on ``metrics_port``; a worker serves its own directory on
+``worker_metrics_port`` + its kind's offset when that is set (deployments, one
+container per kind). The queue gauges come from Redis, not from the files, so
+they are right however many exporters there are (alert on ``max``).
+
+Stage counts come from :class:`workers.state.Stats` (every stage already
+records its outcomes there), so no task names a metric.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+
+from workers.logs import get_logger
+from workers.settings import Settings
+
+__all__ = ["KIND_OFFSETS", "install_metrics", "metrics_dir", "serve_run_metrics", "start_metrics_server"]
+
+KIND_OFFSETS = {"poll": 0, "fetch": 1, "extract": 2, "index": 3}
+"""Added to ``worker_metrics_port`` so the four worker kinds of one machine do not collide."""
+
+_STAGE_OF_TASK = {"newsworkers.poll": "poll", "newsworkers.fetch": "fetch", "newsworkers.extract": "extract",
+                  "newsworkers.index": "index"}
+_OUT = ("ok", "not_modified")  # outcomes that hand the item on; "from_feed" is a kind of ok, counted already
+_LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+log = get_logger(__name__)
+
+
+def metrics_dir(settings: Settings) -> Path:
+    """Where the worker processes of this data directory write their multiprocess files."""
+    return settings.data_dir.resolve() / "metrics"
+
+
+class _Instruments:
+    """The metric objects of one worker process tree; created after PROMETHEUS_MULTIPROC_DIR is set."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Histogram
+
+        self.items_in = Counter("newsworkers_items_in", "Items a task received.", ["stage"], registry=None)
+        self.items_out = Counter("newsworkers_items_out", "Items a stage finished.", ["stage"], registry=None)
+        self.failed = Counter("newsworkers_items_failed", "Items that failed for good.", ["stage", "reason"],
+                              registry=None)
+        self.retried = Counter("newsworkers_items_retried", "Transient failures retried.", ["stage", "reason"],
+                               registry=None)
+        self.seconds = Histogram("newsworkers_task_seconds", "Run time of one task, in seconds.", ["stage"],
+                                 buckets=_LATENCY_BUCKETS, registry=None)
+        self.crashes = Counter("newsworkers_task_crashes", "Tasks that raised.", ["stage"], registry=None)
+        self.started: dict[str, float] = {}
+
+    def stat(self, stage: str, outcome: str, amount: int, reason: str | None) -> None:
+        if outcome in _OUT:
+            self.items_out.labels(stage).inc(amount)
+        elif outcome == "failed":
+            self.failed.labels(stage, reason or f"{stage}.unknown").inc(amount)
+        elif outcome == "retried":
+            self.retried.labels(stage, reason or f"{stage}.unknown").inc(amount)
+
+    def prerun(self, task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
+        stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
+        if stage is None:
+            return
+        # An index task gets a batch: its first argument is the list of requests.
+        batch = args[0] if stage == "index" and args and isinstance(args[0], list) else None
+        self.items_in.labels(stage).inc(len(batch) if batch is not None else 1)
+        if task_id:
+            self.started[task_id] = time.perf_counter()
+
+    def postrun(self, task_id: str | None = None, task: Any = None, **_: Any) -> None:
+        stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
+        began = self.started.pop(task_id or "", None)
+        if stage is not None and began is not None:
+            self.seconds.labels(stage).observe(time.perf_counter() - began)
+
+    def failure(self, sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
+        # Only exceptions that escape a task reach here: crashes of ours. The stage has already counted
+        # the item as failed through Stats where it could, so this is a count of its own.
+        stage = _STAGE_OF_TASK.get(getattr(sender, "name", ""))
+        if stage is not None:
+            self.crashes.labels(stage).inc()
+
+
+_instruments: _Instruments | None = None
+
+
+def install_metrics(app: Any) -> None:
+    """Hook metrics into this process's Celery signals; they start counting once a worker starts."""
+    from celery.signals import task_failure, task_postrun, task_prerun, worker_init
+
+    from workers.state import Stats
+
+    worker_init.connect(_worker_started, weak=False, dispatch_uid="newsworkers.metrics.worker_init")
+    task_prerun.connect(lambda **kw: _instruments and _instruments.prerun(**kw), weak=False,
+                        dispatch_uid="newsworkers.metrics.prerun")
+    task_postrun.connect(lambda **kw: _instruments and _instruments.postrun(**kw), weak=False,
+                         dispatch_uid="newsworkers.metrics.postrun")
+    task_failure.connect(lambda **kw: _instruments and _instruments.failure(**kw), weak=False,
+                         dispatch_uid="newsworkers.metrics.failure")
+    Stats.observe(_observe_stat)
+
+
+def _observe_stat(stage: str, outcome: str, amount: int, reason: str | None) -> None:
+    if _instruments is not None:
+        _instruments.stat(stage, outcome, amount, reason)
+
+
+def _worker_started(sender: Any = None, **_: Any) -> None:
+    """In a worker's main process, before its pool forks: a files directory of its own, and maybe a server."""
+    global _instruments
+    worker_app = getattr(sender, "app", None)
+    runtime = getattr(worker_app, "runtime", None)
+    if runtime is None or _instruments is not None:
+        return
+    settings: Settings = runtime.settings
+    queues = getattr(getattr(worker_app, "amqp", None), "queues", None)
+    consumed = list(getattr(queues, "consume_from", None) or [])
+    kind = next((q for q in consumed if q in KIND_OFFSETS), "worker")
+    host = socket.gethostname()
+    root = metrics_dir(settings)
+    _forget_dead_workers(root, f"{kind}-{host}-")
+    own = root / f"{kind}-{host}-{os.getpid()}"
+    own.mkdir(parents=True, exist_ok=True)
+    # Read by prometheus_client when the first metric is created, in this process and the forked children.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    _instruments = _Instruments()
+    if settings.worker_metrics_port:
+        port = settings.worker_metrics_port + KIND_OFFSETS.get(kind, 0)
+        start_metrics_server(settings, port, [own], redis_url=lambda: settings.redis_url)
+
+
+def _forget_dead_workers(root: Path, prefix: str) -> None:
+    """Drop the files of this machine's earlier workers of the same kind that are gone.
+
+    Their counts vanish from the sum, which Prometheus reads as a counter reset (``rate`` handles it);
+    keeping them would grow the directory with every restart.
+    """
+    for path in root.glob(f"{prefix}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _FilesCollector:
+    """The sum of every multiprocess file under some directories (read at scrape time)."""
+
+    def __init__(self, directories: Callable[[], list[Path]]) -> None:
+        self.directories = directories
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        files: list[str] = []
+        for directory in self.directories():
+            files += glob.glob(str(directory / "*.db"))
+        return iter(MultiProcessCollector.merge(files, accumulate=True))
+
+
+class _RedisCollector:
+    """Queue depths, unacknowledged messages and dead letters, read from Redis at scrape time."""
+
+    def __init__(self, settings: Settings, redis_url: Callable[[], str | None]) -> None:
+        self.settings, self.redis_url = settings, redis_url
+        self._client: Redis | None = None
+        self._client_url: str | None = None
+
+    def _redis(self) -> Redis | None:
+        url = self.redis_url()
+        if not url:
+            return None
+        if self._client is None or url != self._client_url:
+            self._client = Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
+            self._client_url = url
+        return self._client
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        from workers.celery_app import QUEUES
+        from workers.runtime import Runtime
+        from workers.status import inflight_per_queue
+
+        up = GaugeMetricFamily("newsworkers_redis_up", "1 when the exporter could read Redis at this scrape.")
+        client = self._redis()
+        if client is None:
+            up.add_metric([], 0)
+            yield up
+            return
+        runtime = Runtime(self.settings)
+        runtime.__dict__["redis"] = client  # borrow our connection: a scrape must not open a pool each time
+        try:
+            from workers.delivery import queue_depths
+
+            depths = queue_depths(client, runtime.keys)
+            inflight = inflight_per_queue(runtime)
+            letters = runtime.dead_letters.counts()
+        except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape
+            log.warning("metrics could not read redis", error=str(exc)[:200])
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        depth = GaugeMetricFamily("newsworkers_queue_depth", "Messages waiting in each queue.", labels=["queue"])
+        held = GaugeMetricFamily("newsworkers_queue_inflight", "Messages delivered and not yet acknowledged.",
+                                 labels=["queue"])
+        for queue in QUEUES:
+            depth.add_metric([queue], depths.get(queue, 0))
+            held.add_metric([queue], inflight.get(queue, 0))
+        dead = GaugeMetricFamily("newsworkers_dead_letters", "Dead letters held, per stage.", labels=["stage"])
+        for stage, count in sorted(letters.by_stage.items()):
+            dead.add_metric([stage], count)
+        yield from (depth, held, dead)
+
+
+def start_metrics_server(settings: Settings, port: int, directories: list[Path] | Callable[[], list[Path]],
+                         *, redis_url: Callable[[], str | None]) -> Any | None:
+    """Serve the files under ``directories`` plus the Redis gauges on ``port``; None (logged) if it is taken."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_FilesCollector(directories if callable(directories) else lambda: list(directories)))
+    registry.register(_RedisCollector(settings, redis_url))
+    try:
+        server, _thread = start_http_server(port, addr=settings.metrics_addr, registry=registry)
+    except OSError as exc:
+        log.warning("metrics endpoint not started", port=port, error=str(exc))
+        return None
+    return server
+
+
+def serve_run_metrics(settings: Settings) -> Any | None:
+    """``newsworkers run``'s endpoint: every worker of this data directory, summed, plus the Redis gauges.
+
+    With the embedded Redis, its URL is only known once the run has started it: it is read from the
+    data directory at each scrape.
+    """
+    if not settings.metrics_port:
+        return None
+    root = metrics_dir(settings)
+    url_file = settings.data_dir / "redis.url"
+
+    def redis_url() -> str | None:
+        if settings.redis_url:
+            return settings.redis_url
+        with contextlib.suppress(OSError):
+            return url_file.read_text().strip() or None
+        return None
+
+    return start_metrics_server(settings, settings.metrics_port, lambda: [p for p in root.glob("*") if p.is_dir()],
+                                redis_url=redis_url)
