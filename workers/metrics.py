@@ -44,7 +44,15 @@ from redis import Redis
 from workers.logs import get_logger
 from workers.settings import Settings
 
-__all__ = ["KIND_OFFSETS", "install_metrics", "metrics_dir", "serve_run_metrics", "start_metrics_server"]
+__all__ = ["EXPORTED", "KIND_OFFSETS", "install_metrics", "metrics_dir", "serve_run_metrics", "start_metrics_server"]
+
+EXPORTED = frozenset({
+    "newsworkers_items_in_total", "newsworkers_items_out_total", "newsworkers_items_failed_total",
+    "newsworkers_items_retried_total", "newsworkers_task_crashes_total", "newsworkers_task_seconds_bucket",
+    "newsworkers_task_seconds_count", "newsworkers_task_seconds_sum", "newsworkers_queue_depth",
+    "newsworkers_queue_inflight", "newsworkers_dead_letters", "newsworkers_redis_up",
+})
+"""Every series name the endpoints export (what dashboards and config/prometheus/alerts.yml may use)."""
 
 KIND_OFFSETS = {"poll": 0, "fetch": 1, "extract": 2, "index": 3}
 """Added to ``worker_metrics_port`` so the four worker kinds of one machine do not collide."""
