@@ -151,3 +151,14 @@ def test_minute_counters_give_the_last_hour_and_a_rate(client: redis.Redis, name
     buckets = stats.per_minute(5, now=now)
     assert len(buckets) == 5 and buckets[-1]["index.ok"] == 30 and buckets[0] == {}
     assert stats.window(5, now=now + 3600) == {}  # an hour later the minute is out of the window
+
+
+def test_a_letter_without_its_message_is_skipped_not_fatal(settings: Settings) -> None:
+    app = create_app(settings)
+    runtime = app.runtime
+    runtime.dead_letters.record(DeadLetter(stage="extract", key="bare", url="https://x.example/b",
+                                           reason="extract.crash", error="E: e"))
+    runtime.dead_letters.record(letter("ok"))
+    assert redrive(app, runtime, runtime.dead_letters.list()) == 1
+    assert [d.key for d in runtime.dead_letters.list()] == ["bare"]
+    assert runtime.dead_letters.get("bare").to_json(payload=False)["task"] == "newsworkers.extract"

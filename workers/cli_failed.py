@@ -92,6 +92,8 @@ def failed_retry(
             letters = rt.dead_letters.list(stage)
         sent = redrive(create_app(rt.settings), rt, letters)
     console.print(f"{sent} sent back")
+    if sent < len(letters):
+        console.print(f"[red]{len(letters) - sent} could not be[/]: they kept no message to retry (see `failed show`)")
 
 
 @failed_app.command("purge")

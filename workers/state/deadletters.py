@@ -115,6 +115,18 @@ class DeadLetter:
         prefix = f"{self.error_class}: " if self.error_class else ""
         return self.error.removeprefix(prefix)
 
+    def retry_message(self) -> tuple[str, dict[str, Any]]:
+        """The task and message that redo this item: an extract failure is fetched again (the letter keeps
+        the feed item, not the HTML); an index failure goes back to index with its attempts reset."""
+        payload = self.payload or {}
+        if self.stage == "extract":
+            return "newsworkers.fetch", payload["item"]
+        if self.stage == "index":
+            return "newsworkers.index", {**payload, "attempts": 0}
+        if self.stage == "poll":
+            return "newsworkers.poll", payload
+        return "newsworkers.fetch", payload  # fetch, and items lost in flight ("pipeline")
+
     @property
     def failed_epoch(self) -> float:
         return _epoch(self.failed_at)
@@ -126,6 +138,9 @@ class DeadLetter:
         data["message"] = self.message
         if not payload:
             data.pop("payload")
+        else:
+            task, message = self.retry_message()
+            data["retry"] = {"task": task, "payload": message}
         return data
 
 
