@@ -103,3 +103,12 @@ def test_status_without_a_run_says_no_workers(env: dict[str, str], letters: Dead
     assert data["rate"]["articles_per_min"] == 10.0
     table = cli(env, "status")
     assert table.returncode == 0 and "ingest rate: 10.0 articles/min" in table.stdout
+
+
+def test_status_on_the_embedded_redis_with_no_run(env: dict[str, str]) -> None:  # noqa: F811
+    embedded = {k: v for k, v in env.items() if k != "REDIS_URL"}
+    result = cli(embedded, "--set", "status_ping_timeout_s=0.3", "status", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {q["workers"] for q in data["queues"].values()} == {0}
+    assert data["failures"]["dead_letters"] == 0 and data["index"]["documents"] == 0

@@ -156,9 +156,13 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     kind = next((q for q in consumed if q in KIND_OFFSETS), "worker")
     host = socket.gethostname()
     root = metrics_dir(settings)
-    _forget_dead_workers(root, f"{kind}-{host}-")
     own = root / f"{kind}-{host}-{os.getpid()}"
-    own.mkdir(parents=True, exist_ok=True)
+    try:
+        _forget_dead_workers(root, f"{kind}-{host}-")
+        own.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only data directory costs the metrics, not the worker
+        log.warning("metrics off: cannot write their files", directory=str(own), error=str(exc))
+        return
     # Read by prometheus_client when the first metric is created, in this process and the forked children.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
     _instruments = _Instruments()
