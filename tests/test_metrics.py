@@ -132,3 +132,31 @@ def test_scrape_config_loads_the_rules_and_targets_every_worker_kind() -> None:
     base = Settings.model_fields["metrics_port"].default
     assert f"localhost:{base}" in targets
     assert {f"{kind}:{base + 1 + offset}" for kind, offset in KIND_OFFSETS.items()} <= targets
+
+
+def test_files_of_dead_workers_are_dropped_only_when_nobody_sums_them(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from workers.metrics import _forget_dead_workers, _run_owns
+    from workers.ownership import DataDirLock
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    root = tmp_path / "metrics"
+    for name in (f"extract-{host}-{gone.pid}", f"extract-{host}-{os.getpid()}", f"fetch-{host}-{gone.pid}",
+                 f"extract-otherhost-{gone.pid}"):
+        (root / name).mkdir(parents=True)
+    _forget_dead_workers(root, ["extract"], host)
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [f"extract-{host}-{os.getpid()}", f"fetch-{host}-{gone.pid}", f"extract-otherhost-{gone.pid}"])
+    assert _run_owns(tmp_path) is False
+    lock = DataDirLock(tmp_path)
+    assert lock.acquire()
+    try:
+        assert _run_owns(tmp_path) is True
+    finally:
+        lock.release()

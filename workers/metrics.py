@@ -158,7 +158,8 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     root = metrics_dir(settings)
     own = root / f"{kind}-{host}-{os.getpid()}"
     try:
-        _forget_dead_workers(root, f"{kind}-{host}-")
+        if not _run_owns(settings.data_dir):  # under a run, the run clears them when it starts
+            _forget_dead_workers(root, [kind], host)
         own.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only data directory costs the metrics, not the worker
         log.warning("metrics off: cannot write their files", directory=str(own), error=str(exc))
@@ -171,16 +172,31 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
         start_metrics_server(settings, port, [own], redis_url=lambda: settings.redis_url)
 
 
-def _forget_dead_workers(root: Path, prefix: str) -> None:
-    """Drop the files of this machine's earlier workers of the same kind that are gone.
+def _forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
+    """Drop the files of this machine's earlier workers of ``kinds`` whose process is gone.
 
-    Their counts vanish from the sum, which Prometheus reads as a counter reset (``rate`` handles it);
-    keeping them would grow the directory with every restart.
+    Never while a run sums them: a sum that drops when one worker is replaced would read as a counter
+    reset followed by a jump. A run clears them at its start, a worker serving its own files at its start;
+    either way it is a process restart to Prometheus, which ``rate`` handles.
     """
-    for path in root.glob(f"{prefix}*"):
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
         pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if (any(path.name.startswith(f"{kind}-{host}-") for kind in kinds) and pid.isdigit()
+                and not _alive(int(pid))):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_owns(data_dir: Path) -> bool:
+    """Whether a `newsworkers run` holds this data directory (its lock is taken)."""
+    from workers.ownership import DataDirLock
+
+    lock = DataDirLock(data_dir)
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -290,6 +306,8 @@ def serve_run_metrics(settings: Settings) -> Any | None:
     if not settings.metrics_port:
         return None
     root = metrics_dir(settings)
+    # The files of workers of earlier runs (dead processes only: never a live run's workers).
+    _forget_dead_workers(root, [*KIND_OFFSETS, "worker"], socket.gethostname())
     url_file = settings.data_dir / "redis.url"
 
     def redis_url() -> str | None:
