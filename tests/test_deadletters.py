@@ -162,3 +162,14 @@ def test_a_letter_without_its_message_is_skipped_not_fatal(settings: Settings) -
     assert redrive(app, runtime, runtime.dead_letters.list()) == 1
     assert [d.key for d in runtime.dead_letters.list()] == ["bare"]
     assert runtime.dead_letters.get("bare").to_json(payload=False)["task"] == "newsworkers.extract"
+
+
+def test_recent_pages_through_a_full_store_newest_first(client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(client, Keys(namespace))
+    for i in range(600):  # more than one chunk of 500
+        letters.record(letter(f"doc-{i:04}", reason="fetch.timeout" if i % 100 == 0 else "fetch.http_404",
+                              seconds_ago=2000 - i))
+    assert [d.key for d in letters.recent(3)] == ["doc-0597", "doc-0598", "doc-0599"]
+    timeouts = letters.recent(5, reason="fetch.timeout")
+    assert [d.key for d in timeouts] == ["doc-0100", "doc-0200", "doc-0300", "doc-0400", "doc-0500"]
+    assert len(letters.recent(50, stage="extract")) == 0

@@ -32,19 +32,22 @@ def parse_duration(text: str) -> float:
 def failed_list(
     stage: StageOption = None,
     reason: Annotated[str | None, typer.Option(help="Only this reason code; 'fetch.*' matches a prefix.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Only the most recent N (0: all).")] = 200,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Dead letters, oldest first: when, stage, reason, URL, attempts."""
+    """Dead letters, oldest first: when, stage, reason, URL, attempts (the most recent 200 unless --limit)."""
     with _runtime(data_dir) as rt:
-        letters = rt.dead_letters.list(stage, reason)
+        letters = rt.dead_letters.recent(limit, stage, reason) if limit else rt.dead_letters.list(stage, reason)
+        held = rt.dead_letters.count()
     if as_json:
         _print_json([d.to_json(payload=False) for d in letters])
         return
     for d in letters:
         console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)} "
                       f"[dim]({d.attempts} attempts, id {escape(d.key)})[/]\n    {escape(d.error[:300])}")
-    console.print(f"[dim]{len(letters)} dead letters[/]")
+    console.print(f"[dim]{len(letters)} dead letters" + (f" (the most recent; {held} held, --limit 0 for all)"
+                                                          if limit and len(letters) == limit < held else "") + "[/]")
 
 
 @failed_app.command("show")

@@ -205,6 +205,23 @@ class DeadLetters:
         letters = [d for d in letters if (stage is None or d.stage == stage) and _matches(d.reason, reason)]
         return sorted(letters, key=lambda d: d.failed_at)
 
+    def recent(self, limit: int, stage: str | None = None, reason: str | None = None) -> list[DeadLetter]:
+        """The ``limit`` most recent letters matching the filters, oldest first, read newest first in chunks
+        so a full store is never loaded for one page of it."""
+        found: list[DeadLetter] = []
+        start = 0
+        while len(found) < limit:
+            ids = self._redis.zrevrange(self._keys.failed_order, start, start + 499)
+            if not ids:
+                break
+            start += len(ids)
+            for raw in self._redis.hmget(self._keys.failed, ids):
+                if raw:
+                    letter = _load(raw)
+                    if (stage is None or letter.stage == stage) and _matches(letter.reason, reason):
+                        found.append(letter)
+        return sorted(found[:limit], key=lambda d: d.failed_at)
+
     def older_than(self, seconds: float, *, now: float | None = None) -> list[str]:
         """Ids of letters whose last failure is more than ``seconds`` ago."""
         cutoff = (time.time() if now is None else now) - seconds
