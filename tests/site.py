@@ -13,6 +13,7 @@ Routes (all under the server's base URL):
 - ``/feeds/sub/rel.xml``  relative links of every kind; ``/moved/rel.xml`` 301 to it;
   ``/feeds/echo.xml`` 304 only for its own validators; ``/feeds/flaky.xml`` 503
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
+- ``/feeds/links.xml?to=<path>&to=...`` one item per ``to``, linking that path here
 - ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
 - ``/articles/gzip-bomb.html`` 64 KB of gzip that inflates to 64 MB;  ``/articles/gzipped.html`` a normal
   page, gzip-encoded;  ``/articles/drip.html`` a page sent one byte every 0.2 s
@@ -28,6 +29,7 @@ import time
 from collections import Counter
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import unquote
 
 ARTICLES: dict[str, tuple[str, str, list[str]]] = {
     "berlin-budget": (
@@ -174,6 +176,14 @@ class FixtureSite:
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Many</title>'
                 f"<link>{self.base}/</link><description>Many slow pages</description>{entries}</channel></rss>")
 
+    def links_feed(self, query: str) -> str:
+        """A feed with one item per ``to=<path>`` of ``query``, linking that path on this site (any path)."""
+        links = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&")) if k == "to"]
+        entries = "".join(f"<item><title>Link {i}</title><link>{html.escape(self.base + link)}</link></item>"
+                          for i, link in enumerate(links))
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Links</title>'
+                f"<link>{self.base}/</link><description>Chosen links</description>{entries}</channel></rss>")
+
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
         link = f"{self.base}/articles/tokyo-chip-plant.html"
@@ -233,6 +243,8 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 title = html.escape(ARTICLES[slug][0])
                 page = article_page(slug).replace(title, f"Dispatch {number}: {title}")
                 return self._send(200, page.encode())
+            if path == "/feeds/links.xml":
+                return self._send(200, site.links_feed(self.path.partition("?")[2]).encode(), "application/rss+xml")
             if path == "/feeds/sub/rel.xml":
                 return self._send(200, REL_FEED.encode(), "application/rss+xml")
             if path == "/moved/rel.xml":
