@@ -47,6 +47,7 @@ def test_failed_show_gives_the_whole_record(env: dict[str, str], letters: DeadLe
     assert shown["error_class"] == "FetchError" and shown["message"] == "boom"
     text = cli(env, "failed", "show", "d3").stdout
     assert "Traceback: line 1" in text and "extract.empty" in text
+    assert "a retry sends newsworkers.fetch" in " ".join(text.split())
     missing = cli(env, "failed", "show", "nope")
     assert missing.returncode == 2 and "no dead letter with id 'nope'" in missing.stderr
 

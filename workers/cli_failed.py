@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated
 
@@ -70,7 +71,11 @@ def failed_show(
         console.print(f"[bold]{name}[/]: {escape(str(data[name]))}")
     if letter.traceback_tail:
         console.print("[bold]traceback[/]:\n" + escape(letter.traceback_tail))
-    console.print(f"[bold]payload[/]: {escape(str(letter.payload))}")
+    console.print(f"[bold]payload[/]: {escape(json.dumps(letter.payload, ensure_ascii=False))}")
+    retry = data.get("retry")
+    if retry:
+        message = json.dumps(retry["payload"], ensure_ascii=False)
+        console.print(f"[bold]a retry sends[/] {retry['task']}: {escape(message)}")
 
 
 @failed_app.command("retry")
