@@ -27,6 +27,7 @@ def test_a_password_in_a_url_never_reaches_a_log_line(tmp_path: Path) -> None:
         "log = get_logger('t')\n"
         f"log.warning('cannot reach', url='redis://:{PASSWORD}@h:1/0', note='key {PASSWORD}x in text')\n"
         f"logging.getLogger('kombu').error('Cannot connect to amqp://guest:{PASSWORD}@mq:5672//')\n"
+        f"logging.getLogger('celery.app.trace').error('Task failed', extra={{'data': {{'args': '{PASSWORD}x'}}}})\n"
         "try:\n"
         f"    raise ConnectionError('redis://:{PASSWORD}@h:1/0 refused')\n"
         "except ConnectionError:\n"
@@ -36,8 +37,10 @@ def test_a_password_in_a_url_never_reaches_a_log_line(tmp_path: Path) -> None:
     text = (tmp_path / "w.log").read_text()
     assert PASSWORD not in text
     events = [json.loads(line) for line in text.splitlines()]
-    assert [e["event"] for e in events] == ["cannot reach", "Cannot connect to amqp://guest:***@mq:5672//", "boom"]
-    assert events[0]["url"] == "redis://:***@h:1/0" and "refused" in events[2]["exception"]
+    assert [e["event"] for e in events] == ["cannot reach", "Cannot connect to amqp://guest:***@mq:5672//",
+                                            "Task failed", "boom"]
+    assert events[0]["url"] == "redis://:***@h:1/0" and "refused" in events[3]["exception"]
+    assert "***" in events[2]["data"]
 
 
 @pytest.mark.parametrize(

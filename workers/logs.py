@@ -94,7 +94,8 @@ def _renderer(log_format: str, stream: Any) -> Any:
 
 def _formatter(log_format: str, stream: Any) -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder()],
+        # Extras first (Celery passes a task's arguments as extra "data"), so they are redacted too.
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_shared_processors()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
