@@ -164,8 +164,13 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     except OSError as exc:  # a read-only data directory costs the metrics, not the worker
         log.warning("metrics off: cannot write their files", directory=str(own), error=str(exc))
         return
-    # Read by prometheus_client when the first metric is created, in this process and the forked children.
+    # prometheus_client picks its value class from this variable when it is imported; it is set before our
+    # first import of it, and the class is picked again in case something imported it earlier. The forked
+    # children inherit both, and their values go to files named by their own pid.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()
     _instruments = _Instruments()
     if settings.worker_metrics_port:
         port = settings.worker_metrics_port + KIND_OFFSETS.get(kind, 0)
