@@ -164,3 +164,48 @@ def _scrapes(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_standalone_worker_serves_its_own_metrics_and_logs_json(site: FixtureSite, settings_env: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    from workers.celery_app import create_app
+    from workers.ids import document_id
+    from workers.settings import Settings
+
+    base = free_port()
+    env = {**settings_env, "NEWSWORKERS_WORKER_METRICS_PORT": str(base)}
+    stderr = (tmp_path / "worker.err").open("w")
+    worker = subprocess.Popen([*newsworkers_cli(), "worker", "fetch", "--loglevel", "WARNING"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        port = base + 1  # fetch's offset
+        wait_until(lambda: _scrapes(port), timeout_s=60, what="the fetch worker's metrics endpoint")
+        assert metric(scrape(port), "newsworkers_redis_up") == 1
+        app = create_app(Settings(redis_url=env["REDIS_URL"], namespace=env["NEWSWORKERS_NAMESPACE"]))
+        for path in ("/articles/lima-election.html", "/articles/gone.html"):
+            url = site.url(path)
+            app.tasks["newsworkers.fetch"].apply_async(({"doc_id": document_id(url), "url": url,
+                                                         "feed_url": site.url("/feeds/news.xml")},))
+        wait_until(lambda: metric(scrape(port), "newsworkers_items_in_total", stage="fetch") == 2, timeout_s=60,
+                   what="two fetches counted", interval_s=0.3)
+        wait_until(lambda: metric(scrape(port), "newsworkers_items_failed_total", stage="fetch") == 1,
+                   timeout_s=30, what="the dead page counted", interval_s=0.3)
+        samples = scrape(port)
+        assert metric(samples, "newsworkers_items_out_total", stage="fetch") == 1
+        assert metric(samples, "newsworkers_queue_depth", queue="extract") == 1  # no extract worker: it waits
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+        stderr.close()
+    events = [json.loads(line) for line in (tmp_path / "worker.err").read_text().splitlines() if line.strip()]
+    assert [(e["event"], e["reason"]) for e in events if e["event"] == "dead-lettered"] == [
+        ("dead-lettered", "fetch.http_404")]
+
+
+@pytest.fixture
+def settings_env(redis_url: str, namespace: str, tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+           "NEWSWORKERS_DATA_DIR": str(tmp_path / "data"), "NEWSWORKERS_FETCH_TIMEOUT_S": "5",
+           "NEWSWORKERS_MAX_RETRIES": "0"}
+    env.pop("ELASTICSEARCH_URL", None)
+    return env

@@ -129,6 +129,7 @@ def configure_logging(settings: Any = None) -> None:
         handler.setFormatter(_formatter(getattr(settings, "log_format", "auto"), sys.stderr))
         handler.setLevel(logging.WARNING)
         root.addHandler(handler)
+        logging.captureWarnings(True)  # Python warnings (Celery's, at worker start) become lines like the rest
     for noisy in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     _configured = True
@@ -159,6 +160,7 @@ def _setup_worker_logging(loglevel: Any = None, logfile: str | None = None, **_:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    logging.captureWarnings(True)
     level = loglevel if isinstance(loglevel, int) else logging.getLevelName(str(loglevel or "WARNING").upper())
     root.setLevel(level if isinstance(level, int) else logging.WARNING)
 
