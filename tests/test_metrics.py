@@ -14,7 +14,8 @@ import yaml
 from tests.conftest import ROOT
 from workers.celery_app import create_app
 from workers.embedded_redis import free_port
-from workers.metrics import EXPORTED, KIND_OFFSETS, _Instruments, start_metrics_server
+from workers.metrics import EXPORTED, KIND_OFFSETS, _Instruments
+from workers.metrics_export import start_metrics_server
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state import DeadLetter
@@ -140,7 +141,7 @@ def test_files_of_dead_workers_are_dropped_only_when_nobody_sums_them(tmp_path: 
     import subprocess
     import sys
 
-    from workers.metrics import _forget_dead_workers, _run_owns
+    from workers.metrics import forget_dead_workers, run_owns
     from workers.ownership import DataDirLock
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -150,13 +151,13 @@ def test_files_of_dead_workers_are_dropped_only_when_nobody_sums_them(tmp_path: 
     for name in (f"extract-{host}-{gone.pid}", f"extract-{host}-{os.getpid()}", f"fetch-{host}-{gone.pid}",
                  f"extract-otherhost-{gone.pid}"):
         (root / name).mkdir(parents=True)
-    _forget_dead_workers(root, ["extract"], host)
+    forget_dead_workers(root, ["extract"], host)
     assert sorted(p.name for p in root.iterdir()) == sorted(
         [f"extract-{host}-{os.getpid()}", f"fetch-{host}-{gone.pid}", f"extract-otherhost-{gone.pid}"])
-    assert _run_owns(tmp_path) is False
+    assert run_owns(tmp_path) is False
     lock = DataDirLock(tmp_path)
     assert lock.acquire()
     try:
-        assert _run_owns(tmp_path) is True
+        assert run_owns(tmp_path) is True
     finally:
         lock.release()

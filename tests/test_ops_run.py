@@ -84,7 +84,8 @@ def status(env: dict[str, str]) -> dict:
 def test_metrics_status_and_logs_of_a_real_run(secret_redis: str, site: FixtureSite, namespace: str,
                                                tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    run_port, worker_base = free_port(), free_port()
+    run_port, extract_port = free_port(), free_port()
+    worker_base = extract_port - 2  # extract's offset (see the standalone test for why the port is bind(0)'s)
     env = {**os.environ, "REDIS_URL": secret_redis, "NEWSWORKERS_NAMESPACE": namespace,
            "NEWSWORKERS_DATA_DIR": str(data_dir), "NEWSWORKERS_METRICS_PORT": str(run_port),
            "NEWSWORKERS_WORKER_METRICS_PORT": str(worker_base), "NEWSWORKERS_EXTRACT_CONCURRENCY": "1",
@@ -132,7 +133,7 @@ def test_metrics_status_and_logs_of_a_real_run(secret_redis: str, site: FixtureS
         assert metric(samples, "newsworkers_redis_up") == 1
         assert metric(samples, "newsworkers_dead_letters", stage="fetch") == 2
         # the extract worker's own endpoint: what its prefork child counted
-        extract_own = scrape(worker_base + 2)
+        extract_own = scrape(extract_port)
         assert metric(extract_own, "newsworkers_items_in_total", stage="extract") >= documents
         assert metric(extract_own, "newsworkers_items_in_total", stage="fetch") == 0
         assert sum(after["rate"]["per_minute"]) == documents
@@ -172,14 +173,19 @@ def test_a_standalone_worker_serves_its_own_metrics_and_logs_json(site: FixtureS
     from workers.ids import document_id
     from workers.settings import Settings
 
-    base = free_port()
-    env = {**settings_env, "NEWSWORKERS_WORKER_METRICS_PORT": str(base)}
+    # The port itself comes from bind(0): Linux hands outgoing connections ports of the other parity, so a
+    # neighbour of a free port may be any connection's (the worker's own to Redis among them).
+    port = free_port()
+    env = {**settings_env, "NEWSWORKERS_WORKER_METRICS_PORT": str(port - 1)}  # fetch is the base + 1
     stderr = (tmp_path / "worker.err").open("w")
     worker = subprocess.Popen([*newsworkers_cli(), "worker", "fetch", "--loglevel", "WARNING"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
     try:
-        port = base + 1  # fetch's offset
-        wait_until(lambda: _scrapes(port), timeout_s=60, what="the fetch worker's metrics endpoint")
+        try:
+            wait_until(lambda: _scrapes(port), timeout_s=60, what="the fetch worker's metrics endpoint")
+        except TimeoutError:
+            pytest.fail(f"no endpoint on {port}; worker exit {worker.poll()}, its stderr:\n"
+                        + (tmp_path / "worker.err").read_text()[-3000:])
         assert metric(scrape(port), "newsworkers_redis_up") == 1
         app = create_app(Settings(redis_url=env["REDIS_URL"], namespace=env["NEWSWORKERS_NAMESPACE"]))
         for path in ("/articles/lima-election.html", "/articles/gone.html"):

@@ -60,7 +60,7 @@ def run(
 ) -> None:
     """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
     from workers.logs import redact_secrets
-    from workers.metrics import serve_run_metrics
+    from workers.metrics_export import serve_run_metrics
     from workers.runner import run as run_pipeline
 
     settings = _settings(data_dir)

@@ -11,6 +11,7 @@ Exported (names are what config/prometheus/ alerts on)::
     newsworkers_queue_depth{queue}                  messages waiting (read from Redis at scrape time)
     newsworkers_queue_inflight{queue}               messages delivered to a worker and not yet acknowledged
     newsworkers_dead_letters{stage}                 dead letters held in the store
+    newsworkers_redis_up                            1 when the exporter could read Redis at this scrape
 
 Why multiprocess mode: the extract worker is a prefork pool, so the counts
 happen in child processes that come and go (``max_tasks_per_child``, OOM
@@ -21,30 +22,29 @@ and the exporter sums them at scrape time. ``newsworkers run`` serves the sum
 over all its workers on ``metrics_port``; a worker serves its own directory on
 ``worker_metrics_port`` + its kind's offset when that is set (deployments, one
 container per kind). The queue gauges come from Redis, not from the files, so
-they are right however many exporters there are (alert on ``max``).
+they are right however many exporters there are (alert on ``max``). The
+endpoints themselves are in :mod:`workers.metrics_export`.
 
-Stage counts come from :class:`workers.state.Stats` (every stage already
-records its outcomes there), so no task names a metric.
+Items in and run time come from Celery's ``task_prerun``/``task_postrun``
+signals, crashes from ``task_failure``; out, failed and retried come from
+:class:`workers.state.Stats`, where every stage already records its outcomes
+with their reason (a task that dead-letters an item returns normally, so the
+signals alone cannot tell). No task names a metric.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import os
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-from redis import Redis
 
 from workers.logs import get_logger
 from workers.settings import Settings
 
-__all__ = ["EXPORTED", "KIND_OFFSETS", "install_metrics", "metrics_dir", "serve_run_metrics", "start_metrics_server"]
+__all__ = ["EXPORTED", "KIND_OFFSETS", "forget_dead_workers", "install_metrics", "metrics_dir", "run_owns"]
 
 EXPORTED = frozenset({
     "newsworkers_items_in_total", "newsworkers_items_out_total", "newsworkers_items_failed_total",
@@ -158,8 +158,8 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     root = metrics_dir(settings)
     own = root / f"{kind}-{host}-{os.getpid()}"
     try:
-        if not _run_owns(settings.data_dir):  # under a run, the run clears them when it starts
-            _forget_dead_workers(root, [kind], host)
+        if not run_owns(settings.data_dir):  # under a run, the run clears them when it starts
+            forget_dead_workers(root, [kind], host)
         own.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only data directory costs the metrics, not the worker
         log.warning("metrics off: cannot write their files", directory=str(own), error=str(exc))
@@ -174,10 +174,12 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     _instruments = _Instruments()
     if settings.worker_metrics_port:
         port = settings.worker_metrics_port + KIND_OFFSETS.get(kind, 0)
+        from workers.metrics_export import start_metrics_server
+
         start_metrics_server(settings, port, [own], redis_url=lambda: settings.redis_url)
 
 
-def _forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
+def forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
     """Drop the files of this machine's earlier workers of ``kinds`` whose process is gone.
 
     Never while a run sums them: a sum that drops when one worker is replaced would read as a counter
@@ -193,7 +195,7 @@ def _forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _run_owns(data_dir: Path) -> bool:
+def run_owns(data_dir: Path) -> bool:
     """Whether a `newsworkers run` holds this data directory (its lock is taken)."""
     from workers.ownership import DataDirLock
 
@@ -212,115 +214,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-class _FilesCollector:
-    """The sum of every multiprocess file under some directories (read at scrape time)."""
-
-    def __init__(self, directories: Callable[[], list[Path]]) -> None:
-        self.directories = directories
-
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.multiprocess import MultiProcessCollector
-
-        files: list[str] = []
-        for directory in self.directories():
-            files += glob.glob(str(directory / "*.db"))
-        return iter(MultiProcessCollector.merge(files, accumulate=True))
-
-
-class _RedisCollector:
-    """Queue depths, unacknowledged messages and dead letters, read from Redis at scrape time."""
-
-    def __init__(self, settings: Settings, redis_url: Callable[[], str | None]) -> None:
-        self.settings, self.redis_url = settings, redis_url
-        self._client: Redis | None = None
-        self._client_url: str | None = None
-
-    def _redis(self) -> Redis | None:
-        url = self.redis_url()
-        if not url:
-            return None
-        if self._client is None or url != self._client_url:
-            self._client = Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
-            self._client_url = url
-        return self._client
-
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily
-
-        from workers.celery_app import QUEUES
-        from workers.runtime import Runtime
-        from workers.status import inflight_per_queue
-
-        up = GaugeMetricFamily("newsworkers_redis_up", "1 when the exporter could read Redis at this scrape.")
-        client = self._redis()
-        if client is None:
-            up.add_metric([], 0)
-            yield up
-            return
-        runtime = Runtime(self.settings)
-        runtime.__dict__["redis"] = client  # borrow our connection: a scrape must not open a pool each time
-        try:
-            from workers.delivery import queue_depths
-
-            depths = queue_depths(client, runtime.keys)
-            inflight = inflight_per_queue(runtime)
-            letters = runtime.dead_letters.counts()
-        except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape
-            log.warning("metrics could not read redis", error=str(exc)[:200])
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        depth = GaugeMetricFamily("newsworkers_queue_depth", "Messages waiting in each queue.", labels=["queue"])
-        held = GaugeMetricFamily("newsworkers_queue_inflight", "Messages delivered and not yet acknowledged.",
-                                 labels=["queue"])
-        for queue in QUEUES:
-            depth.add_metric([queue], depths.get(queue, 0))
-            held.add_metric([queue], inflight.get(queue, 0))
-        dead = GaugeMetricFamily("newsworkers_dead_letters", "Dead letters held, per stage.", labels=["stage"])
-        for stage, count in sorted(letters.by_stage.items()):
-            dead.add_metric([stage], count)
-        yield from (depth, held, dead)
-
-
-def start_metrics_server(settings: Settings, port: int, directories: list[Path] | Callable[[], list[Path]],
-                         *, redis_url: Callable[[], str | None]) -> Any | None:
-    """Serve the files under ``directories`` plus the Redis gauges on ``port``; None (logged) if it is taken."""
-    from prometheus_client import CollectorRegistry, start_http_server
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_FilesCollector(directories if callable(directories) else lambda: list(directories)))
-    registry.register(_RedisCollector(settings, redis_url))
-    try:
-        server, _thread = start_http_server(port, addr=settings.metrics_addr, registry=registry)
-    except OSError as exc:
-        log.warning("metrics endpoint not started", port=port, error=str(exc))
-        return None
-    return server
-
-
-def serve_run_metrics(settings: Settings) -> Any | None:
-    """``newsworkers run``'s endpoint: every worker of this data directory, summed, plus the Redis gauges.
-
-    With the embedded Redis, its URL is only known once the run has started it: it is read from the
-    data directory at each scrape.
-    """
-    if not settings.metrics_port:
-        return None
-    root = metrics_dir(settings)
-    # The files of workers of earlier runs (dead processes only: never a live run's workers).
-    _forget_dead_workers(root, [*KIND_OFFSETS, "worker"], socket.gethostname())
-    url_file = settings.data_dir / "redis.url"
-
-    def redis_url() -> str | None:
-        if settings.redis_url:
-            return settings.redis_url
-        with contextlib.suppress(OSError):
-            return url_file.read_text().strip() or None
-        return None
-
-    return start_metrics_server(settings, settings.metrics_port, lambda: [p for p in root.glob("*") if p.is_dir()],
-                                redis_url=redis_url)
