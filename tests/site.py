@@ -13,6 +13,7 @@ Routes (all under the server's base URL):
 - ``/feeds/sub/rel.xml``  relative links of every kind; ``/moved/rel.xml`` 301 to it;
   ``/feeds/echo.xml`` 304 only for its own validators; ``/feeds/flaky.xml`` 503
 - ``/feeds/many.xml?n=N`` N items linking ``/slow/<i>.html``, pages that take 0.3 s each
+- ``/feeds/links.xml?to=<path>&to=...`` one item per ``to``, linking that path here
 - ``/feeds/growing.xml``  ``site.growing`` items linking ``/fast/<i>.html``: news arriving during a run
 - ``/dyn/<name>``         whatever ``site.dynamic[name]`` (a :class:`Canned` response) says: a status, headers,
   a body, and a 304 for its ETag; tests change it between polls (Retry-After, redirects, JSON Feed, corrections)
@@ -43,6 +44,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import unquote
 
 from tests import hostile
 
@@ -268,6 +270,7 @@ class FixtureSite:
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
                 f"<link>{self.base}/</link><description>One story, many outlets</description>{entries}"
                 f"</channel></rss>")
+
     def generated_feed(self, feed: int, count: int) -> str:
         entries = "".join(
             f"<item><title>Gen {feed}-{i}</title><link>{self.base}/gen/{feed}/{i}.html</link>"
@@ -284,6 +287,14 @@ class FixtureSite:
         )
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Poison</title>'
                 f"<link>{self.base}/</link><description>Hostile pages</description>{entries}</channel></rss>")
+
+    def links_feed(self, query: str) -> str:
+        """A feed with one item per ``to=<path>`` of ``query``, linking that path on this site (any path)."""
+        links = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&")) if k == "to"]
+        entries = "".join(f"<item><title>Link {i}</title><link>{html.escape(self.base + link)}</link></item>"
+                          for i, link in enumerate(links))
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Links</title>'
+                f"<link>{self.base}/</link><description>Chosen links</description>{entries}</channel></rss>")
 
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
@@ -387,6 +398,8 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/gen/"):
                 feed, _, number = path.removeprefix("/gen/").removesuffix(".html").partition("/")
                 return self._send(200, generated_page(int(feed), int(number)).encode())
+            if path == "/feeds/links.xml":
+                return self._send(200, site.links_feed(self.path.partition("?")[2]).encode(), "application/rss+xml")
             if path == "/feeds/sub/rel.xml":
                 return self._send(200, REL_FEED.encode(), "application/rss+xml")
             if path == "/moved/rel.xml":

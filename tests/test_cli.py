@@ -92,7 +92,7 @@ def test_status_reports_queues_counters_and_index(indexed: dict[str, str]) -> No
     data = json.loads(cli(indexed, "status", "--json").stdout)
     assert set(data["queues"]) == {"poll", "fetch", "extract", "index"}
     assert data["index"]["documents"] == 1
-    assert data["dead_letters"] == 0
+    assert data["failures"]["dead_letters"] == 0
 
 
 def test_failed_retry_sends_a_dead_letter_back_to_fetch(env: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ Every test works under its own ``namespace`` (see conftest); nothing here flushe
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -331,9 +332,12 @@ def test_recording_the_same_key_again_replaces(client: redis.Redis, keys: Keys) 
     letters = DeadLetters(client, keys)
     letters.record(letter("doc", "fetch", "2024-01-01T10:00:00+00:00"))
     again = letter("doc", "extract", "2024-01-02T10:00:00+00:00", attempts=2)
-    letters.record(again)
+    stored = letters.record(again)
     assert letters.count() == 1
-    assert letters.get("doc") == again
+    assert letters.get("doc") == stored
+    # everything is the new letter's, except the time of the first failure, which is kept
+    assert stored.first_failed_at == "2024-01-01T10:00:00+00:00"
+    assert dataclasses.replace(stored, first_failed_at=again.first_failed_at) == again
 
 
 def test_dead_letter_defaults(client: redis.Redis, keys: Keys) -> None:

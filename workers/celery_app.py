@@ -25,6 +25,7 @@ from kombu import Queue
 
 from workers.errors import ConfigError
 from workers.logs import configure_logging
+from workers.metrics import install_metrics
 from workers.runtime import Runtime
 from workers.settings import Settings
 
@@ -54,7 +55,7 @@ def queue_name(settings: Settings, stage: str) -> str:
 def create_app(settings: Settings) -> Celery:
     if not settings.redis_url:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
-    configure_logging()
+    configure_logging(settings)
     app = Celery("newsworkers", set_as_current=False)
     transport_options: dict[str, object] = {}
     if broker_is_redis(settings):
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> Celery:
     from workers.tasks import register_tasks
 
     register_tasks(app)
+    install_metrics(app)
     worker_init.connect(_warm_up, sender=None, weak=False)
     if settings.extract_max_alloc_mb:
         cap = settings.extract_max_alloc_mb * 2**20

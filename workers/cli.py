@@ -59,9 +59,13 @@ def run(
     timeout: Annotated[float | None, typer.Option(help="With --once: give up after this many seconds.")] = 3600.0,
 ) -> None:
     """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
+    from workers.logs import redact_secrets
+    from workers.metrics_export import serve_run_metrics
     from workers.runner import run as run_pipeline
 
     settings = _settings(data_dir)
+    if serve_run_metrics(settings) is not None:
+        console.print(f"metrics on http://{settings.metrics_addr}:{settings.metrics_port}/metrics")
     summary = run_pipeline(settings, once=once, timeout_s=timeout if once else None, console=console)
     console.print(
         f"\n[bold]{summary.indexed}[/] articles indexed ({summary.from_feed} from feed fields) in "
@@ -69,9 +73,10 @@ def run(
         f"failed {len(summary.feeds_failed)}"
     )
     for url, (reason, error) in summary.feeds_failed.items():
-        console.print(f"  [red]feed failed[/] {escape(url)}: {escape(reason)}: {escape(error)}")
+        console.print(redact_secrets(f"  [red]feed failed[/] {escape(url)}: {escape(reason)}: {escape(error)}"))
     for letter in summary.failed:
-        console.print(f"  [red]{letter['stage']} failed[/] {escape(letter['url'])}: {escape(letter['reason'])}")
+        console.print(redact_secrets(f"  [red]{letter['stage']} failed[/] {escape(letter['url'])}: "
+                                     f"{escape(letter['reason'])}"))
     if not summary.drained:
         console.print("[red]work was left unprocessed[/] (timeout or interrupted); it stays queued for the next run")
     if summary.worker_deaths:

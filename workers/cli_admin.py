@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli import AsJson, DataDir, _settings, app, console, failed_app, feeds_app
+from workers.cli import AsJson, DataDir, _settings, app, console, feeds_app
 from workers.errors import ConfigError, FeedError
 from workers.models import Feed
 from workers.ownership import redis_for_command
@@ -134,76 +133,6 @@ def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 
 
 @app.command()
-def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
-    """Queue depths, counters per stage, failures by reason, index size."""
-    from workers.delivery import queue_depths
-    from workers.search.backend import open_backend
-
-    with _runtime(data_dir) as rt:
-        data = {"queues": queue_depths(rt.redis, rt.keys), "counters": rt.stats.snapshot(),
-                "failure_reasons": rt.stats.reasons(),
-                "feeds": rt.registry.count(), "in_flight": rt.tracker.inflight_count(),
-                "seen": rt.tracker.seen_count(), "dead_letters": rt.dead_letters.count()}
-        backend = open_backend(rt.settings)
-        try:
-            data["index"] = backend.health()
-        finally:
-            backend.close()
-    if as_json:
-        _print_json(data)
-        return
-    counters, queues = data["counters"], data["queues"]
-    table = Table(title="newsworkers status")
-    for column in ("stage", "queued", "done", "retried", "failed"):
-        table.add_column(column, justify="left" if column == "stage" else "right")
-    for stage in ("poll", "fetch", "extract", "index"):
-        table.add_row(stage, str(queues.get(stage, 0)), str(counters.get(f"{stage}.ok", 0)),
-                      str(counters.get(f"{stage}.retried", 0)), str(counters.get(f"{stage}.failed", 0)))
-    console.print(table)
-    console.print(f"feeds {data['feeds']}, in flight {data['in_flight']}, seen {data['seen']}, "
-                  f"dead letters {data['dead_letters']}, indexed documents {data['index']['documents']}")
-    for reason, count in sorted(data["failure_reasons"].items(), key=lambda kv: -kv[1]):
-        console.print(f"  [red]{count}[/] {escape(reason)}")
-
-
-@failed_app.command("list")
-def failed_list(
-    stage: Annotated[str | None, typer.Option(help="Only this stage: poll, fetch, extract, index.")] = None,
-    as_json: AsJson = False,
-    data_dir: DataDir = None,
-) -> None:
-    """Dead letters with stage, URL, reason and attempts."""
-    with _runtime(data_dir) as rt:
-        letters = rt.dead_letters.list(stage)
-    if as_json:
-        _print_json([{k: v for k, v in asdict(d).items() if k != "payload"} for d in letters])
-        return
-    for d in letters:
-        console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)}\n    {escape(d.error)}")
-    console.print(f"[dim]{len(letters)} dead letters[/]")
-
-
-@failed_app.command("retry")
-def failed_retry(
-    key: Annotated[str | None, typer.Argument(help="Document id of one dead letter.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
-    data_dir: DataDir = None,
-) -> None:
-    """Send dead letters back to the stage that can redo them (they run when workers run)."""
-    from workers.celery_app import create_app
-    from workers.redrive import redrive
-
-    if not key and not all_:
-        raise ConfigError("name a dead letter's id or pass --all")
-    with _runtime(data_dir) as rt:
-        letters = rt.dead_letters.list() if all_ else [d for d in [rt.dead_letters.get(key or "")] if d]
-        if key and not letters:
-            raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
-        sent = redrive(create_app(rt.settings), rt, letters)
-    console.print(f"{sent} sent back")
-
-
-@app.command()
 def worker(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
@@ -237,4 +166,6 @@ def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between tw
             time.sleep(interval_s)
 
 
-from workers import cli_feeds  # noqa: E402, F401  (registers feeds export/discover/check, which use the helpers above)
+# Feed export/discover/check (which use the helpers above), dead letters and status live in modules of their
+# own; importing them registers them.
+from workers import cli_failed, cli_feeds, cli_status  # noqa: E402, F401

@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from celery import Celery
 
+from workers.logs import get_logger
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
 __all__ = ["redrive"]
+
+log = get_logger(__name__)
 
 
 def redrive(app: Celery, runtime: Runtime, letters: Iterable[DeadLetter]) -> int:
     """Re-enqueue ``letters`` and remove them from the store; returns how many went back."""
     sent = 0
     for letter in letters:
-        task, payload = _message(letter.stage, letter.payload or {})
-        runtime.tracker.reopen(letter.key, json.dumps(payload) if task == "newsworkers.fetch" else "")
+        try:
+            task, payload = letter.retry_message()
+        except (KeyError, TypeError):
+            log.warning("dead letter cannot be retried: it kept no message", id=letter.key, stage=letter.stage)
+            continue
+        if task != "newsworkers.poll":  # a feed is no item: it has no seen/in-flight mark
+            runtime.tracker.reopen(letter.key, json.dumps(payload) if task == "newsworkers.fetch" else "")
         app.tasks[task].apply_async((payload,))
         runtime.dead_letters.remove(letter.key)
         sent += 1
     return sent
 
-
-def _message(stage: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    if stage == "extract":
-        return "newsworkers.fetch", payload["item"]
-    if stage == "index":
-        return "newsworkers.index", {**payload, "attempts": 0}
-    return "newsworkers.fetch", payload  # fetch, and items lost in flight ("pipeline")

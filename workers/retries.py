@@ -79,7 +79,6 @@ def fail(
         log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
         retry_later(task, runtime, delay)
         return
-    log.warning("dead-lettered", stage=stage, reason=reason, url=url, attempts=retries + 1, error=str(exc)[:300])
     runtime.dead_letters.record(
         DeadLetter(
             stage=stage,

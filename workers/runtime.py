@@ -49,7 +49,7 @@ class Runtime:
 
     @functools.cached_property
     def dead_letters(self) -> DeadLetters:
-        return DeadLetters(self.redis, self.keys)
+        return DeadLetters(self.redis, self.keys, self.settings.dead_letters_max)
 
     @functools.cached_property
     def stats(self) -> Stats:

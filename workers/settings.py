@@ -300,6 +300,29 @@ class Settings(BaseSettings):
 
     # -- operations and metrics (issue 7) ---------------------------------------------------------------------
     # (metrics and operations settings go here)
+    dead_letters_max: int = Field(
+        100_000, ge=1, description="Dead letters kept in Redis; beyond it the oldest are dropped (and counted)."
+    )
+    metrics_port: int = Field(
+        9464, ge=0, le=65535,
+        description="Port of the Prometheus endpoint of `newsworkers run` (all its workers); 0 turns it off.",
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535,
+        description="Base port of each worker process's own Prometheus endpoint, plus 0/1/2/3 for "
+        "poll/fetch/extract/index; 0 = none.",
+    )
+    metrics_addr: str = Field("127.0.0.1", description="Address the Prometheus endpoints listen on (0.0.0.0: all).")
+    status_rate_window_min: int = Field(
+        5, ge=1, le=120, description="Minutes over which `status` reports the ingest rate (articles indexed/min)."
+    )
+    status_ping_timeout_s: float = Field(
+        1.0, gt=0, description="Seconds `status` waits for workers to answer Celery's inspect."
+    )
+    log_format: str = Field(
+        "auto", pattern=r"^(auto|json|text)$",
+        description="Log lines as JSON, as key=value text, or auto: text on a terminal, JSON elsewhere.",
+    )
 
     @field_validator("ner_models")
     @classmethod

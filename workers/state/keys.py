@@ -73,6 +73,25 @@ class Keys:
         return self._k("failed")
 
     @property
+    def failed_order(self) -> str:
+        """Sorted set: dead letter id scored by its last failure (epoch seconds); the oldest is dropped first."""
+        return self._k("failed-order")
+
+    @property
+    def failed_counts(self) -> str:
+        """Hash: '<stage>|<reason>' → dead letters held with that stage and reason."""
+        return self._k("failed-counts")
+
+    @property
+    def failed_dropped(self) -> str:
+        """Counter: dead letters dropped because the store was full."""
+        return self._k("failed-dropped")
+
+    def stats_minute(self, minute: int) -> str:
+        """Hash of one minute's counters ('<stage>.<outcome>', 'reason:<code>'); minute = epoch seconds // 60."""
+        return self._k("stats-minute", str(minute))
+
+    @property
     def stats(self) -> str:
         """Hash of counters: '<stage>.<outcome>' → count."""
         return self._k("stats")
