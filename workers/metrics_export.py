@@ -76,7 +76,7 @@ class _RedisCollector:
         try:
             from workers.delivery import queue_depths
 
-            depths = queue_depths(client, runtime.keys)
+            depths = queue_depths(client, runtime.keys, broker_url=self.settings.broker_url)
             inflight = inflight_per_queue(runtime)
             letters = runtime.dead_letters.counts()
         except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape

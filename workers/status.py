@@ -24,7 +24,7 @@ from typing import Any
 
 from celery import Celery
 
-from workers.celery_app import QUEUES
+from workers.celery_app import QUEUES, broker_is_redis
 from workers.delivery import queue_depths
 from workers.errors import NewsworkersError
 from workers.runtime import Runtime
@@ -34,9 +34,13 @@ __all__ = ["collect_status", "inflight_per_queue", "workers_per_queue"]
 
 def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
     settings = runtime.settings
-    depths = queue_depths(runtime.redis, runtime.keys)
-    inflight = inflight_per_queue(runtime)
-    consumers, nodes = workers_per_queue(app, timeout_s=settings.status_ping_timeout_s)
+    depths = queue_depths(runtime.redis, runtime.keys, broker_url=settings.broker_url)
+    # With RabbitMQ as broker the unacknowledged messages live there, out of our sight: unknown, not zero.
+    inflight: dict[str, int | None] = (
+        dict(inflight_per_queue(runtime)) if broker_is_redis(settings) else dict.fromkeys(QUEUES)
+    )
+    consumers, nodes = workers_per_queue(app, timeout_s=settings.status_ping_timeout_s,
+                                         prefix=f"{settings.namespace}.")
     hour = runtime.stats.window(60)
     window = settings.status_rate_window_min
     per_minute = [bucket.get("index.ok", 0) for bucket in runtime.stats.per_minute(window)]
@@ -76,7 +80,7 @@ def inflight_per_queue(runtime: Runtime) -> dict[str, int]:
     return dict(counts)
 
 
-def workers_per_queue(app: Celery, *, timeout_s: float) -> tuple[dict[str, int], list[str]]:
+def workers_per_queue(app: Celery, *, timeout_s: float, prefix: str = "") -> tuple[dict[str, int], list[str]]:
     """Celery nodes consuming each queue, and every node that answered, within ``timeout_s``."""
     try:
         replies = app.control.inspect(timeout=timeout_s).active_queues() or {}
@@ -85,7 +89,8 @@ def workers_per_queue(app: Celery, *, timeout_s: float) -> tuple[dict[str, int],
     counts: Counter[str] = Counter()
     for queues in replies.values():
         for queue in queues or []:
-            counts[queue.get("name", "unknown")] += 1
+            # On RabbitMQ our queues are named <namespace>.<stage>; report them by stage either way.
+            counts[str(queue.get("name", "unknown")).removeprefix(prefix)] += 1
     return dict(counts), list(replies)
 
 
