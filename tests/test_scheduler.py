@@ -94,3 +94,19 @@ def test_registering_a_feed_ends_the_offline_corpus_mode(settings: Settings) -> 
     assert scheduler.seed == []
     assert sorted(args[0]["url"] for args, _kw, _opts in _queued(settings, "poll")) == [
         "file:///corpus/feeds/a.xml", "https://example.org/new.xml"]
+
+
+def test_polls_lost_with_their_message_are_sent_again(settings: Settings) -> None:
+    """A broker restart can drop a queued poll: its pending mark stays, so the caller that sees no message
+    anywhere (the run's orphan watch) sends it again instead of waiting out the lease."""
+    app = create_app(settings)
+    seed = [Feed(url="file:///corpus/feeds/a.xml", local=True)]
+    scheduler = Scheduler(app, app.runtime, seed=seed)
+    app.runtime.registry.add(Feed(url="https://example.org/lost.xml"))
+    scheduler.poll_all([*seed, Feed(url="https://example.org/lost.xml")])
+    app.runtime.redis.delete(app.runtime.keys.queue("poll"))  # the messages are gone, the marks are not
+    assert scheduler.pending_polls() == 2
+    assert scheduler.requeue_lost_polls() == 2
+    assert sorted(args[0]["url"] for args, _kw, _opts in _queued(settings, "poll")) == [
+        "file:///corpus/feeds/a.xml", "https://example.org/lost.xml"]
+    assert scheduler.pending_polls() == 2  # marked again, for the new messages

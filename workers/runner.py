@@ -202,8 +202,8 @@ class _RedisOutage:
 class _OrphanWatch:
     """Items in flight while no message anywhere could still be working on them are lost: re-send them.
 
-    Quiet means no queued or unacknowledged message and no poll under way, seen twice a second apart
-    (a worker moves a message from the queue to its unacknowledged set in two steps).
+    Quiet means no queued or unacknowledged message while polls or items are marked under way, seen twice
+    a second apart (a worker moves a message from the queue to its unacknowledged set in two steps).
     """
 
     def __init__(self, runtime: Runtime, scheduler: Scheduler) -> None:
@@ -213,8 +213,7 @@ class _OrphanWatch:
     def check(self) -> int:
         runtime = self.runtime
         quiet = (backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url) == 0
-                 and self.scheduler.pending_polls() == 0
-                 and runtime.tracker.inflight_count() > 0)
+                 and (self.scheduler.pending_polls() > 0 or runtime.tracker.inflight_count() > 0))
         now = time.monotonic()
         if not quiet:
             self.quiet_since = None
@@ -225,7 +224,8 @@ class _OrphanWatch:
         if now - self.quiet_since < 1.0:
             return 0
         self.quiet_since = None
-        return self.scheduler.resend_lost(any_age=True)
+        # A poll under way holds an unacknowledged message, so with none anywhere a pending poll was lost too.
+        return self.scheduler.requeue_lost_polls() + self.scheduler.resend_lost(any_age=True)
 
 
 def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:

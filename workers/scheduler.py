@@ -57,6 +57,22 @@ class Scheduler:
         """Polls enqueued and not finished; one older than the lease was lost and no longer counts."""
         return int(self.runtime.redis.zcount(self.runtime.keys.pending_polls, time.time() - _LEASE_S, "+inf"))
 
+    def requeue_lost_polls(self) -> int:
+        """Send again every poll still marked pending; only for a caller that knows no poll message is left
+        anywhere (queued or unacknowledged), so those polls were lost with their message (a broker restart)."""
+        pending = self.runtime.redis.zrange(self.runtime.keys.pending_polls, 0, -1)
+        if not pending:
+            return 0
+        self.runtime.redis.zrem(self.runtime.keys.pending_polls, *pending)
+        seeds = {feed.url: feed for feed in self.seed}
+        sent = 0
+        for url in pending:
+            feed = self.runtime.registry.get(url) or seeds.get(url)
+            if feed is not None:
+                self.enqueue(feed)
+                sent += 1
+        return sent
+
     def poll_all(self, feeds: list[Feed]) -> int:
         """Enqueue one poll of every feed now (``run --once``)."""
         for feed in feeds:
