@@ -193,17 +193,17 @@ def test_the_spec_check_catches_wrong_percolator_bodies() -> None:
 @pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
 def test_store_a_saved_search_and_percolate_articles(tmp_path: Path) -> None:
     from workers.search.elasticsearch import make_client
+    from workers.search.es_index import ensure_saved_searches_index, versions
     from workers.settings import Settings
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"
     saved_alias = pc.saved_searches_alias(alias)
-    index = rq.versioned_index(saved_alias, 1)
     client = make_client(Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
                                   elasticsearch_index=alias))
     try:
-        client.indices.put_index_template(name=pc.saved_searches_template_name(alias),
-                                          body=pc.saved_searches_template_body(alias))
-        client.indices.create(index=index, body=rq.create_index_body(saved_alias))
+        assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"
+        assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"  # idempotent
+        assert versions(client, alias) == {}  # the articles' <alias>-v* does not take in the saved searches
         searches = {
             "baghdad": SearchQuery(text="rockets", filters={"locations": ["baghdad"]}),
             "cairo": SearchQuery(filters={"locations": ["Cairo"]}),
@@ -220,6 +220,8 @@ def test_store_a_saved_search_and_percolate_articles(tmp_path: Path) -> None:
         slots = {h["_source"]["saved_search"]["id"]: h["fields"]["_percolator_document_slot"] for h in hits}
         assert slots == {"baghdad": [0], "cairo": [1]}
     finally:
-        client.options(ignore_status=404).indices.delete(index=index)
+        # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
+        for name in versions(client, saved_alias):
+            client.indices.delete(index=name)
         client.options(ignore_status=404).indices.delete_index_template(name=pc.saved_searches_template_name(alias))
         client.close()

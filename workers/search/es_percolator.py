@@ -12,7 +12,8 @@ settings and article properties of ``index-template.json``, rather than keeping 
 Every article field is mapped, not only the ones a query can name, because the mapping is strict and the
 percolated document is a whole stored article (:func:`workers.search.es_requests.document`).
 
-Like :mod:`workers.search.es_requests`, nothing here talks to a cluster. Creating and migrating the index,
+Like :mod:`workers.search.es_requests`, nothing here talks to a cluster:
+:func:`workers.search.es_index.ensure_saved_searches_index` creates the index behind its own alias. Migrating it,
 storing and removing saved searches are left to the saved-searches feature (issue 8); the stored queries
 must be re-indexed whenever the articles mapping changes, as Elasticsearch keeps them parsed.
 """
