@@ -20,10 +20,13 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from workers.errors import ConfigError, IndexingError
+from workers.search import es_percolator as pc
 from workers.search import es_requests as rq
 from workers.search.es_errors import from_elasticsearch, translate
 
-__all__ = ["alias_target", "drop_old", "ensure_index", "index_status", "migrate", "versions"]
+__all__ = [
+    "alias_target", "drop_old", "ensure_index", "ensure_saved_searches_index", "index_status", "migrate", "versions",
+]
 
 # Documents indexed during the reindex are caught up after the swap; a margin covers clocks between machines.
 _CATCH_UP_MARGIN = timedelta(minutes=5)
@@ -74,8 +77,9 @@ def put_template(client: Elasticsearch, alias: str, template: dict[str, Any] | N
         raise translate(exc, where="put index template") from exc
 
 
-def ensure_index(client: Elasticsearch, alias: str) -> str:
-    """Template installed and the alias pointing at an index; returns that index. Idempotent."""
+def ensure_index(client: Elasticsearch, alias: str, *, template: dict[str, Any] | None = None) -> str:
+    """Template installed and the alias pointing at an index; returns that index. Idempotent.
+    ``template`` replaces the articles template (the saved searches use it: :func:`ensure_saved_searches_index`)."""
     target = alias_target(client, alias)
     if target is not None:
         return target
@@ -86,7 +90,7 @@ def ensure_index(client: Elasticsearch, alias: str) -> str:
     if taken:
         raise ConfigError(f"Elasticsearch has an index (not an alias) named {alias!r}; newsworkers needs that name "
                           "for its alias: reindex it elsewhere and delete it, or set NEWSWORKERS_ELASTICSEARCH_INDEX")
-    put_template(client, alias)
+    put_template(client, alias, template)
     existing = versions(client, alias)
     index = rq.versioned_index(alias, max(existing.values(), default=0) + 1)
     try:
@@ -97,6 +101,15 @@ def ensure_index(client: Elasticsearch, alias: str) -> str:
             raise error from exc
         # Another consumer created it at the same moment: fine.
     return alias_target(client, alias) or index
+
+
+def ensure_saved_searches_index(client: Elasticsearch, alias: str) -> str:
+    """The saved searches' percolator index behind ``<alias>-saved-searches``, created like the articles one.
+
+    Not called by :func:`ensure_index`: a deployment without saved searches needs no percolator index, and
+    its migration (stored queries re-stored when the article mapping changes) belongs with the saved searches.
+    """
+    return ensure_index(client, pc.saved_searches_alias(alias), template=pc.saved_searches_template())
 
 
 def index_status(client: Elasticsearch, alias: str) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Te
 __all__ = [
     "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST", "aggregations", "alias_swap_body",
     "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body", "document", "filter_clauses",
-    "highlight", "index_template_body", "load_template", "reindex_body", "schema_version", "search_body", "sort_clause",
-    "template_name", "text_query", "versioned_index",
+    "highlight", "index_template_body", "load_template", "query_clause", "reindex_body", "schema_version",
+    "search_body", "sort_clause", "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
 MAX_RESULT_WINDOW = 10_000
@@ -46,9 +46,10 @@ def _config_dirs() -> list[Path]:
 
 
 @cache
-def load_template(path: Path | None = None) -> dict[str, Any]:
-    """The index template of ``config/elasticsearch/index-template.json`` (without index_patterns)."""
-    candidates = [path] if path else [d / TEMPLATE_FILE for d in _config_dirs()]
+def load_template(path: Path | None = None, file: str = TEMPLATE_FILE) -> dict[str, Any]:
+    """The index template of ``config/elasticsearch/index-template.json`` (without index_patterns), or of
+    another ``file`` there (the saved searches' template). Cached: callers copy before they change it."""
+    candidates = [path] if path else [d / file for d in _config_dirs()]
     for candidate in candidates:
         if candidate.is_file():
             return json.loads(candidate.read_text())
@@ -204,14 +205,21 @@ def highlight(query_body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def query_clause(query: SearchQuery) -> dict[str, Any]:
+    """The query part of a search: the text as scored query, facets and dates as filters. A saved search's
+    percolator query is this same clause, so an alert matches exactly what the search finds."""
+    text = text_query(query.text)
+    filters = filter_clauses(query)
+    return {"bool": {"must": [text], "filter": filters}} if filters else text
+
+
 def search_body(query: SearchQuery, *, size: int, offset: int = 0, search_after: Sequence[Any] | None = None,
                 walk: bool = False) -> dict[str, Any]:
     """POST /<alias>/_search for one page. ``walk`` builds the lean request that only steps over hits
     (deep pagination): no source, no facets, no snippets."""
     text = text_query(query.text)
-    filters = filter_clauses(query)
     body: dict[str, Any] = {
-        "query": {"bool": {"must": [text], "filter": filters}} if filters else text,
+        "query": query_clause(query),
         "size": size,
         "sort": sort_clause(query.sort),
         "track_total_hits": True,
