@@ -91,12 +91,12 @@ def saved_search_document(search_id: str, name: str, query: SearchQuery, *, crea
         "name": name,
         "query_text": query.text,
         "filters": {facet: [v for v in values if v.strip()] for facet, values in query.filters.items()},
-        "created_at": rq._iso(created_at),
+        "created_at": rq.iso_utc(created_at),
     }
     if query.since:
-        saved["since"] = rq._iso(query.since)
+        saved["since"] = rq.iso_utc(query.since)
     if query.until:
-        saved["until"] = rq._iso(query.until)
+        saved["until"] = rq.iso_utc(query.until)
     return {QUERY_FIELD: rq.query_clause(query), "saved_search": saved}
 
 

@@ -25,7 +25,7 @@ from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Te
 __all__ = [
     "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST", "aggregations", "alias_swap_body",
     "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body", "document", "filter_clauses",
-    "highlight", "index_template_body", "load_template", "query_clause", "reindex_body", "schema_version",
+    "highlight", "index_template_body", "iso_utc", "load_template", "query_clause", "reindex_body", "schema_version",
     "search_body", "sort_clause", "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
@@ -95,7 +95,7 @@ def reindex_body(source: str, dest: str, *, indexed_since: datetime | None = Non
     written since then, and only those ``dest`` does not have yet (the catch-up after an alias swap)."""
     body: dict[str, Any] = {"source": {"index": source}, "dest": {"index": dest}}
     if indexed_since is not None:
-        body["source"]["query"] = {"range": {"indexed_at": {"gte": _iso(indexed_since)}}}
+        body["source"]["query"] = {"range": {"indexed_at": {"gte": iso_utc(indexed_since)}}}
         body["dest"]["op_type"] = "create"
         body["conflicts"] = "proceed"
     return body
@@ -178,9 +178,9 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     if query.since or query.until:
         bounds = {}
         if query.since:
-            bounds["gte"] = _iso(query.since)
+            bounds["gte"] = iso_utc(query.since)
         if query.until:
-            bounds["lte"] = _iso(query.until)
+            bounds["lte"] = iso_utc(query.until)
         clauses.append({"range": {"published_at": bounds}})
     return clauses
 
@@ -241,6 +241,6 @@ def search_body(query: SearchQuery, *, size: int, offset: int = 0, search_after:
     return body
 
 
-def _iso(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.isoformat().replace("+00:00", "Z")
