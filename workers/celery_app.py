@@ -86,7 +86,11 @@ def create_app(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         task_queues=[Queue(queue_name(settings, name)) for name in QUEUES],
         task_default_queue=queue_name(settings, "poll"),
-        task_routes={f"newsworkers.{name}": {"queue": queue_name(settings, name)} for name in QUEUES},
+        task_routes={
+            **{f"newsworkers.{name}": {"queue": queue_name(settings, name)} for name in QUEUES},
+            # Extract pages in batches for nlp.pipe: the same queue and pool as one-page extract.
+            "newsworkers.extract_batch": {"queue": queue_name(settings, "extract")},
+        },
         worker_send_task_events=False,
         task_send_sent_event=False,
         enable_utc=True,

@@ -58,7 +58,7 @@ KIND_OFFSETS = {"poll": 0, "fetch": 1, "extract": 2, "index": 3}
 """Added to ``worker_metrics_port`` so the four worker kinds of one machine do not collide."""
 
 _STAGE_OF_TASK = {"newsworkers.poll": "poll", "newsworkers.fetch": "fetch", "newsworkers.extract": "extract",
-                  "newsworkers.index": "index"}
+                  "newsworkers.extract_batch": "extract", "newsworkers.index": "index"}
 _OUT = ("ok", "not_modified")  # outcomes that hand the item on; "from_feed" is a kind of ok, counted already
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 

@@ -81,17 +81,24 @@ def inflight_per_queue(runtime: Runtime) -> dict[str, int]:
 
 
 def workers_per_queue(app: Celery, *, timeout_s: float, prefix: str = "") -> tuple[dict[str, int], list[str]]:
-    """Celery nodes consuming each queue, and every node that answered, within ``timeout_s``."""
+    """Celery nodes consuming each of our stage queues, and the nodes that consume any of them.
+
+    On RabbitMQ our queues are named ``<namespace>.<stage>`` and every worker on the vhost answers the
+    broadcast, other deployments' too: only nodes consuming one of our queues count.
+    """
     try:
         replies = app.control.inspect(timeout=timeout_s).active_queues() or {}
     except Exception:  # a broker that refuses the broadcast is "no workers seen", not a failed status
         return {}, []
+    ours = {f"{prefix}{stage}": stage for stage in QUEUES} | {stage: stage for stage in QUEUES}
     counts: Counter[str] = Counter()
-    for queues in replies.values():
-        for queue in queues or []:
-            # On RabbitMQ our queues are named <namespace>.<stage>; report them by stage either way.
-            counts[str(queue.get("name", "unknown")).removeprefix(prefix)] += 1
-    return dict(counts), list(replies)
+    nodes: list[str] = []
+    for node, queues in replies.items():
+        stages = {ours[name] for name in (str(q.get("name", "")) for q in queues or []) if name in ours}
+        counts.update(stages)
+        if stages:
+            nodes.append(node)
+    return dict(counts), nodes
 
 
 def _index_documents(runtime: Runtime) -> dict[str, Any]:

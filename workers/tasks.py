@@ -103,7 +103,7 @@ def register_tasks(app: Celery) -> None:
 
     # Pages in batches, so NER runs them through nlp.pipe. A page delivered before (its batch's child died)
     # or that failed here goes to the one-page task above, which owns poison detection, retries and dead letters.
-    @app.task(name="newsworkers.extract_batch", base=TimedBatches, bind=True, shared=False, queue="extract",
+    @app.task(name="newsworkers.extract_batch", base=TimedBatches, bind=True, shared=False,
               flush_every=settings.extract_batch_size, flush_interval=settings.extract_batch_interval_s,
               batch_time_limit_s=settings.extract_time_limit_s)
     def extract_batch(self: Task, requests: list[SimpleRequest]) -> None:
