@@ -149,6 +149,20 @@ def test_permanent_redirects_move_the_feed(runtime: Runtime, site: FixtureSite, 
         assert set(registered) == {old}
 
 
+@pytest.mark.parametrize(("codes", "moves"), [((301, 302), False), ((302, 301), False), ((301, 308), True)])
+def test_a_feed_moves_only_through_a_chain_of_permanent_redirects(runtime: Runtime, site: FixtureSite,
+                                                                  codes: tuple[int, int], moves: bool) -> None:
+    target = _canned(site, Canned(body=rss("Moved", [("One", "https://m.example/1")])))
+    middle = _canned(site, Canned(status=codes[1], headers={"Location": target}, content_type="text/plain"))
+    old = _canned(site, Canned(status=codes[0], headers={"Location": middle}, content_type="text/plain"))
+    _register(runtime, old)
+    outcome = run_poll(runtime, runtime.registry.get(old) or Feed(url=old), Sent())
+    assert outcome["new"] == 1
+    registered = {f.url for f in runtime.registry.all()}
+    # The whole chain permanent: the feed moves to its last target, never to the middle hop.
+    assert (outcome.get("moved_to"), registered) == ((target, {target}) if moves else (None, {old}))
+
+
 def test_json_feed_over_http(runtime: Runtime, site: FixtureSite) -> None:
     document = {
         "version": "https://jsonfeed.org/version/1.1", "title": "JSON Daily",
