@@ -34,6 +34,7 @@ from redis.exceptions import NoScriptError
 from workers.errors import FeedError, NewsworkersError
 from workers.feed_schedule import adapt_interval, failure_delay, jittered
 from workers.ids import id_candidates
+from workers.item_memory import remember, trim
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem
 from workers.poll import PollResult, poll_feed
@@ -59,7 +60,9 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     new = corrected = 0
     pipe = runtime.redis.pipeline(transaction=False)
     if not result.not_modified:
-        new, corrected = _take_items(runtime, result.items, enqueue, pipe)
+        new, corrected = _take_items(runtime, result.items, enqueue, pipe, now=now)
+        # After the refresh above in the same pipeline, so an entry of this document is never the one trimmed.
+        trim(pipe, runtime.keys, now=now, window_s=runtime.settings.feed_item_memory_s)
         state.hint_s = result.feed_hint_s
         state.title = result.title or state.title
     elapsed = now - state.last_ok_at if state.last_ok_at else None
@@ -94,8 +97,12 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     return outcome
 
 
-def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline) -> tuple[int, int]:
-    """Claim and enqueue the new items, re-open and enqueue the corrected ones; (new, corrected)."""
+def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline, *,
+                now: float) -> tuple[int, int]:
+    """Claim and enqueue the new items, re-open and enqueue the corrected ones; (new, corrected).
+
+    Every entry listed refreshes its GUID and revision fields in the item memory (:mod:`workers.item_memory`).
+    """
     if not items:
         return 0, 0
     redis, keys, tracker = runtime.redis, runtime.keys, runtime.tracker
@@ -118,6 +125,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
                                                                                              strict=True)])
     *answers, revisions = lookup.execute()
     new = corrected = 0
+    revision_fields: list[str] = []
     for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):
         known_as = None  # (version, id, seen) of the first id this item is already known under
         for (version, doc_id), (seen, inflight) in zip(options, _pairs(answers), strict=False):
@@ -140,8 +148,11 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
             corrected += 1
         if item.revision and item.revision != stored:
             pipe.hset(keys.revisions, _revision_key(item.doc_id, item), item.revision)
+        if item.revision:
+            revision_fields.append(_revision_key(item.doc_id, item))
         if guid_key:
             pipe.hsetnx(keys.guids, guid_key, json.dumps([item.id_version, item.doc_id, item.url]))
+    remember(pipe, keys, guid_fields=[k for k in guid_keys if k], revision_fields=revision_fields, now=now)
     return new, corrected
 
 

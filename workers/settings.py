@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Least time between two scheduled polls of feeds on one host, in seconds.",
     )
 
+    feed_item_memory_s: int = Field(
+        30 * 86_400, ge=1, description="Seconds the GUID and revision of an entry no longer in any polled feed are "
+        "remembered (GUID aliases, corrections); entries still listed are kept, and the seen set still stops a "
+        "second fetch of a forgotten one.",
+    )
+
     # -- network safety and politeness (issue 5) --------------------------------------------------
     # (safety and politeness settings go here)
     allowed_networks: str = Field(
