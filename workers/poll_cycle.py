@@ -37,23 +37,60 @@ from workers.ids import id_candidates
 from workers.item_memory import remember, trim
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem
+from workers.politeness import DomainGate, PolitenessDelay
 from workers.poll import PollResult, poll_feed
+from workers.retries import delayed_messages
 from workers.runtime import Runtime
 from workers.state.registry import FeedState, feed_host
 
-__all__ = ["record_failure", "run_poll"]
+__all__ = ["POLL_TASK", "hold_poll", "poll_or_hold", "record_failure", "run_poll"]
+
+POLL_TASK = "newsworkers.poll"
+# A held poll keeps its feed's schedule entry leased this long past its due time, like the scheduler's claim,
+# so the scheduler does not hand out a second poll of the feed while this one waits in the delayed set.
+_HELD_LEASE_S = 600.0
 
 Enqueue = Callable[[dict[str, Any]], None]
 
 log = get_logger(__name__)
 
 
-def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Random | None = None) -> dict[str, Any]:
-    """Poll ``feed`` once: enqueue its new and corrected items, record its state, schedule the next poll."""
+def poll_or_hold(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, gate: DomainGate,
+                 rng: random.Random | None = None) -> dict[str, Any]:
+    """:func:`run_poll` within the feed's domain turn; a turn too far off holds the poll until then.
+
+    Held is not failed: no error streak, no backoff, nothing requested from the host.
+    """
+    try:
+        return run_poll(runtime, feed, enqueue, rng=rng, gate=gate)
+    except PolitenessDelay as exc:
+        due_at = time.time() + (exc.retry_after_s or 1.0)
+        hold_poll(runtime, feed, due_at=due_at)
+        return {"feed": feed.url, "status": "held", "due_at": due_at}
+
+
+def hold_poll(runtime: Runtime, feed: Feed, *, due_at: float) -> None:
+    """Send the poll of ``feed`` again at ``due_at`` from the delayed set (never a broker countdown)."""
+    delayed_messages(runtime).hold(POLL_TASK, [feed.model_dump(mode="json")], due_at=due_at)
+    pipe = runtime.redis.pipeline(transaction=False)
+    # Still under way: `run --once` waits for it, and the lost-poll check does not count it lost.
+    pipe.zadd(runtime.keys.pending_polls, {feed.url: due_at})
+    pipe.zadd(runtime.keys.schedule, {feed.url: due_at + _HELD_LEASE_S}, xx=True)  # xx: never revive a 410
+    pipe.hincrby(runtime.keys.stats, "poll.held", 1)
+    pipe.execute()
+
+
+def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Random | None = None,
+             gate: DomainGate | None = None) -> dict[str, Any]:
+    """Poll ``feed`` once: enqueue its new and corrected items, record its state, schedule the next poll.
+
+    With a ``gate`` the download waits for its domain's turn, or raises
+    :class:`~workers.politeness.PolitenessDelay` (nothing recorded) when that is too far off.
+    """
     registry, now = runtime.registry, time.time()
     state = registry.state(feed.url)
     try:
-        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client)
+        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client, gate=gate)
     except FeedError as exc:
         record_failure(runtime, feed.url, exc, rng=rng)
         return {"feed": feed.url, "status": "failed", "reason": exc.reason}
