@@ -18,6 +18,11 @@ so the poll task and the benchmark run the same code.
 - Failures back off per feed (:mod:`workers.feed_schedule`); 410 Gone stops
   polling (until ``feeds add`` again); a permanent redirect moves the feed,
   state and all, to its new URL.
+- Politeness: the poll task downloads within its domain's turn, shared with
+  the domain's pages (:class:`workers.politeness.DomainGate`); a turn too far
+  off holds the poll in the delayed set (:func:`poll_or_hold`), not an error.
+- GUID aliases and revisions are remembered for a bounded time after their
+  entry leaves its feed (:mod:`workers.item_memory`).
 """
 
 from __future__ import annotations
