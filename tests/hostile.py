@@ -8,7 +8,7 @@
 - ``/hostile/huge.xml``  a 3 MB feed;  ``/hostile/bomb.xml``  a feed-typed gzip bomb
 - ``/hostile/laughs.xml``  billion laughs;  ``/hostile/xxe.xml``  an external entity reading /etc/passwd
 - ``/hostile/charset/<case>``  pages and feeds whose charset label is wrong or missing
-- ``/hostile/slow/<i>.html``  0.3 s pages; the site counts downloads in progress per host
+- ``/hostile/slow/<i>.html``  0.3 s pages (``<i>.xml``: feeds); the site counts downloads in progress per host
 - ``/hostile/mixed.xml``  four good pages among hostile ones (``MIXED_LINKS``)
 - ``/hostile/good.xml``  a plain feed linking three ``/hostile/slow/`` pages of the host it was asked on
 - ``/robots.txt``  ``site.robots[host]`` when set (``"HTTP 503"`` answers that status), else 404
@@ -129,6 +129,9 @@ def serve(site: FixtureSite, handler: BaseHTTPRequestHandler, send: Callable[...
             with site.lock:
                 site.running[host] -= 1
         number = path.rsplit("/", 1)[1].removesuffix(".html")
+        if path.endswith(".xml"):  # a slow feed, its request counted like the pages' (feed politeness)
+            links = [f"/hostile/slow/{number.removesuffix('.xml')}-{i}.html" for i in range(2)]
+            return send(200, _feed(base, f"Section {number} of {host}", links).encode(), "application/rss+xml")
         text = (f"Dispatch {number} from {host}: the harbour authority said on Monday that ships would be "
                 "inspected before entering the port, and officials in the city council welcomed the decision. ")
         return send(200, _page(text * 3).encode())

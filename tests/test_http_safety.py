@@ -158,10 +158,30 @@ def test_redirect_chain_301_302_308(site: FixtureSite, tmp_path: Path) -> None:
         response = http.get(client, site.url("/hostile/chain?codes=301,302,308"), stage="fetch",
                             max_bytes=2**20, deadline_s=10)
         assert response.status == 200 and response.url == site.url("/articles/lima-election.html")
-        assert response.permanent_redirect
+        assert not response.permanent_redirect  # a temporary hop in the chain: the address may change again
         temporary = http.get(client, site.url("/hostile/chain?codes=302,307"), stage="feed",
                              max_bytes=2**20, deadline_s=10)
         assert temporary.status == 200 and not temporary.permanent_redirect
+
+
+def _redirects(site: FixtureSite, codes: list[int], target: str) -> str:
+    """A chain of redirects with exactly ``codes``, in order, ending at ``target``."""
+    url = target
+    for code in reversed(codes):
+        url = site.url(f"/hostile/redirect?code={code}&to={urllib.parse.quote(url, safe='')}")
+    return url
+
+
+@pytest.mark.parametrize(("codes", "permanent"), [([301], True), ([308], True), ([301, 308], True),
+                                                  ([301, 302], False), ([302, 301], False), ([307], False)])
+def test_only_a_chain_of_permanent_redirects_is_permanent(site: FixtureSite, tmp_path: Path,
+                                                          codes: list[int], permanent: bool) -> None:
+    target = site.url("/articles/lima-election.html")
+    with http.make_client(make_settings(tmp_path), timeout_s=2.0) as client:
+        response = http.get(client, _redirects(site, codes, target), stage="feed", max_bytes=2**20, deadline_s=10)
+        assert (response.status, response.url, response.permanent_redirect) == (200, target, permanent)
+        direct = http.get(client, target, stage="feed", max_bytes=2**20, deadline_s=10)
+        assert not direct.permanent_redirect  # no redirect at all is not a move
 
 
 def test_redirect_limit_counts_every_hop(site: FixtureSite, tmp_path: Path) -> None:

@@ -149,6 +149,20 @@ def test_permanent_redirects_move_the_feed(runtime: Runtime, site: FixtureSite, 
         assert set(registered) == {old}
 
 
+@pytest.mark.parametrize(("codes", "moves"), [((301, 302), False), ((302, 301), False), ((301, 308), True)])
+def test_a_feed_moves_only_through_a_chain_of_permanent_redirects(runtime: Runtime, site: FixtureSite,
+                                                                  codes: tuple[int, int], moves: bool) -> None:
+    target = _canned(site, Canned(body=rss("Moved", [("One", "https://m.example/1")])))
+    middle = _canned(site, Canned(status=codes[1], headers={"Location": target}, content_type="text/plain"))
+    old = _canned(site, Canned(status=codes[0], headers={"Location": middle}, content_type="text/plain"))
+    _register(runtime, old)
+    outcome = run_poll(runtime, runtime.registry.get(old) or Feed(url=old), Sent())
+    assert outcome["new"] == 1
+    registered = {f.url for f in runtime.registry.all()}
+    # The whole chain permanent: the feed moves to its last target, never to the middle hop.
+    assert (outcome.get("moved_to"), registered) == ((target, {target}) if moves else (None, {old}))
+
+
 def test_json_feed_over_http(runtime: Runtime, site: FixtureSite) -> None:
     document = {
         "version": "https://jsonfeed.org/version/1.1", "title": "JSON Daily",
@@ -313,3 +327,39 @@ def test_a_feed_that_comes_back_is_polled_normally_again(runtime: Runtime, site:
     assert (state.error_streak, state.last_reason, state.last_error, state.last_status) == (0, None, None, 200)
     interval = runtime.settings.poll_interval_s * (1 + runtime.settings.poll_jitter_ratio)
     assert (runtime.registry.next_poll_at(url) or 0) <= before + interval + 1
+
+
+def _guid_rss(numbers: list[int], *, text: str = "first") -> str:
+    """RSS whose entry n has GUID 'entry-n' and a link with a tracking parameter courlan drops."""
+    entries = "".join(f"<item><title>E{n}</title><link>https://b.example/{n}?utm_source=rss</link>"
+                      f"<guid isPermaLink='false'>entry-{n}</guid><description>{text} {n}</description></item>"
+                      for n in numbers)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bounded</title>{entries}</channel></rss>'
+
+
+def test_guid_and_revision_memory_is_bounded_to_recent_entries(settings: Settings, site: FixtureSite) -> None:
+    rt = Runtime(settings.model_copy(update={"feed_item_memory_s": 1}))
+    try:
+        url = _canned(site, Canned(body=_guid_rss([1, 2, 3])))
+        feed, sent = _register(rt, url), Sent()
+        assert run_poll(rt, feed, sent)["new"] == 3
+        rt.tracker.finish([s["doc_id"] for s in sent])  # indexed
+        assert (rt.redis.hlen(rt.keys.guids), rt.redis.hlen(rt.keys.revisions)) == (3, 3)
+        for rotation in ([3, 4, 5], [5, 6, 7]):  # entries leave the feed, one stays listed across each poll
+            time.sleep(1.2)
+            site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=_guid_rss(rotation))
+            assert run_poll(rt, feed, sent)["new"] == 2  # the one still listed is not fetched again
+            rt.tracker.finish([s["doc_id"] for s in sent])
+            # Only what this document lists is left: the entries gone for longer than the window are forgotten.
+            assert rt.redis.hlen(rt.keys.guids) == rt.redis.hlen(rt.keys.revisions) == 3
+            assert rt.redis.zcard(rt.keys.item_memory) == 6
+        assert [s["guid"] for s in sent] == [f"entry-{n}" for n in range(1, 8)]
+        # An entry kept in memory still has its revision: a correction to it is still noticed.
+        site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=_guid_rss([5, 6, 7], text="corrected"))
+        assert run_poll(rt, feed, sent)["corrected"] == 3
+        # A forgotten entry that comes back is still known by its document id: not fetched again.
+        site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=_guid_rss([1], text="first"))
+        assert run_poll(rt, feed, sent)["new"] == 0
+        assert len(sent) == 7 + 3
+    finally:
+        rt.close()

@@ -40,7 +40,9 @@ class HttpResponse:
     url: str
     headers: httpx.Headers
     content: bytes
-    permanent_redirect: bool  # a 301/308 was followed on the way
+    # True only when at least one redirect was followed and every hop was a 301/308: one temporary hop
+    # anywhere means the publisher may send us elsewhere next time, so the stored feed URL must not move.
+    permanent_redirect: bool
 
 
 def make_client(settings: Settings, *, timeout_s: float) -> httpx.Client:
@@ -115,7 +117,7 @@ def get(
     deadline = time.monotonic() + deadline_s
     limit = client.max_redirects if max_redirects is None else max_redirects
     seen = {url}
-    permanent = False
+    permanent = True  # until a temporary hop is seen; only meaningful once a redirect was followed
     current = url
     for hop in range(limit + 1):
         if hop and on_redirect is not None:
@@ -129,7 +131,7 @@ def get(
                 if target in seen:
                     raise final(f"redirect loop at {target}", reason=f"{stage}.redirect_loop", url=url)
                 seen.add(target)
-                permanent = permanent or status in (301, 308)
+                permanent = permanent and status in (301, 308)
                 current = target
                 continue
             if status == 304 or 200 <= status < 300:
@@ -142,7 +144,7 @@ def get(
                     # Every remote feed body passes here: refuse entity tricks before any parser sees them.
                     refuse_xml_entities(content, url=url)
                 return HttpResponse(status=status, url=str(response.url), headers=response.headers,
-                                    content=content, permanent_redirect=permanent)
+                                    content=content, permanent_redirect=permanent and hop > 0)
             error = transient if status in _TRANSIENT_STATUSES else final
             raise error(f"HTTP {status}", reason=f"{stage}.http_{status}", url=url,
                         retry_after_s=retry_after_seconds(response.headers.get("retry-after")))

@@ -5,9 +5,10 @@ start: it reserves the domain's next request slot (``domain_min_interval_s``
 apart) and a lease among ``domain_max_concurrency`` running downloads. A
 lease carries an expiry, so a worker that dies mid-download frees its place.
 
-A fetch thread waits for its slot only briefly (``politeness_max_wait_s``);
-a longer wait raises :class:`PolitenessDelay`, and the task layer puts the
-page back on the queue for then, so a busy domain never holds a thread. A
+Feed polls go through the same gate as the pages of their domain (one host,
+one budget). A fetch or poll thread waits for its slot only briefly (``politeness_max_wait_s``);
+a longer wait raises :class:`PolitenessDelay`, and the task layer holds the
+page or poll in the delayed set until then, so a busy domain never holds a thread. A
 429 or 503 with ``Retry-After`` pushes the domain's next slot that far out,
 for every worker.
 """
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 from courlan import extract_domain
 from redis import Redis
 
-from workers.errors import RetryableFetchError
+from workers.errors import RetryableFeedError, RetryableFetchError
 from workers.settings import Settings
 
 __all__ = ["DomainGate", "PolitenessDelay", "domain_of"]
@@ -88,7 +89,8 @@ class DomainGate:
         self.max_running = settings.domain_max_concurrency
         self.max_wait_s = settings.politeness_max_wait_s
         # A lease outlives the longest legitimate download, then frees itself.
-        self.lease_ms = int((settings.download_deadline_s + settings.fetch_timeout_s + 30) * 1000)
+        self.lease_ms = int((settings.download_deadline_s + max(settings.fetch_timeout_s, settings.feed_timeout_s)
+                             + 30) * 1000)
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
 
@@ -118,7 +120,7 @@ class DomainGate:
             if wait_s > 0:
                 time.sleep(wait_s)
             yield
-        except RetryableFetchError as exc:
+        except (RetryableFetchError, RetryableFeedError) as exc:  # a page's or a feed's: one host, one budget
             if exc.retry_after_s:  # the site asked for a pause (429/503 Retry-After): every worker keeps it
                 self.pause(url, min(exc.retry_after_s, _LONGEST_PAUSE_S))
             raise

@@ -14,6 +14,7 @@ entry (a correction) can be told from one already fetched.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import email.utils
 import hashlib
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from workers.feed_schedule import max_age_seconds, publisher_hint_seconds
 from workers.ids import document_id
 from workers.jsonfeed import is_json_feed, parse_json_feed
 from workers.models import Feed, FeedItem
+from workers.politeness import DomainGate
 from workers.settings import Settings
 from workers.state.registry import FeedState
 
@@ -56,7 +58,12 @@ class PollResult:
         return self.status == 304
 
 
-def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Client) -> PollResult:
+def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Client, *,
+              gate: DomainGate | None = None) -> PollResult:
+    """One conditional GET of ``feed``; within its domain's turn when a gate is given (shared with its pages).
+
+    A turn too far off raises :class:`workers.politeness.PolitenessDelay` before anything is requested.
+    """
     scheme = urlsplit(feed.url).scheme.lower()
     if scheme == "file":
         if not feed.local:
@@ -71,8 +78,9 @@ def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Cl
         headers["If-None-Match"] = state.etag
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-    response = http.get(client, feed.url, stage="feed", max_bytes=settings.feed_max_bytes,
-                        deadline_s=settings.download_deadline_s, headers=headers)
+    with gate.turn(feed.url) if gate is not None else contextlib.nullcontext():
+        response = http.get(client, feed.url, stage="feed", max_bytes=settings.feed_max_bytes,
+                            deadline_s=settings.download_deadline_s, headers=headers)
     result = PollResult(
         status=response.status,
         url=response.url,

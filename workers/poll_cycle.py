@@ -18,6 +18,11 @@ so the poll task and the benchmark run the same code.
 - Failures back off per feed (:mod:`workers.feed_schedule`); 410 Gone stops
   polling (until ``feeds add`` again); a permanent redirect moves the feed,
   state and all, to its new URL.
+- Politeness: the poll task downloads within its domain's turn, shared with
+  the domain's pages (:class:`workers.politeness.DomainGate`); a turn too far
+  off holds the poll in the delayed set (:func:`poll_or_hold`), not an error.
+- GUID aliases and revisions are remembered for a bounded time after their
+  entry leaves its feed (:mod:`workers.item_memory`).
 """
 
 from __future__ import annotations
@@ -34,32 +39,72 @@ from redis.exceptions import NoScriptError
 from workers.errors import FeedError, NewsworkersError
 from workers.feed_schedule import adapt_interval, failure_delay, jittered
 from workers.ids import id_candidates
+from workers.item_memory import remember, trim
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem
+from workers.politeness import DomainGate, PolitenessDelay
 from workers.poll import PollResult, poll_feed
+from workers.retries import delayed_messages
 from workers.runtime import Runtime
 from workers.state.registry import FeedState, feed_host
 
-__all__ = ["record_failure", "run_poll"]
+__all__ = ["POLL_TASK", "hold_poll", "poll_or_hold", "record_failure", "run_poll"]
+
+POLL_TASK = "newsworkers.poll"
+# A held poll keeps its feed's schedule entry leased this long past its due time, like the scheduler's claim,
+# so the scheduler does not hand out a second poll of the feed while this one waits in the delayed set.
+_HELD_LEASE_S = 600.0
 
 Enqueue = Callable[[dict[str, Any]], None]
 
 log = get_logger(__name__)
 
 
-def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Random | None = None) -> dict[str, Any]:
-    """Poll ``feed`` once: enqueue its new and corrected items, record its state, schedule the next poll."""
+def poll_or_hold(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, gate: DomainGate,
+                 rng: random.Random | None = None) -> dict[str, Any]:
+    """:func:`run_poll` within the feed's domain turn; a turn too far off holds the poll until then.
+
+    Held is not failed: no error streak, no backoff, nothing requested from the host.
+    """
+    try:
+        return run_poll(runtime, feed, enqueue, rng=rng, gate=gate)
+    except PolitenessDelay as exc:
+        due_at = time.time() + (exc.retry_after_s or 1.0)
+        hold_poll(runtime, feed, due_at=due_at)
+        return {"feed": feed.url, "status": "held", "due_at": due_at}
+
+
+def hold_poll(runtime: Runtime, feed: Feed, *, due_at: float) -> None:
+    """Send the poll of ``feed`` again at ``due_at`` from the delayed set (never a broker countdown)."""
+    delayed_messages(runtime).hold(POLL_TASK, [feed.model_dump(mode="json")], due_at=due_at)
+    pipe = runtime.redis.pipeline(transaction=False)
+    # Still under way: `run --once` waits for it, and the lost-poll check does not count it lost.
+    pipe.zadd(runtime.keys.pending_polls, {feed.url: due_at})
+    pipe.zadd(runtime.keys.schedule, {feed.url: due_at + _HELD_LEASE_S}, xx=True)  # xx: never revive a 410
+    pipe.hincrby(runtime.keys.stats, "poll.held", 1)
+    pipe.execute()
+
+
+def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Random | None = None,
+             gate: DomainGate | None = None) -> dict[str, Any]:
+    """Poll ``feed`` once: enqueue its new and corrected items, record its state, schedule the next poll.
+
+    With a ``gate`` the download waits for its domain's turn, or raises
+    :class:`~workers.politeness.PolitenessDelay` (nothing recorded) when that is too far off.
+    """
     registry, now = runtime.registry, time.time()
     state = registry.state(feed.url)
     try:
-        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client)
+        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client, gate=gate)
     except FeedError as exc:
         record_failure(runtime, feed.url, exc, rng=rng)
         return {"feed": feed.url, "status": "failed", "reason": exc.reason}
     new = corrected = 0
     pipe = runtime.redis.pipeline(transaction=False)
     if not result.not_modified:
-        new, corrected = _take_items(runtime, result.items, enqueue, pipe)
+        new, corrected = _take_items(runtime, result.items, enqueue, pipe, now=now)
+        # After the refresh above in the same pipeline, so an entry of this document is never the one trimmed.
+        trim(pipe, runtime.keys, now=now, window_s=runtime.settings.feed_item_memory_s)
         state.hint_s = result.feed_hint_s
         state.title = result.title or state.title
     elapsed = now - state.last_ok_at if state.last_ok_at else None
@@ -94,8 +139,12 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     return outcome
 
 
-def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline) -> tuple[int, int]:
-    """Claim and enqueue the new items, re-open and enqueue the corrected ones; (new, corrected)."""
+def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline, *,
+                now: float) -> tuple[int, int]:
+    """Claim and enqueue the new items, re-open and enqueue the corrected ones; (new, corrected).
+
+    Every entry listed refreshes its GUID and revision fields in the item memory (:mod:`workers.item_memory`).
+    """
     if not items:
         return 0, 0
     redis, keys, tracker = runtime.redis, runtime.keys, runtime.tracker
@@ -118,6 +167,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
                                                                                              strict=True)])
     *answers, revisions = lookup.execute()
     new = corrected = 0
+    revision_fields: list[str] = []
     for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):
         known_as = None  # (version, id, seen) of the first id this item is already known under
         for (version, doc_id), (seen, inflight) in zip(options, _pairs(answers), strict=False):
@@ -140,8 +190,11 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
             corrected += 1
         if item.revision and item.revision != stored:
             pipe.hset(keys.revisions, _revision_key(item.doc_id, item), item.revision)
+        if item.revision:
+            revision_fields.append(_revision_key(item.doc_id, item))
         if guid_key:
             pipe.hsetnx(keys.guids, guid_key, json.dumps([item.id_version, item.doc_id, item.url]))
+    remember(pipe, keys, guid_fields=[k for k in guid_keys if k], revision_fields=revision_fields, now=now)
     return new, corrected
 
 

@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Least time between two scheduled polls of feeds on one host, in seconds.",
     )
 
+    feed_item_memory_s: int = Field(
+        30 * 86_400, ge=1, description="Seconds the GUID and revision of an entry no longer in any polled feed are "
+        "remembered (GUID aliases, corrections); entries still listed are kept, and the seen set still stops a "
+        "second fetch of a forgotten one.",
+    )
+
     # -- network safety and politeness (issue 5) --------------------------------------------------
     # (safety and politeness settings go here)
     allowed_networks: str = Field(
@@ -189,16 +195,16 @@ class Settings(BaseSettings):
         "e.g. 10.0.0.0/8,127.0.0.0/8; empty refuses every loopback, private, link-local and metadata address.",
     )
     domain_min_interval_s: float = Field(
-        1.0, ge=0, description="Seconds between two page requests to one domain, shared by all workers."
+        1.0, ge=0, description="Seconds between two requests (pages and feeds) to one domain, shared by all workers."
     )
     domain_max_concurrency: int = Field(
-        2, ge=1, description="Page downloads from one domain at the same time, over all workers."
+        2, ge=1, description="Downloads (pages and feeds) from one domain at the same time, over all workers."
     )
     politeness_max_wait_s: float = Field(
         5.0,
         ge=0,
-        description="Longest a fetch thread waits for its domain's turn, in seconds; a longer wait hands the page "
-        "back to the queue for later.",
+        description="Longest a fetch or poll thread waits for its domain's turn, in seconds; a longer wait holds the "
+        "page or poll in the delayed set until then.",
     )
     obey_robots_txt: bool = Field(True, description="Skip article pages that the site's robots.txt disallows.")
     robots_ttl_s: int = Field(86400, ge=60, description="Seconds a site's robots.txt is cached in Redis.")

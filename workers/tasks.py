@@ -23,7 +23,7 @@ from workers.logs import get_logger
 from workers.models import Article, Feed, FeedItem, FetchedPage
 from workers.poison import delivered, is_poison
 from workers.politeness import PolitenessDelay
-from workers.poll_cycle import record_failure, run_poll
+from workers.poll_cycle import POLL_TASK, poll_or_hold, record_failure
 from workers.retries import delayed_messages, fail
 from workers.runtime import Runtime
 from workers.state import DeadLetter
@@ -40,7 +40,7 @@ def register_tasks(app: Celery) -> None:
     runtime: Runtime = app.runtime  # type: ignore[attr-defined]
     settings = runtime.settings
 
-    @app.task(name="newsworkers.poll", bind=True, shared=False)
+    @app.task(name=POLL_TASK, bind=True, shared=False)
     def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
         url = str(feed_json.get("url"))
         if is_poison(runtime, "poll", url):
@@ -49,14 +49,18 @@ def register_tasks(app: Celery) -> None:
                                                  "finishing; it keeps killing its worker", reason="feed.poison"))
             runtime.redis.zrem(runtime.keys.pending_polls, url)
             return {"feed": url, "status": "failed", "reason": "feed.poison"}
+        held = False
         try:
-            return _poll(runtime, Feed.model_validate(feed_json), app)
+            outcome = _poll(runtime, Feed.model_validate(feed_json), app)
+            held = outcome.get("status") == "held"
+            return outcome
         except Exception as exc:  # a bug of ours: on the feed's record (feed.crash), and in the worker log
             _poll_failed(runtime, str(feed_json.get("url")), exc)
             raise
         finally:
             delivered(runtime, "poll", url)
-            runtime.redis.zrem(runtime.keys.pending_polls, url)
+            if not held:  # a held poll is still under way, in the delayed set
+                runtime.redis.zrem(runtime.keys.pending_polls, url)
 
     @app.task(name="newsworkers.fetch", bind=True, shared=False)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
@@ -141,7 +145,9 @@ def _extracted(runtime: Runtime, index: Task, page: FetchedPage, article: Articl
 
 
 def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
-    return run_poll(runtime, feed, lambda item_json: app.tasks["newsworkers.fetch"].apply_async((item_json,)))
+    # Feeds share their domain's politeness budget with its pages; a far turn holds the poll, not the thread.
+    return poll_or_hold(runtime, feed, lambda item_json: app.tasks["newsworkers.fetch"].apply_async((item_json,)),
+                        gate=runtime.domain_gate)
 
 
 def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:

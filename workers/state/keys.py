@@ -38,6 +38,11 @@ class Keys:
         """Hash: '<document id> <feed URL>' → the revision (hash of updated date and content) last seen."""
         return self._k("revisions")
 
+    @property
+    def item_memory(self) -> str:
+        """Sorted set: 'g <guids field>' / 'r <revisions field>' scored by when a poll last saw that entry."""
+        return self._k("item-memory")
+
     def feed_state(self, url: str) -> str:
         """Hash of one feed's polling state (ETag, Last-Modified, error streak...)."""
         return self._k("feedstate", url)
