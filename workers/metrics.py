@@ -82,10 +82,11 @@ class _Instruments:
                               registry=None)
         self.retried = Counter("newsworkers_items_retried", "Transient failures retried.", ["stage", "reason"],
                                registry=None)
-        self.seconds = Histogram("newsworkers_task_seconds", "Run time of one task, in seconds.", ["stage"],
+        self.seconds = Histogram("newsworkers_task_seconds",
+                                 "Run time per item, in seconds (a batch task's time shared by its items).", ["stage"],
                                  buckets=_LATENCY_BUCKETS, registry=None)
         self.crashes = Counter("newsworkers_task_crashes", "Tasks that raised.", ["stage"], registry=None)
-        self.started: dict[str, float] = {}
+        self.started: dict[str, tuple[float, int]] = {}
 
     def stat(self, stage: str, outcome: str, amount: int, reason: str | None) -> None:
         if outcome in _OUT:
@@ -99,17 +100,20 @@ class _Instruments:
         stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
         if stage is None:
             return
-        # An index task gets a batch: its first argument is the list of requests.
-        batch = args[0] if stage == "index" and args and isinstance(args[0], list) else None
-        self.items_in.labels(stage).inc(len(batch) if batch is not None else 1)
+        # Batch tasks (index, extract_batch) get the list of requests as their first argument.
+        items = len(args[0]) if args and isinstance(args[0], list) else 1
+        self.items_in.labels(stage).inc(items)
         if task_id:
-            self.started[task_id] = time.perf_counter()
+            self.started[task_id] = (time.perf_counter(), max(1, items))
 
     def postrun(self, task_id: str | None = None, task: Any = None, **_: Any) -> None:
         stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
         began = self.started.pop(task_id or "", None)
         if stage is not None and began is not None:
-            self.seconds.labels(stage).observe(time.perf_counter() - began)
+            started, items = began
+            per_item = (time.perf_counter() - started) / items
+            for _ in range(items):
+                self.seconds.labels(stage).observe(per_item)
 
     def failure(self, sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
         # Only exceptions that escape a task reach here: crashes of ours. The stage has already counted
