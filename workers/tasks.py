@@ -137,8 +137,10 @@ def _extracted(runtime: Runtime, index: Task, page: FetchedPage, article: Articl
     item = page.item
     article = pin_id_version(article, item.id_version)  # an item first indexed under an older id keeps it
     runtime.stats.incr("extract", "ok")
-    if article.body_source != "page":
-        runtime.stats.incr("extract", "from_feed")  # a fallback, not a failure: kept out of the reasons
+    if article.extraction_error is not None:
+        # The page gave no article and the feed's fields stand in: a fallback, not a failure (kept out of the
+        # reasons). A body taken from the feed's clean copy of a page that agrees with it is no fallback.
+        runtime.stats.incr("extract", "from_feed")
     # Every URL this article answers to counts as seen, so other feeds' links to it are not fetched again.
     done = list(dict.fromkeys([item.doc_id, article.id, document_id(page.final_url)]))
     index.apply_async(({"article": article.model_dump(mode="json"), "done": done},))
