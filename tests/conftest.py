@@ -159,3 +159,17 @@ def newsworkers_cli() -> list[str]:
     """The installed console script, else the module (same code either way)."""
     script = shutil.which("newsworkers", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-c", "from workers.cli import main; main()"]
+
+
+def cli_environment(data_dir: Path, redis_url: str, namespace: str) -> dict[str, str]:
+    """The environment for the console script: this test's Redis namespace and data folder, no Elasticsearch."""
+    environment = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+                   "NEWSWORKERS_DATA_DIR": str(data_dir)}
+    environment.pop("ELASTICSEARCH_URL", None)
+    return environment
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``newsworkers *args`` as a subprocess, its output captured as text."""
+    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
