@@ -120,6 +120,16 @@ def namespace(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client of the test Redis that answers in text; a test keeps to its own ``namespace`` in it."""
+    connection = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
                     fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
