@@ -120,6 +120,16 @@ def namespace(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client of the test Redis that answers in text; a test keeps to its own ``namespace`` in it."""
+    connection = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
                     fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
@@ -159,3 +169,17 @@ def newsworkers_cli() -> list[str]:
     """The installed console script, else the module (same code either way)."""
     script = shutil.which("newsworkers", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-c", "from workers.cli import main; main()"]
+
+
+def cli_environment(data_dir: Path, redis_url: str, namespace: str) -> dict[str, str]:
+    """The environment for the console script: this test's Redis namespace and data folder, no Elasticsearch."""
+    environment = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
+                   "NEWSWORKERS_DATA_DIR": str(data_dir)}
+    environment.pop("ELASTICSEARCH_URL", None)
+    return environment
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``newsworkers *args`` as a subprocess, its output captured as text."""
+    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)

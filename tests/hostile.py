@@ -144,8 +144,13 @@ def _bomb() -> bytes:
 
 def _drip(handler: BaseHTTPRequestHandler, every_s: float, *, feed: bool, base: str) -> None:
     body = (_feed(base, "Drip", ["/articles/lima-election.html"]) if feed else _page(CAFE)).encode()
+    drip(handler, body, "application/rss+xml" if feed else "text/html", every_s=every_s)
+
+
+def drip(handler: BaseHTTPRequestHandler, body: bytes, content_type: str, *, every_s: float) -> None:
+    """Answer 200 with ``body`` one byte every ``every_s`` seconds: slow, but never silent long enough to time out."""
     handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml" if feed else "text/html")
+    handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     try:

@@ -248,8 +248,12 @@ class FixtureSite:
             f"<description>{html.escape(desc or t)}</description></item>"
             for t, link, d, desc in items
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Loopback Post</title>'
-                f"<link>{self.base}/</link><description>Test news</description>{entries}</channel></rss>")
+        return self._channel("Loopback Post", "Test news", entries)
+
+    def _channel(self, title: str, description: str, entries: str) -> str:
+        """An RSS 2.0 document of this site: ``entries`` (items, already escaped) in a channel."""
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+                f"<link>{self.base}/</link><description>{description}</description>{entries}</channel></rss>")
 
     def many_feed(self, count: int) -> str:
         slugs = list(ARTICLES)
@@ -258,8 +262,7 @@ class FixtureSite:
             f"<link>{self.base}/slow/{i}.html</link><pubDate>{_rfc822('2021-04-01')}</pubDate></item>"
             for i in range(count)
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Many</title>'
-                f"<link>{self.base}/</link><description>Many slow pages</description>{entries}</channel></rss>")
+        return self._channel("Many", "Many slow pages", entries)
 
     def wire_feed(self) -> str:
         entries = "".join(
@@ -267,9 +270,7 @@ class FixtureSite:
             f"<pubDate>Tue, 02 Mar 2021 {hour:02d}:00:00 +0000</pubDate></item>"
             for i, (outlet, hour, _k, _o) in enumerate(WIRE)
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
-                f"<link>{self.base}/</link><description>One story, many outlets</description>{entries}"
-                f"</channel></rss>")
+        return self._channel("Wire", "One story, many outlets", entries)
 
     def generated_feed(self, feed: int, count: int) -> str:
         entries = "".join(
@@ -277,24 +278,21 @@ class FixtureSite:
             f"<guid>{self.base}/gen/{feed}/{i}.html</guid><pubDate>{_rfc822('2021-05-01')}</pubDate></item>"
             for i in range(count)
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Gen {feed}</title>'
-                f"<link>{self.base}/</link><description>Generated</description>{entries}</channel></rss>")
+        return self._channel(f"Gen {feed}", "Generated", entries)
 
     def poison_feed(self) -> str:
         entries = "".join(
             f"<item><title>Poison {kind}</title><link>{self.base}/gen/poison/{kind}.html</link></item>"
             for kind in POISON_KINDS
         )
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Poison</title>'
-                f"<link>{self.base}/</link><description>Hostile pages</description>{entries}</channel></rss>")
+        return self._channel("Poison", "Hostile pages", entries)
 
     def links_feed(self, query: str) -> str:
         """A feed with one item per ``to=<path>`` of ``query``, linking that path on this site (any path)."""
         links = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&")) if k == "to"]
         entries = "".join(f"<item><title>Link {i}</title><link>{html.escape(self.base + link)}</link></item>"
                           for i, link in enumerate(links))
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Links</title>'
-                f"<link>{self.base}/</link><description>Chosen links</description>{entries}</channel></rss>")
+        return self._channel("Links", "Chosen links", entries)
 
     def other_feed(self) -> str:
         title, day, _p = ARTICLES["tokyo-chip-plant"]
@@ -436,19 +434,7 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, gzip.compress(article_page("lima-election").encode()),
                                   headers={"Content-Encoding": "gzip"})
             if path == "/articles/drip.html":
-                page = article_page("lima-election").encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                try:
-                    for i in range(len(page)):
-                        self.wfile.write(page[i : i + 1])
-                        self.wfile.flush()
-                        time.sleep(0.2)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                return None
+                return hostile.drip(self, article_page("lima-election").encode(), "text/html", every_s=0.2)
             if path == "/articles/latin1.html":
                 page = "<html><body><article><p>Caf\u00e9 cr\u00e8me in M\u00fcnchen.</p></article></body></html>"
                 return self._send(200, page.encode("cp1252"), "text/html; charset=windows-1252")

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.conftest import ROOT, newsworkers_cli
+from tests.conftest import ROOT, cli_environment
+from tests.conftest import run_cli as cli
 from workers.models import Article, DateSource, utcnow
 from workers.search.tantivy import TantivyBackend
 
 
 @pytest.fixture
 def env(tmp_path: Path, redis_url: str, namespace: str) -> dict[str, str]:
-    environment = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
-                   "NEWSWORKERS_DATA_DIR": str(tmp_path / "data")}
-    environment.pop("ELASTICSEARCH_URL", None)
-    return environment
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    return cli_environment(tmp_path / "data", redis_url, namespace)
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ and import, check and discover against the real fixture server."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, newsworkers_cli
+from tests.conftest import cli_environment
+from tests.conftest import run_cli as cli
 from tests.site import FixtureSite
 from workers.errors import FeedError
 from workers.feed_discovery import discover_feeds
@@ -23,15 +22,7 @@ from workers.settings import Settings
 
 @pytest.fixture
 def env(tmp_path: Path, redis_url: str, namespace: str) -> dict[str, str]:
-    environment = {**os.environ, "REDIS_URL": redis_url, "NEWSWORKERS_NAMESPACE": namespace,
-                   "NEWSWORKERS_DATA_DIR": str(tmp_path / "data")}
-    environment.pop("ELASTICSEARCH_URL", None)
-    return environment
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*newsworkers_cli(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    return cli_environment(tmp_path / "data", redis_url, namespace)
 
 
 @pytest.mark.slow  # ten runs of the console script: about 20 s on a loaded machine

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import redis
 
 from workers.celery_app import create_app
@@ -16,15 +14,6 @@ from workers.redrive import redrive
 from workers.retries import fail
 from workers.settings import Settings
 from workers.state import DeadLetter, DeadLetters, Keys, Stats
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url, decode_responses=True)
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def iso(seconds_ago: float) -> str:
@@ -55,8 +44,8 @@ def test_a_final_failure_leaves_everything_a_person_needs(settings: Settings) ->
     assert runtime.dead_letters.counts().by_reason == {"fetch.http_410": 1}
 
 
-def test_failing_again_keeps_the_first_failure_time(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace))
+def test_failing_again_keeps_the_first_failure_time(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace))
     letters.record(letter("doc", seconds_ago=3600))
     again = letters.record(letter("doc", stage="extract", reason="extract.empty"))
     got = letters.get("doc")
@@ -67,8 +56,8 @@ def test_failing_again_keeps_the_first_failure_time(client: redis.Redis, namespa
     assert (counts.by_stage, counts.by_reason, counts.total) == ({"extract": 1}, {"extract.empty": 1}, 1)
 
 
-def test_the_store_is_bounded_oldest_dropped_first_and_counted(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace), max_letters=3)
+def test_the_store_is_bounded_oldest_dropped_first_and_counted(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace), max_letters=3)
     for i in range(5):
         letters.record(letter(f"doc-{i}", reason=f"fetch.http_40{i % 2}", seconds_ago=100 - i))
     assert [d.key for d in letters.list()] == ["doc-2", "doc-3", "doc-4"]
@@ -77,8 +66,8 @@ def test_the_store_is_bounded_oldest_dropped_first_and_counted(client: redis.Red
     assert counts.by_reason == {"fetch.http_400": 2, "fetch.http_401": 1}
 
 
-def test_counts_agree_with_the_letters_under_concurrent_writers(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace), max_letters=50)
+def test_counts_agree_with_the_letters_under_concurrent_writers(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace), max_letters=50)
     barrier = threading.Barrier(4)
 
     def write(worker: int) -> None:
@@ -98,8 +87,8 @@ def test_counts_agree_with_the_letters_under_concurrent_writers(client: redis.Re
     assert counts.by_reason == {r: sum(d.reason == r for d in held) for r in {d.reason for d in held}}
 
 
-def test_list_filters_by_stage_and_reason(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace))
+def test_list_filters_by_stage_and_reason(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace))
     letters.record(letter("a", "fetch", "fetch.http_404"))
     letters.record(letter("b", "fetch", "fetch.timeout"))
     letters.record(letter("c", "extract", "extract.empty"))
@@ -109,8 +98,8 @@ def test_list_filters_by_stage_and_reason(client: redis.Redis, namespace: str) -
     assert letters.list(stage="extract", reason="fetch.timeout") == []
 
 
-def test_purge_everything_or_only_the_old(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace))
+def test_purge_everything_or_only_the_old(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace))
     letters.record(letter("old", seconds_ago=3 * 86400))
     letters.record(letter("new", seconds_ago=60))
     assert letters.purge(older_than_s=86400) == 1
@@ -120,12 +109,12 @@ def test_purge_everything_or_only_the_old(client: redis.Redis, namespace: str) -
     assert letters.count() == 0 and letters.counts().by_stage == {}
 
 
-def test_letters_written_before_the_new_fields_still_load(client: redis.Redis, namespace: str) -> None:
+def test_letters_written_before_the_new_fields_still_load(redis_client: redis.Redis, namespace: str) -> None:
     keys = Keys(namespace)
-    client.hset(keys.failed, "legacy", '{"stage": "fetch", "key": "legacy", "url": "u", "reason": "fetch.x", '
+    redis_client.hset(keys.failed, "legacy", '{"stage": "fetch", "key": "legacy", "url": "u", "reason": "fetch.x", '
                                        '"error": "boom", "attempts": 2, "failed_at": "2024-01-01T00:00:00+00:00", '
                                        '"unknown_field": 1}')
-    got = DeadLetters(client, keys).get("legacy")
+    got = DeadLetters(redis_client, keys).get("legacy")
     assert got is not None and got.first_failed_at == "2024-01-01T00:00:00+00:00" and got.error_class is None
 
 
@@ -142,8 +131,8 @@ def test_retry_by_stage_sends_back_only_that_stage(settings: Settings) -> None:
     assert runtime.dead_letters.counts().by_stage == {"poll": 1}
 
 
-def test_minute_counters_give_the_last_hour_and_a_rate(client: redis.Redis, namespace: str) -> None:
-    stats = Stats(client, Keys(namespace))
+def test_minute_counters_give_the_last_hour_and_a_rate(redis_client: redis.Redis, namespace: str) -> None:
+    stats = Stats(redis_client, Keys(namespace))
     stats.incr("index", "ok", 30)
     stats.incr("fetch", "failed", reason="fetch.timeout")
     now = time.time()
@@ -164,8 +153,8 @@ def test_a_letter_without_its_message_is_skipped_not_fatal(settings: Settings) -
     assert runtime.dead_letters.get("bare").to_json(payload=False)["task"] == "newsworkers.extract"
 
 
-def test_recent_pages_through_a_full_store_newest_first(client: redis.Redis, namespace: str) -> None:
-    letters = DeadLetters(client, Keys(namespace))
+def test_recent_pages_through_a_full_store_newest_first(redis_client: redis.Redis, namespace: str) -> None:
+    letters = DeadLetters(redis_client, Keys(namespace))
     for i in range(600):  # more than one chunk of 500
         letters.record(letter(f"doc-{i:04}", reason="fetch.timeout" if i % 100 == 0 else "fetch.http_404",
                               seconds_ago=2000 - i))

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 from workers.celery_app import create_app, queue_name
 from workers.delayed import DelayedMessages, send_due
@@ -14,6 +15,13 @@ from workers.pools import worker_argv, worker_spec
 from workers.retries import delayed_messages
 from workers.settings import Settings
 
+
+def index_request(doc_id: str, path: str) -> SimpleNamespace:
+    """A stand-in for the Celery request of one index message (all ``_index_batch`` reads is its ``args``)."""
+    article = {"id": doc_id, "id_version": 1, "url": f"https://x.example/{path}", "domain": "x.example", "title": "T",
+               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
+               "date_source": "page"}
+    return SimpleNamespace(args=({"article": article, "done": [doc_id]},))
 
 def test_a_held_message_is_sent_when_due_and_only_then(settings: Settings) -> None:
     app = create_app(settings)
@@ -46,16 +54,9 @@ def test_an_index_outage_holds_the_batch_in_redis(settings: Settings) -> None:
     settings = settings.model_copy(update={"index_batch_size": 1})
     app = create_app(settings)
     runtime = app.runtime
-    article = {"id": "doc-9", "id_version": 1, "url": "https://x.example/9", "domain": "x.example", "title": "T",
-               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
-               "date_source": "page"}
-
-    class Request:
-        args = ({"article": article, "done": ["doc-9"]},)
-
     holder = TantivyBackend(settings.index_dir, writer=True)  # another writer holds the lock: index.locked
     try:
-        _index_batch(runtime, app.tasks["newsworkers.index"], [Request()])
+        _index_batch(runtime, app.tasks["newsworkers.index"], [index_request("doc-9", "9")])
     finally:
         holder.close()
     assert delayed_count(runtime.redis, runtime.keys) == 1
@@ -117,17 +118,10 @@ def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: 
 
     app = create_app(settings)
     runtime = app.runtime
-    article = {"id": "doc-c", "id_version": 1, "url": "https://x.example/c", "domain": "x.example", "title": "T",
-               "body": "B", "fetched_at": "2021-01-01T00:00:00Z", "published_at": "2021-01-01T00:00:00Z",
-               "date_source": "page"}
-
-    class Request:
-        args = ({"article": article, "done": ["doc-c"]},)
-
     for _ in range(settings.max_deliveries - 1):  # earlier deliveries that died
         runtime.tracker.count_delivery("index", "doc-c")
     # A broker restore put three copies of the message into this batch: one more delivery, not three.
-    _index_batch(runtime, app.tasks["newsworkers.index"], [Request(), Request(), Request()])
+    _index_batch(runtime, app.tasks["newsworkers.index"], [index_request("doc-c", "c") for _ in range(3)])
     assert runtime.dead_letters.get("doc-c") is None
     assert runtime.tracker.is_seen("doc-c")
     assert runtime.redis.hget(runtime.keys.deliveries, "index:doc-c") is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
@@ -18,15 +18,6 @@ from workers.models import Feed
 from workers.state import DeadLetter, DeadLetters, FeedRegistry, FeedState, ItemTracker, Keys, Stats
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url, decode_responses=True)
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -74,14 +65,14 @@ def test_keys_are_under_the_namespace() -> None:
     assert keys.queue("fetch") == "ns1:fetch"
 
 
-def test_namespaces_do_not_see_each_other(client: redis.Redis, namespace: str) -> None:
+def test_namespaces_do_not_see_each_other(redis_client: redis.Redis, namespace: str) -> None:
     # Both namespaces live under the test's own prefix, so the fixture cleans both.
     one, two = Keys(f"{namespace}:one"), Keys(f"{namespace}:two")
-    ItemTracker(client, one, inflight_ttl_s=3600).finish(["doc"])
-    FeedRegistry(client, one).add(Feed(url="https://a.example/feed"))
-    assert ItemTracker(client, two, inflight_ttl_s=3600).claim("doc") is True
-    assert FeedRegistry(client, two).count() == 0
-    assert sorted(client.scan_iter(match=f"{namespace}:one:*")) == [
+    ItemTracker(redis_client, one, inflight_ttl_s=3600).finish(["doc"])
+    FeedRegistry(redis_client, one).add(Feed(url="https://a.example/feed"))
+    assert ItemTracker(redis_client, two, inflight_ttl_s=3600).claim("doc") is True
+    assert FeedRegistry(redis_client, two).count() == 0
+    assert sorted(redis_client.scan_iter(match=f"{namespace}:one:*")) == [
         f"{namespace}:one:feeds", f"{namespace}:one:schedule", f"{namespace}:one:seen",
     ]
 
@@ -89,20 +80,20 @@ def test_namespaces_do_not_see_each_other(client: redis.Redis, namespace: str) -
 # -- ItemTracker ------------------------------------------------------------------------------------------
 
 
-def test_claim_once(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
+def test_claim_once(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
     assert tracker.claim("doc-1") is True
     assert tracker.claim("doc-1") is False
     assert tracker.claim("doc-2") is True
     assert tracker.inflight_count() == 2
     assert tracker.seen_count() == 0
     assert tracker.is_seen("doc-1") is False
-    since = float(client.zscore(keys.inflight, "doc-1"))  # type: ignore[arg-type]
+    since = float(redis_client.zscore(keys.inflight, "doc-1"))  # type: ignore[arg-type]
     assert abs(since - time.time()) < 5
 
 
-def test_claim_after_finish_is_refused_for_good(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
+def test_claim_after_finish_is_refused_for_good(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
     assert tracker.claim("doc-1") is True
     tracker.finish(["doc-1"])
     assert tracker.is_seen("doc-1") is True
@@ -110,7 +101,7 @@ def test_claim_after_finish_is_refused_for_good(client: redis.Redis, keys: Keys)
     assert tracker.seen_count() == 1
     assert tracker.claim("doc-1") is False
     # Even with an ancient in-flight mark, a seen item stays seen.
-    client.zadd(keys.inflight, {"doc-1": time.time() - 10 * 3600})
+    redis_client.zadd(keys.inflight, {"doc-1": time.time() - 10 * 3600})
     assert tracker.claim("doc-1") is False
     # Finishing an item that was never claimed marks it seen too.
     tracker.finish(["doc-2", "doc-3"])
@@ -120,19 +111,19 @@ def test_claim_after_finish_is_refused_for_good(client: redis.Redis, keys: Keys)
     assert tracker.seen_count() == 3
 
 
-def test_inflight_older_than_ttl_is_claimed_again(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
-    client.zadd(keys.inflight, {"old": time.time() - 3601})
-    client.zadd(keys.inflight, {"young": time.time() - 3500})
+def test_inflight_older_than_ttl_is_claimed_again(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
+    redis_client.zadd(keys.inflight, {"old": time.time() - 3601})
+    redis_client.zadd(keys.inflight, {"young": time.time() - 3500})
     assert tracker.claim("old") is True
     assert tracker.claim("young") is False
     # The new claim restarts the clock.
     assert tracker.claim("old") is False
-    assert float(client.zscore(keys.inflight, "old")) > time.time() - 5  # type: ignore[arg-type]
+    assert float(redis_client.zscore(keys.inflight, "old")) > time.time() - 5  # type: ignore[arg-type]
 
 
-def test_inflight_expires_after_a_real_ttl(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=1)
+def test_inflight_expires_after_a_real_ttl(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=1)
     assert tracker.claim("doc") is True
     assert tracker.claim("doc") is False
     time.sleep(1.1)
@@ -140,8 +131,8 @@ def test_inflight_expires_after_a_real_ttl(client: redis.Redis, keys: Keys) -> N
     assert tracker.claim("doc") is False
 
 
-def test_release_gives_the_item_back(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
+def test_release_gives_the_item_back(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
     assert tracker.claim("doc") is True
     tracker.release("doc")
     assert tracker.inflight_count() == 0
@@ -151,8 +142,8 @@ def test_release_gives_the_item_back(client: redis.Redis, keys: Keys) -> None:
     assert tracker.inflight_count() == 1
 
 
-def test_concurrent_claims_of_one_id_have_one_winner(client: redis.Redis, keys: Keys) -> None:
-    tracker = ItemTracker(client, keys, inflight_ttl_s=3600)
+def test_concurrent_claims_of_one_id_have_one_winner(redis_client: redis.Redis, keys: Keys) -> None:
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
     results = in_threads(8, lambda _: tracker.claim("contested"))
     assert sorted(results) == [False] * 7 + [True]
     assert tracker.inflight_count() == 1
@@ -173,16 +164,16 @@ def test_concurrent_claims_with_separate_connections(redis_url: str, keys: Keys)
 # -- FeedRegistry ----------------------------------------------------------------------------------------------
 
 
-def test_add_is_true_then_false(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_add_is_true_then_false(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     feed = Feed(url="https://a.example/feed", title="A")
     assert registry.add(feed) is True
     assert registry.add(feed) is False
     assert registry.count() == 1
 
 
-def test_add_updates_the_title_but_not_the_schedule(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_add_updates_the_title_but_not_the_schedule(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     url = "https://a.example/feed"
     assert registry.add(Feed(url=url, title="Old"), first_poll_at=1000.0) is True
     assert registry.add(Feed(url=url, title="New"), first_poll_at=5000.0) is False
@@ -192,8 +183,8 @@ def test_add_updates_the_title_but_not_the_schedule(client: redis.Redis, keys: K
     assert registry.next_poll_at(url) == 1000.0
 
 
-def test_all_get_remove(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_all_get_remove(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     urls = ["https://c.example/rss", "https://a.example/feed", "https://b.example/atom"]
     for url in urls:
         registry.add(Feed(url=url, source_name=url.split("/")[2], local=url.startswith("https://b")))
@@ -209,13 +200,13 @@ def test_all_get_remove(client: redis.Redis, keys: Keys) -> None:
     assert registry.get("https://a.example/feed") is None
     assert registry.next_poll_at("https://a.example/feed") is None
     assert registry.state("https://a.example/feed") == FeedState()
-    assert client.exists(keys.feed_state("https://a.example/feed")) == 0
+    assert redis_client.exists(keys.feed_state("https://a.example/feed")) == 0
     assert [f.url for f in registry.all()] == ["https://b.example/atom", "https://c.example/rss"]
     assert registry.count() == 2
 
 
-def test_feed_state_round_trip(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_feed_state_round_trip(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     url = "https://a.example/feed"
     assert registry.state(url) == FeedState()
     state = FeedState(etag='W/"abc"', last_modified="Wed, 10 Jan 2024 12:00:00 GMT", last_polled_at=1704888000.25,
@@ -228,8 +219,8 @@ def test_feed_state_round_trip(client: redis.Redis, keys: Keys) -> None:
     assert registry.state(url) == FeedState(last_status=200, items_total=42)
 
 
-def test_schedule_only_registered_feeds(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_schedule_only_registered_feeds(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     registry.add(Feed(url="https://a.example/feed"), first_poll_at=100.0)
     registry.schedule("https://a.example/feed", 200.0)
     registry.schedule("https://stranger.example/feed", 200.0)
@@ -237,8 +228,8 @@ def test_schedule_only_registered_feeds(client: redis.Redis, keys: Keys) -> None
     assert registry.next_poll_at("https://stranger.example/feed") is None
 
 
-def test_claim_due_hands_out_due_feeds_once_and_leases_them(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_claim_due_hands_out_due_feeds_once_and_leases_them(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     now = 1_700_000_000.0
     registry.add(Feed(url="https://a.example/feed"), first_poll_at=now - 30)
     registry.add(Feed(url="https://b.example/feed"), first_poll_at=now - 20)
@@ -263,8 +254,8 @@ def test_claim_due_hands_out_due_feeds_once_and_leases_them(client: redis.Redis,
     ]
 
 
-def test_claim_due_respects_the_limit(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_claim_due_respects_the_limit(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     now = 1_700_000_000.0
     urls = [f"https://f{i:02d}.example/feed" for i in range(5)]
     for i, url in enumerate(urls):
@@ -275,8 +266,8 @@ def test_claim_due_respects_the_limit(client: redis.Redis, keys: Keys) -> None:
     assert registry.claim_due(now=now, lease_s=60, limit=2) == []
 
 
-def test_concurrent_claim_due_never_hands_out_a_feed_twice(client: redis.Redis, keys: Keys) -> None:
-    registry = FeedRegistry(client, keys)
+def test_concurrent_claim_due_never_hands_out_a_feed_twice(redis_client: redis.Redis, keys: Keys) -> None:
+    registry = FeedRegistry(redis_client, keys)
     now = 1_700_000_000.0
     urls = {f"https://feed{i:02d}.example/rss" for i in range(50)}
     for url in urls:
@@ -302,8 +293,8 @@ def letter(key: str, stage: str, failed_at: str, **extra: object) -> DeadLetter:
                       error=f"{key} failed", failed_at=failed_at, **extra)  # type: ignore[arg-type]
 
 
-def test_dead_letters_record_list_get_remove_count(client: redis.Redis, keys: Keys) -> None:
-    letters = DeadLetters(client, keys)
+def test_dead_letters_record_list_get_remove_count(redis_client: redis.Redis, keys: Keys) -> None:
+    letters = DeadLetters(redis_client, keys)
     assert letters.count() == 0
     assert letters.list() == []
     first = letter("doc-1", "fetch", "2024-01-01T10:00:00+00:00", attempts=5, traceback_tail="Traceback...\nBoom",
@@ -328,8 +319,8 @@ def test_dead_letters_record_list_get_remove_count(client: redis.Redis, keys: Ke
     assert [d.key for d in letters.list()] == ["doc-2", "https://feed.example/rss"]
 
 
-def test_recording_the_same_key_again_replaces(client: redis.Redis, keys: Keys) -> None:
-    letters = DeadLetters(client, keys)
+def test_recording_the_same_key_again_replaces(redis_client: redis.Redis, keys: Keys) -> None:
+    letters = DeadLetters(redis_client, keys)
     letters.record(letter("doc", "fetch", "2024-01-01T10:00:00+00:00"))
     again = letter("doc", "extract", "2024-01-02T10:00:00+00:00", attempts=2)
     stored = letters.record(again)
@@ -340,8 +331,8 @@ def test_recording_the_same_key_again_replaces(client: redis.Redis, keys: Keys) 
     assert dataclasses.replace(stored, first_failed_at=again.first_failed_at) == again
 
 
-def test_dead_letter_defaults(client: redis.Redis, keys: Keys) -> None:
-    letters = DeadLetters(client, keys)
+def test_dead_letter_defaults(redis_client: redis.Redis, keys: Keys) -> None:
+    letters = DeadLetters(redis_client, keys)
     letters.record(DeadLetter(stage="fetch", key="doc", url="https://x.example/doc", reason="fetch.http_404",
                               error="404 Not Found"))
     got = letters.get("doc")
@@ -353,8 +344,8 @@ def test_dead_letter_defaults(client: redis.Redis, keys: Keys) -> None:
 # -- Stats ---------------------------------------------------------------------------------------------------
 
 
-def test_stats_counts_and_reasons(client: redis.Redis, keys: Keys) -> None:
-    stats = Stats(client, keys)
+def test_stats_counts_and_reasons(redis_client: redis.Redis, keys: Keys) -> None:
+    stats = Stats(redis_client, keys)
     assert stats.snapshot() == {}
     assert stats.reasons() == {}
     stats.incr("fetch", "ok")
@@ -366,8 +357,8 @@ def test_stats_counts_and_reasons(client: redis.Redis, keys: Keys) -> None:
     assert stats.reasons() == {"fetch.timeout": 2, "extract.empty": 3}
 
 
-def test_stats_concurrent_increments_add_up(client: redis.Redis, keys: Keys) -> None:
-    stats = Stats(client, keys)
+def test_stats_concurrent_increments_add_up(redis_client: redis.Redis, keys: Keys) -> None:
+    stats = Stats(redis_client, keys)
 
     def bump(_: int) -> None:
         for _ in range(25):

@@ -8,29 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conformance.corpus import FETCHED, article, day
 from workers.errors import IndexingError, QuerySyntaxError, RetryableIndexingError
-from workers.ids import document_id
 from workers.models import Article, BodySource, DateSource
 from workers.search.model import SearchQuery, SearchResult, Sort
 from workers.search.tantivy import TantivyBackend
 
-FETCHED = datetime(2024, 2, 1, 9, 30, tzinfo=UTC)
-
-
-def day(d: int) -> datetime:
-    return datetime(2024, 1, d, 12, 0, tzinfo=UTC)
-
-
-def article(key: str, *, title: str, body: str, published_at: datetime, domain: str, **extra: object) -> Article:
-    url = f"https://{domain}/news/{key}"
-    fields: dict[str, object] = {
-        "id": document_id(url), "id_version": 1, "url": url, "domain": domain, "title": title, "body": body,
-        "published_at": published_at, "date_source": DateSource.PAGE, "fetched_at": FETCHED, "language": "en",
-    }
-    fields.update(extra)
-    return Article(**fields)  # type: ignore[arg-type]
-
-
+# The builders are the conformance corpus's; the documents are this file's own, as its counts expect.
 ARTICLES: dict[str, Article] = {
     "a1": article(
         "a1", title="Rocket attack on Baghdad base", domain="example.com", published_at=day(10),

@@ -28,6 +28,7 @@ from workers.search.tantivy import TantivyBackend
 from workers.settings import Settings
 
 FEEDS, PER_FEED = 8, 20  # 160 articles per run: a few hundred pages, small enough for 2 shared cores
+TOTAL = FEEDS * PER_FEED
 HOOKS = Path(__file__).resolve().parent / "hooks"
 _TITLE = re.compile(r"^Gen (\d+)-(\d+):")
 
@@ -121,6 +122,23 @@ def add_generated_feeds(env: dict[str, str], site: FixtureSite, feeds: int = FEE
         result = subprocess.run([*newsworkers_cli(), "feeds", "add", site.url(f"/gen/{f}.xml?m={per_feed}")],
                                 env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
+
+
+def prepare_run(settings: Settings, site: FixtureSite, *, feeds: int = FEEDS, env: dict[str, str] | None = None,
+                **overrides: object) -> tuple[Settings, dict[str, str]]:
+    """The fault settings (with ``overrides``) and a run environment (with ``env``) whose feeds are added."""
+    settings = fault_settings(settings, **overrides)
+    run_environment = run_env(settings, **(env or {}))
+    add_generated_feeds(run_environment, site, feeds)
+    return settings, run_environment
+
+
+def count_index(report: Report, settings: Settings, *, feeds: int = FEEDS) -> IndexContents:
+    """Fills ``report`` from the index itself (indexed, duplicated, lost) and returns what was counted."""
+    contents = index_contents(settings)
+    report.indexed, report.duplicated = len(contents.generated()), contents.duplicated
+    report.lost = len(expected_articles(feeds) - contents.generated())
+    return contents
 
 
 class Pipeline:

@@ -9,19 +9,7 @@ import pytest
 import redis
 
 from tests.conftest import wait_until
-from tests.faults.conftest import (
-    FEEDS,
-    PER_FEED,
-    Pipeline,
-    Report,
-    add_generated_feeds,
-    expected_articles,
-    fault_settings,
-    index_contents,
-    indexed_count,
-    run_env,
-    wait_for_index,
-)
+from tests.faults.conftest import TOTAL, Pipeline, Report, count_index, indexed_count, prepare_run, wait_for_index
 from tests.site import FixtureSite
 from workers.errors import IndexingError
 from workers.search.tantivy import TantivyBackend
@@ -29,7 +17,6 @@ from workers.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-TOTAL = FEEDS * PER_FEED
 OUTAGE_S = 30
 
 
@@ -47,9 +34,7 @@ def take_writer(settings: Settings) -> TantivyBackend:
 def test_index_locked_for_30_s_then_everything_lands(
     settings: Settings, site: FixtureSite, pipeline: Callable[[dict[str, str]], Pipeline]
 ) -> None:
-    settings = fault_settings(settings)
-    env = run_env(settings)
-    add_generated_feeds(env, site)
+    settings, env = prepare_run(settings, site)
     report = Report(f"index writer held by another process for {OUTAGE_S} s", sent=TOTAL)
     started = time.monotonic()
     run = pipeline(env)
@@ -74,9 +59,7 @@ def test_index_locked_for_30_s_then_everything_lands(
     report.total_s = time.monotonic() - started
     time.sleep(2)
     assert run.stop() == 0, run.output()
-    contents = index_contents(settings)
-    report.indexed, report.duplicated = len(contents.generated()), contents.duplicated
-    report.lost = len(expected_articles() - contents.generated())
+    contents = count_index(report, settings)
     report.extra = f"index_docs={contents.count} held_in_redis_during_outage={held} indexed_at_outage={at_outage}"
     report.print()
     assert (report.lost, report.duplicated, contents.count) == (0, 0, TOTAL)

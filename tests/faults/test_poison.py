@@ -11,19 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import ROOT, newsworkers_cli, wait_until
-from tests.faults.conftest import (
-    FEEDS,
-    HOOKS,
-    PER_FEED,
-    Pipeline,
-    Report,
-    add_generated_feeds,
-    expected_articles,
-    fault_settings,
-    index_contents,
-    run_env,
-    wait_for_index,
-)
+from tests.faults.conftest import FEEDS, HOOKS, PER_FEED, Pipeline, Report, count_index, prepare_run, wait_for_index
 from tests.site import POISON_KINDS, FixtureSite
 from workers.settings import Settings
 
@@ -46,10 +34,9 @@ def dead_letters(env: dict[str, str]) -> dict[str, str]:
 def test_poison_pages_are_dead_lettered_with_their_reason_and_the_rest_indexed(
     settings: Settings, site: FixtureSite, pipeline: Callable[[dict[str, str]], Pipeline]
 ) -> None:
-    settings = fault_settings(settings, extract_time_limit_s=20)  # the hang meets the soft limit after 10 s
-    env = run_env(settings, NEWSWORKERS_TEST_FAULT_HOOKS="1",
-                  PYTHONPATH=f"{HOOKS}:{ROOT}")
-    add_generated_feeds(env, site, FEEDS_HERE)
+    settings, env = prepare_run(settings, site, feeds=FEEDS_HERE,
+                                env={"NEWSWORKERS_TEST_FAULT_HOOKS": "1", "PYTHONPATH": f"{HOOKS}:{ROOT}"},
+                                extract_time_limit_s=20)  # the hang meets the soft limit after 10 s
     added = subprocess.run([*newsworkers_cli(), "feeds", "add", site.url("/gen/poison.xml")], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr
@@ -62,9 +49,7 @@ def test_poison_pages_are_dead_lettered_with_their_reason_and_the_rest_indexed(
     report.total_s = time.monotonic() - started
     letters = dead_letters(env)
     assert run.stop() == 0, run.output()
-    contents = index_contents(settings)
-    report.indexed, report.duplicated = len(contents.generated()), contents.duplicated
-    report.lost = len(expected_articles(FEEDS_HERE) - contents.generated())
+    contents = count_index(report, settings, feeds=FEEDS_HERE)
     report.extra = f"dead_letters={letters}"
     report.print()
     assert letters == REASONS

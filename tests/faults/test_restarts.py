@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.faults.conftest import (
-    FEEDS,
-    PER_FEED,
+    TOTAL,
     AofRedisServer,
     Pipeline,
     Report,
-    add_generated_feeds,
-    expected_articles,
-    fault_settings,
-    index_contents,
+    count_index,
     indexed_count,
-    run_env,
+    prepare_run,
     wait_for_growth,
     wait_for_index,
 )
@@ -30,14 +26,10 @@ from workers.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-TOTAL = FEEDS * PER_FEED
-
 
 def finish(report: Report, settings: Settings, started: float) -> None:
     report.total_s = time.monotonic() - started
-    contents = index_contents(settings)
-    report.indexed, report.duplicated = len(contents.generated()), contents.duplicated
-    report.lost = len(expected_articles() - contents.generated())
+    contents = count_index(report, settings)
     report.extra += f" index_docs={contents.count}"
     report.print()
     assert (report.lost, report.duplicated, contents.count) == (0, 0, TOTAL)
@@ -46,9 +38,7 @@ def finish(report: Report, settings: Settings, started: float) -> None:
 def test_sigterm_mid_run_then_a_second_run_finishes_the_work(
     settings: Settings, site: FixtureSite, pipeline: Callable[[dict[str, str]], Pipeline]
 ) -> None:
-    settings = fault_settings(settings)
-    env = run_env(settings)
-    add_generated_feeds(env, site)
+    settings, env = prepare_run(settings, site)
     report = Report("SIGTERM to newsworkers run, run again, double Ctrl-C, run again", sent=TOTAL)
     started = time.monotonic()
     first = pipeline(env)
@@ -81,9 +71,7 @@ def test_redis_killed_and_restarted_mid_run(
     server = AofRedisServer(tmp_path / "own-redis", appendfsync="everysec")
     server.start()
     try:
-        settings = fault_settings(settings, redis_url=server.url)
-        env = run_env(settings)
-        add_generated_feeds(env, site)
+        settings, env = prepare_run(settings, site, redis_url=server.url)
         report = Report("kill -9 Redis (AOF everysec), restart 2 s later", sent=TOTAL)
         started = time.monotonic()
         run = pipeline(env)

@@ -10,16 +10,12 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.faults.conftest import (
-    FEEDS,
-    PER_FEED,
+    TOTAL,
     Pipeline,
     Report,
-    add_generated_feeds,
-    expected_articles,
-    fault_settings,
-    index_contents,
+    count_index,
     indexed_count,
-    run_env,
+    prepare_run,
     stage_done,
     wait_for_index,
     wait_for_stage,
@@ -29,16 +25,13 @@ from workers.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-TOTAL = FEEDS * PER_FEED
 # (kind, how many items that kind has finished when it is killed): each kill meets work still to do.
 KILLS = (("fetch", 30), ("extract", 40), ("extract", 80), ("index", 100), ("extract", 120))
 
 
 def kill_run(kills: tuple[tuple[str, int], ...], settings: Settings, site: FixtureSite,
              pipeline: Callable[[dict[str, str]], Pipeline], **overrides: object) -> Report:
-    settings = fault_settings(settings, **overrides)
-    env = run_env(settings)
-    add_generated_feeds(env, site)
+    settings, env = prepare_run(settings, site, **overrides)
     report = Report(f"kill -9 of workers: {', '.join(f'{k}@{n}' for k, n in kills)}", sent=TOTAL)
     started = time.monotonic()
     run = pipeline(env)
@@ -51,9 +44,7 @@ def kill_run(kills: tuple[tuple[str, int], ...], settings: Settings, site: Fixtu
     report.total_s = time.monotonic() - started
     time.sleep(2)  # anything still redelivered would land now, and be counted as a duplicate
     assert run.stop() == 0, run.output()
-    contents = index_contents(settings)
-    report.indexed, report.duplicated = len(contents.generated()), contents.duplicated
-    report.lost = len(expected_articles() - contents.generated())
+    contents = count_index(report, settings)
     report.extra = f"index_docs={contents.count}"
     report.print()
     assert (report.lost, report.duplicated, contents.count) == (0, 0, TOTAL)

@@ -28,25 +28,32 @@ __all__ = ["DEFAULT_MAX_LETTERS", "DeadLetter", "DeadLetters", "FailureCounts"]
 DEFAULT_MAX_LETTERS = 100_000
 """Dead letters kept when the caller names no bound."""
 
-# The task that redoes each stage's work (see workers.redrive).
 log = get_logger(__name__)
 
+# The task that redoes each stage's work (see workers.redrive).
 _TASKS = {"poll": "newsworkers.poll", "fetch": "newsworkers.fetch", "extract": "newsworkers.extract",
           "index": "newsworkers.index", "pipeline": "newsworkers.fetch"}
 
-# Store (or replace) one letter and drop the oldest beyond the bound, in one step, so the counts
-# never disagree with the letters even when many workers write at once.
-_RECORD = """
+# Forget one letter: its record, its place in the age order and its count; 1 if there was a record.
+_FORGET_ONE = """
 local function forget(id)
   local raw = redis.call('HGET', KEYS[1], id)
+  local found = 0
   if raw then
     local old = cjson.decode(raw)
     local group = tostring(old.stage) .. '|' .. tostring(old.reason)
     if redis.call('HINCRBY', KEYS[3], group, -1) <= 0 then redis.call('HDEL', KEYS[3], group) end
     redis.call('HDEL', KEYS[1], id)
+    found = 1
   end
   redis.call('ZREM', KEYS[2], id)
+  return found
 end
+"""
+
+# Store (or replace) one letter and drop the oldest beyond the bound, in one step, so the counts
+# never disagree with the letters even when many workers write at once.
+_RECORD = _FORGET_ONE + """
 forget(ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -59,19 +66,9 @@ redis.call('INCRBY', KEYS[4], #victims)
 return #victims
 """
 
-_FORGET = """
+_FORGET = _FORGET_ONE + """
 local n = 0
-for _, id in ipairs(ARGV) do
-  local raw = redis.call('HGET', KEYS[1], id)
-  if raw then
-    local old = cjson.decode(raw)
-    local group = tostring(old.stage) .. '|' .. tostring(old.reason)
-    if redis.call('HINCRBY', KEYS[3], group, -1) <= 0 then redis.call('HDEL', KEYS[3], group) end
-    redis.call('HDEL', KEYS[1], id)
-    n = n + 1
-  end
-  redis.call('ZREM', KEYS[2], id)
-end
+for _, id in ipairs(ARGV) do n = n + forget(id) end
 return n
 """
 
