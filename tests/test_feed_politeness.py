@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from tests.hostile import served_on
 from tests.site import FixtureSite
+from tests.test_politeness import in_threads, starts
 from workers.models import Feed
 from workers.poll_cycle import POLL_TASK, poll_or_hold
 from workers.retries import delayed_messages
@@ -40,22 +40,12 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 def poll_in_threads(rt: Runtime, feeds: list[Feed]) -> list[dict[str, Any]]:
     """One poll per feed, all at once from their own threads (a poll worker's pool), gated like the task."""
-    outcomes: list[dict[str, Any]] = [{} for _ in feeds]
-
-    def one(i: int) -> None:
-        outcomes[i] = poll_or_hold(rt, feeds[i], lambda _item: None, gate=rt.domain_gate)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(feeds))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
+    return in_threads(len(feeds), lambda i: poll_or_hold(rt, feeds[i], lambda _item: None,  # type: ignore[return-value]
+                                                         gate=rt.domain_gate))
 
 
-def starts(site: FixtureSite, host: str, since: float) -> list[float]:
-    with site.lock:
-        return sorted(t for t, h, p in site.started if h == host and t >= since and p.endswith(".xml"))
+def feed_starts(site: FixtureSite, host: str, since: float) -> list[float]:
+    return starts(site, host, since, suffix=".xml")
 
 
 def test_feeds_of_one_host_are_spaced_and_held_not_failed(site: FixtureSite, hosts: dict[str, str],
@@ -72,13 +62,13 @@ def test_feeds_of_one_host_are_spaced_and_held_not_failed(site: FixtureSite, hos
     assert all(o["status"] == 200 for o in outcomes if o["feed"] not in held), outcomes
     # The other host is not held up by the busy one: its two feeds start about 0 and 0.5 s in (behind the
     # busy host's six turns they would start 3 s in), on a loaded two-core machine too.
-    other_starts = starts(site, "127.0.0.3", since)
+    other_starts = feed_starts(site, "127.0.0.3", since)
     assert len(other_starts) == 2 and other_starts[-1] - since < 1.4, other_starts
     # Held is neither an error nor a request: no streak, no backoff, and the host saw only three.
     for url in held:
         state = runtime.registry.state(url)
         assert (state.error_streak, state.last_reason, state.last_status) == (0, None, None)
-    assert len(starts(site, "127.0.0.2", since)) == 3
+    assert len(feed_starts(site, "127.0.0.2", since)) == 3
     assert runtime.redis.hget(runtime.keys.stats, "poll.held") in (b"3", "3")
     assert runtime.redis.zcard(runtime.keys.pending_polls) == 3  # still under way for `run --once`
     # The held polls wait in the delayed set (no broker countdown) and run when due, still spaced.
@@ -94,7 +84,7 @@ def test_feeds_of_one_host_are_spaced_and_held_not_failed(site: FixtureSite, hos
         time.sleep(0.05)
     assert sorted(f.url for f in again) == sorted(held)
     assert all(o["status"] == 200 for o in poll_in_threads(runtime, again))
-    times = starts(site, "127.0.0.2", since)
+    times = feed_starts(site, "127.0.0.2", since)
     assert len(times) == 6 and all(site.hits[f"/hostile/slow/section{i}.xml"] == 1 for i in range(6))
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) > 0.4, gaps  # the gate spaces starts 0.5 s apart; the server sees them with thread jitter

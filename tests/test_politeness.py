@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -47,17 +47,18 @@ def item(url: str) -> FeedItem:
     return FeedItem(doc_id=document_id(url), url=url, feed_url="https://example.org/f.xml")
 
 
-def fetch_all(urls: list[str], settings: Settings, gates: list[DomainGate], client: httpx.Client) -> list[object]:
-    """Fetch ``urls`` from one thread each, gates taken in turn (several gates = several workers)."""
-    outcomes: list[object] = [None] * len(urls)
+def in_threads(count: int, call: Callable[[int], object]) -> list[object]:
+    """``call(i)`` for i in range(count), each from its own thread at once (a worker pool's threads); an
+    exception is the outcome of its call."""
+    outcomes: list[object] = [None] * count
 
     def one(i: int) -> None:
         try:
-            outcomes[i] = fetch_page(item(urls[i]), settings, client, gate=gates[i % len(gates)])
+            outcomes[i] = call(i)
         except Exception as exc:
             outcomes[i] = exc
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(urls))]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -65,9 +66,15 @@ def fetch_all(urls: list[str], settings: Settings, gates: list[DomainGate], clie
     return outcomes
 
 
-def starts(site: FixtureSite, host: str, since: float) -> list[float]:
+def fetch_all(urls: list[str], settings: Settings, gates: list[DomainGate], client: httpx.Client) -> list[object]:
+    """Fetch ``urls`` from one thread each, gates taken in turn (several gates = several workers)."""
+    return in_threads(len(urls), lambda i: fetch_page(item(urls[i]), settings, client, gate=gates[i % len(gates)]))
+
+
+def starts(site: FixtureSite, host: str, since: float, suffix: str = "") -> list[float]:
+    """When requests to ``host`` (paths ending in ``suffix``) began, from ``since`` on."""
     with site.lock:
-        return sorted(t for t, h, _p in site.started if h == host and t >= since)
+        return sorted(t for t, h, p in site.started if h == host and t >= since and p.endswith(suffix))
 
 
 def test_rate_per_domain_is_shared_by_all_workers(site: FixtureSite, hosts: dict[str, str], settings: Settings,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,13 +24,19 @@ app.add_typer(index_app, name="index")
 app.add_typer(kibana_app, name="kibana")
 
 
-def _client(settings: Settings) -> Any:
+@contextlib.contextmanager
+def _client(settings: Settings) -> Iterator[Any]:
+    """A client of the configured cluster, closed on the way out."""
     if not settings.elasticsearch_url:
         raise ConfigError("this command manages the Elasticsearch index: set ELASTICSEARCH_URL "
                           "(the embedded Tantivy index needs no management)")
     from workers.search.elasticsearch import make_client
 
-    return make_client(settings)
+    client = make_client(settings)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _print(data: Any, as_json: bool, text: str) -> None:
@@ -44,11 +52,8 @@ def index_create(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     from workers.search.es_index import ensure_index
 
     settings = _settings(data_dir)
-    client = _client(settings)
-    try:
+    with _client(settings) as client:
         index = ensure_index(client, settings.elasticsearch_index)
-    finally:
-        client.close()
     _print({"alias": settings.elasticsearch_index, "index": index}, as_json,
            f"alias [bold]{escape(settings.elasticsearch_index)}[/] → {escape(index)}")
 
@@ -69,11 +74,8 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
         return
     from workers.search.es_index import index_status as status_of
 
-    client = _client(settings)
-    try:
+    with _client(settings) as client:
         status = status_of(client, settings.elasticsearch_index)
-    finally:
-        client.close()
     target = status["index"] or "nothing (run `newsworkers index create`)"
     lines = [f"alias [bold]{escape(status['alias'])}[/] → {escape(target)}"]
     for index in status["indices"]:
@@ -93,11 +95,8 @@ def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     from workers.search.es_index import migrate
 
     settings = _settings(data_dir)
-    client = _client(settings)
-    try:
+    with _client(settings) as client:
         result = migrate(client, settings.elasticsearch_index)
-    finally:
-        client.close()
     text = (f"alias now → {escape(result['created'])}" + (
         f" ({result['copied']} documents copied from {escape(result['from'])}, {result.get('caught_up', 0)} caught "
         f"up; {escape(result['from'])} kept: `newsworkers index drop` deletes it)" if result["from"] else ""))
@@ -116,16 +115,13 @@ def index_drop(
     from workers.search.es_index import alias_target, drop_old, versions
 
     settings = _settings(data_dir)
-    client = _client(settings)
-    try:
+    with _client(settings) as client:
         if not yes:
             target = alias_target(client, settings.elasticsearch_index)
             old = [name for name in versions(client, settings.elasticsearch_index) if name != target]
             _print({"would_drop": old}, as_json, f"would delete: {', '.join(old) or 'nothing'} (add --yes)")
             return
         dropped = drop_old(client, settings.elasticsearch_index)
-    finally:
-        client.close()
     _print({"dropped": dropped}, as_json, f"deleted: {', '.join(dropped) or 'nothing'}")
 
 

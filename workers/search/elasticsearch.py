@@ -19,7 +19,7 @@ from workers.errors import IndexingError, QuerySyntaxError
 from workers.models import Article
 from workers.search import es_requests as rq
 from workers.search.es_bulk import BulkPolicy, Line, send_bulk
-from workers.search.es_errors import from_elasticsearch, translate
+from workers.search.es_errors import from_elasticsearch, or_missing, translate
 from workers.search.es_index import ensure_index
 from workers.search.model import FacetCount, Hit, SearchQuery, SearchResult, Sort
 from workers.settings import Settings
@@ -132,25 +132,12 @@ class ElasticsearchBackend:
         return dict(self.client.search(index=self.alias, body=body).body)
 
     def get(self, doc_id: str) -> Article | None:
-        try:
-            found = self.client.get(index=self.alias, id=doc_id).body
-        except NotFoundError as exc:
-            if not from_elasticsearch(exc):
-                raise translate(exc, where="get") from exc
-            return None
-        except Exception as exc:
-            raise translate(exc, where="get") from exc
-        return _article(found["_source"])
+        found = or_missing(lambda: self.client.get(index=self.alias, id=doc_id).body, where="get")
+        return None if found is None else _article(found["_source"])
 
     def count(self) -> int:
-        try:
-            return int(self.client.count(index=self.alias).body["count"])
-        except NotFoundError as exc:
-            if not from_elasticsearch(exc):
-                raise translate(exc, where="count") from exc
-            return 0
-        except Exception as exc:
-            raise translate(exc, where="count") from exc
+        found = or_missing(lambda: self.client.count(index=self.alias).body, where="count")
+        return 0 if found is None else int(found["count"])
 
     def health(self) -> dict[str, Any]:
         from workers.search.es_index import alias_target

@@ -10,15 +10,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import elastic_transport
 import elasticsearch
 
 from workers.errors import IndexingError, RetryableIndexingError
 
-__all__ = ["RETRY_STATUSES", "ItemVerdict", "from_elasticsearch", "item_verdict", "translate"]
+__all__ = ["RETRY_STATUSES", "ItemVerdict", "from_elasticsearch", "item_verdict", "or_missing", "translate"]
+
+_T = TypeVar("_T")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses of a bulk item (or a whole request) that say "later", not "never"."""
@@ -51,6 +54,19 @@ def translate(exc: Exception, *, where: str = "") -> IndexingError:
     if isinstance(exc, elastic_transport.TransportError):
         return RetryableIndexingError(f"Elasticsearch transport error{context}: {exc}", reason="index.unavailable")
     return IndexingError(f"unexpected Elasticsearch client error{context}: {exc!r}", reason="index.crash")
+
+
+def or_missing(call: Callable[[], _T], *, where: str) -> _T | None:
+    """``call()``, or None when Elasticsearch itself answers 404 (no such index or document yet); every other
+    failure, a 404 from something that is not Elasticsearch included, becomes ours."""
+    try:
+        return call()
+    except elasticsearch.NotFoundError as exc:
+        if not from_elasticsearch(exc):
+            raise translate(exc, where=where) from exc
+        return None
+    except Exception as exc:
+        raise translate(exc, where=where) from exc
 
 
 def from_elasticsearch(exc: elasticsearch.ApiError) -> bool:

@@ -17,12 +17,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
 from workers.errors import ConfigError, IndexingError
 from workers.search import es_percolator as pc
 from workers.search import es_requests as rq
-from workers.search.es_errors import from_elasticsearch, translate
+from workers.search.es_errors import or_missing, translate
 
 __all__ = [
     "alias_target", "drop_old", "ensure_index", "ensure_saved_searches_index", "index_status", "migrate", "versions",
@@ -40,28 +40,19 @@ def _version_of(alias: str, index: str) -> int | None:
 
 def versions(client: Elasticsearch, alias: str) -> dict[str, int]:
     """Every index of ours (name → version), oldest first."""
-    try:
-        names = client.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed").body
-    except NotFoundError as exc:
-        if not from_elasticsearch(exc):
-            raise translate(exc, where="list indices") from exc
+    names = or_missing(lambda: client.indices.get(index=f"{alias}-v*", expand_wildcards="open,closed").body,
+                       where="list indices")
+    if names is None:
         return {}
-    except Exception as exc:
-        raise translate(exc, where="list indices") from exc
     found = {name: v for name in names if (v := _version_of(alias, name)) is not None}
     return dict(sorted(found.items(), key=lambda kv: kv[1]))
 
 
 def alias_target(client: Elasticsearch, alias: str) -> str | None:
     """The index the alias points at, or None when there is no alias yet."""
-    try:
-        body = client.indices.get_alias(name=alias).body
-    except NotFoundError as exc:
-        if not from_elasticsearch(exc):
-            raise translate(exc, where="read alias") from exc
+    body = or_missing(lambda: client.indices.get_alias(name=alias).body, where="read alias")
+    if body is None:
         return None
-    except Exception as exc:
-        raise translate(exc, where="read alias") from exc
     targets = sorted(body)
     if len(targets) > 1:
         writers = [i for i in targets if body[i]["aliases"][alias].get("is_write_index")]
