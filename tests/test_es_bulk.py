@@ -179,3 +179,20 @@ def test_credentials_and_node_list_reach_the_client(tmp_path: Any) -> None:
         assert keyed._headers["authorization"] == "ApiKey aWQ6a2V5"
     finally:
         keyed.close()
+
+
+def test_a_throttled_answer_carries_its_retry_after_in_either_form() -> None:
+    import elasticsearch
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+
+    from workers.search.es_errors import translate
+
+    def throttled(retry_after: str) -> elasticsearch.ApiError:
+        meta = ApiResponseMeta(status=429, http_version="1.1", duration=0.0,
+                               headers=HttpHeaders({"Retry-After": retry_after, "X-Elastic-Product": "Elasticsearch"}),
+                               node=NodeConfig("http", "localhost", 9200))
+        return elasticsearch.ApiError("too many requests", meta=meta, body={})
+
+    assert translate(throttled("7")).retry_after_s == 7.0
+    assert translate(throttled("Thu, 01 Jan 1970 00:00:00 GMT")).retry_after_s == 0.0
+    assert translate(throttled("soon")).retry_after_s is None

@@ -18,6 +18,7 @@ import elastic_transport
 import elasticsearch
 
 from workers.errors import IndexingError, RetryableIndexingError
+from workers.http import retry_after_seconds
 
 __all__ = ["RETRY_STATUSES", "ItemVerdict", "from_elasticsearch", "item_verdict", "or_missing", "translate"]
 
@@ -110,8 +111,5 @@ def _describe(error: Any) -> str:
 
 
 def _retry_after(exc: elasticsearch.ApiError) -> float | None:
-    try:
-        value = exc.meta.headers.get("retry-after")
-        return float(value) if value else None
-    except (AttributeError, TypeError, ValueError):
-        return None
+    headers = getattr(getattr(exc, "meta", None), "headers", None)
+    return retry_after_seconds(headers.get("retry-after")) if headers is not None else None
