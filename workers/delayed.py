@@ -69,10 +69,6 @@ class DelayedMessages:
     def count(self) -> int:
         return int(self._redis.zcard(self.key))
 
-    def next_due_at(self) -> float | None:
-        first = self._redis.zrange(self.key, 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
-
 
 def send_due(app: Celery, delayed: DelayedMessages, *, now: float | None = None) -> int:
     """Send every due delayed message to its queue; returns how many were sent."""
