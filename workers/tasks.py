@@ -121,7 +121,7 @@ def register_tasks(app: Celery) -> None:
                 extract.apply_async((page.model_dump(mode="json"),))
             else:
                 _extracted(runtime, index, page, result)
-        runtime.redis.hdel(runtime.keys.deliveries, *(f"extract-batch:{p.item.doc_id}" for p in pages))
+        delivered(runtime, "extract-batch", *(p.item.doc_id for p in pages))
 
     @app.task(name="newsworkers.index", base=Batches, bind=True, shared=False,
               flush_every=settings.index_batch_size, flush_interval=settings.index_flush_interval_s)
