@@ -1,0 +1,140 @@
+"""The alerts router: /api/alerts and /feeds/NAME.atom on a small FastAPI app over a real Tantivy index and real
+Redis, through Starlette's test client (the client's address chosen, for the loopback rule) and through a real
+uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.test_alerts import CORPUS
+from workers.alerts.http import router
+from workers.embedded_redis import free_port
+from workers.search.tantivy import TantivyBackend
+from workers.settings import Settings
+
+LOOPBACK = ("127.0.0.1", 50000)
+REMOTE = ("203.0.113.9", 50000)
+
+
+def make_app(settings: Settings) -> FastAPI:
+    """What the API's create_app provides to routers: settings and a search backend on app.state."""
+    app = FastAPI()
+    app.state.settings = settings
+    app.state.backend = TantivyBackend(settings.index_dir)
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def indexed(settings: Settings) -> Settings:
+    writer = TantivyBackend(settings.index_dir, writer=True)
+    writer.upsert(CORPUS)
+    writer.close()
+    return settings
+
+
+def client(settings: Settings, address: tuple[str, int] = LOOPBACK) -> TestClient:
+    return TestClient(make_app(settings), client=address)
+
+
+def test_add_list_feed_and_remove(indexed: Settings) -> None:
+    api = client(indexed)
+    body = {"name": "baghdad", "query": "Baghdad", "filters": {"locations": ["Baghdad"]},
+            "webhook": "https://hooks.example/x?token=s3cret"}
+    created = api.post("/api/alerts", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json() == {**body, "feed_url": "/feeds/baghdad.atom", "matches": 2,
+                              "created_at": created.json()["created_at"]}
+    listed = api.get("/api/alerts").json()
+    assert [a["name"] for a in listed] == ["baghdad"] and listed[0]["matches"] == 2
+    assert listed[0]["webhook"] == "https://hooks.example/x?***"  # a read shows no token
+    feed = api.get("/feeds/baghdad.atom")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(feed.content)
+    assert not parsed.bozo and [e.link for e in parsed.entries] == [CORPUS[1].url, CORPUS[0].url]
+    assert api.post("/api/alerts", json=body).status_code == 409
+    assert api.delete("/api/alerts/baghdad").status_code == 204
+    assert api.delete("/api/alerts/baghdad").status_code == 404
+    assert api.get("/feeds/baghdad.atom").status_code == 404
+    assert api.get("/api/alerts").json() == []
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"name": "no spaces", "query": "x"}, "query.syntax"),
+    ({"name": "ok", "query": '"unbalanced'}, "query.syntax"),
+    ({"name": "ok", "query": "x", "filters": {"colour": ["red"]}}, "query.syntax"),
+    ({"name": "ok", "query": "x", "webhook": "file:///etc/passwd"}, "query.syntax"),
+])
+def test_bad_alerts_get_a_400_with_the_reason(indexed: Settings, body: dict, reason: str) -> None:
+    answer = client(indexed).post("/api/alerts", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["reason"] == reason and answer.json()["detail"]
+
+
+def test_without_keys_only_loopback_may_write(indexed: Settings) -> None:
+    remote = client(indexed, REMOTE)
+    assert remote.post("/api/alerts", json={"name": "a", "query": "x"}).status_code == 403
+    assert remote.delete("/api/alerts/a").status_code == 403
+    assert remote.get("/api/alerts").status_code == 200  # reading needs nothing
+
+
+def test_with_keys_a_write_needs_one(indexed: Settings) -> None:
+    keyed = indexed.model_copy(update={"api_keys": "k-one, k-two"})
+    api = client(keyed)  # even from loopback
+    body = {"name": "a", "query": "embassy"}
+    assert api.post("/api/alerts", json=body).status_code == 401
+    assert api.post("/api/alerts", json=body, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert api.post("/api/alerts", json=body, headers={"X-API-Key": "k-two"}).status_code == 201
+    remote = client(keyed, REMOTE)
+    assert remote.delete("/api/alerts/a", headers={"Authorization": "Bearer k-one"}).status_code == 204
+
+
+def test_the_openapi_document_describes_the_routes(indexed: Settings) -> None:
+    paths = client(indexed).get("/openapi.json").json()["paths"]
+    assert set(paths) == {"/api/alerts", "/api/alerts/{name}", "/feeds/{name}.atom"}
+    assert set(paths["/api/alerts"]["post"]["responses"]) >= {"201", "400", "409"}
+
+
+@pytest.fixture
+def served(indexed: Settings) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(make_app(indexed), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_through_a_real_server(served: str, tmp_path: Path) -> None:
+    with httpx.Client(base_url=served, timeout=10) as http:
+        created = http.post("/api/alerts", json={"name": "embassy", "query": "embassy"})
+        assert created.status_code == 201 and created.json()["matches"] == 2
+        parsed = feedparser.parse(http.get("/feeds/embassy.atom").content)
+        assert parsed.version == "atom10" and len(parsed.entries) == 2
+        assert parsed.feed.links[0].href == f"{served}/feeds/embassy.atom"
+
+
+def test_redis_down_is_a_503_not_a_500(indexed: Settings) -> None:
+    down = indexed.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    api = client(down)
+    assert api.get("/api/alerts").status_code == 503
+    assert api.get("/feeds/x.atom").status_code == 503
+    assert api.post("/api/alerts", json={"name": "a", "query": "x"}).status_code == 503
+    assert api.delete("/api/alerts/a").status_code == 503

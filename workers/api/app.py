@@ -1,0 +1,110 @@
+"""``create_app(settings)``: the FastAPI application of ``newsworkers serve``.
+
+What routers may rely on (the saved-searches router, ``workers.alerts.http``, does):
+
+- ``app.state.settings``: the :class:`~workers.settings.Settings` the app was made with
+  (dependency :func:`get_settings`);
+- ``app.state.backend``: one read-only :class:`~workers.search.backend.SearchBackend`, shared by every
+  request and closed at shutdown (dependency :func:`get_backend`). The Tantivy backend reloads its searcher
+  on each search, so documents that ``newsworkers run`` indexes meanwhile are found.
+
+Extra routers are listed in :data:`EXTRA_ROUTERS` as module names, each exposing ``router``; a module that
+is not installed is skipped. Errors of ours become JSON (:class:`~workers.api.schemas.ApiError`): a query
+we cannot run is a 400, a backend that is down a 503; nothing a user types becomes a 500.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from workers.errors import NewsworkersError, QuerySyntaxError
+from workers.search.backend import SearchBackend, open_backend
+from workers.settings import Settings
+
+__all__ = ["ATTACH_WAIT_S", "EXTRA_ROUTERS", "STATIC_DIR", "create_app", "get_backend", "get_settings", "status_for"]
+
+log = logging.getLogger(__name__)
+
+EXTRA_ROUTERS: tuple[str, ...] = ("workers.alerts.http",)
+"""Modules whose ``router`` joins the app when they can be imported."""
+STATIC_DIR = Path(__file__).parent / "static"
+ATTACH_WAIT_S = 2.0
+"""How long a request waits for a starting owner of the data directory to publish its Redis."""
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_backend(request: Request) -> SearchBackend:
+    backend: SearchBackend = request.app.state.backend
+    return backend
+
+
+def create_app(settings: Settings, *, backend: SearchBackend | None = None) -> FastAPI:
+    """The app over ``backend`` (default: the settings' backend, opened read-only)."""
+    from workers.api import routes_ops, routes_search
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.backend.close()
+
+    app = FastAPI(
+        title="newsworkers", version="1", lifespan=lifespan,
+        description="Search the articles newsworkers ingested: the same query syntax and results as "
+        "`newsworkers search`, facets, a date histogram, near-duplicate clusters, and exports.",
+    )
+    app.state.settings = settings
+    app.state.backend = backend if backend is not None else open_backend(settings)
+    app.include_router(routes_search.router)
+    app.include_router(routes_ops.router)
+    for name in EXTRA_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            log.debug("router %s is not installed; skipped", name)
+            continue
+        app.include_router(module.router)
+    app.add_exception_handler(NewsworkersError, _our_error)  # type: ignore[arg-type]
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers=_PAGE_HEADERS)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+# The page renders hostile article text: a strict policy makes any escaping slip inert.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _our_error(_request: Request, exc: NewsworkersError) -> JSONResponse:
+    body: dict[str, object] = {"error": str(exc), "reason": exc.reason}
+    if isinstance(exc, QuerySyntaxError):
+        body["position"] = exc.position
+    return JSONResponse(body, status_code=status_for(exc))
+
+
+def status_for(exc: NewsworkersError) -> int:
+    """400 for a request we cannot run, 404 for what is not there, 503 for a backend or broker in trouble."""
+    if isinstance(exc, QuerySyntaxError) or exc.reason.startswith("query."):
+        return 400
+    if exc.reason.endswith(".not_found"):
+        return 404
+    return 503
