@@ -25,6 +25,7 @@ import redis
 from tests.site import FixtureSite, make_handler
 from workers.embedded_redis import free_port, redis_server_binary
 from workers.http import make_client
+from workers.runtime import Runtime
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,9 +108,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    """A key namespace of this test's own; only its keys are deleted afterwards."""
+def scratch_namespace(redis_url: str) -> Iterator[str]:
+    """A fresh key namespace; only its keys are deleted afterwards."""
     name = f"t{uuid.uuid4().hex[:10]}"
     yield name
     client = redis.Redis.from_url(redis_url)
@@ -117,6 +117,12 @@ def namespace(redis_url: str) -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    """A key namespace of this test's own."""
+    yield from scratch_namespace(redis_url)
 
 
 @pytest.fixture
@@ -134,6 +140,15 @@ def settings(tmp_path: Path, redis_url: str, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, namespace=namespace,
                     fetch_timeout_s=2.0, feed_timeout_s=2.0, retry_backoff_s=0.2, max_retries=1,
                     index_flush_interval_s=0.2, **LOOPBACK_SETTINGS)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    try:
+        yield rt
+    finally:
+        rt.close()
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote
 
 from tests import hostile
+from tests.sitemaps import sitemap_document
 
 ARTICLES: dict[str, tuple[str, str, list[str]]] = {
     "berlin-budget": (
@@ -335,6 +336,9 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return hostile.serve(site, self, self._send)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up on a bomb or a drip: as it should
                     return None
+            if path.startswith("/sitemaps/"):
+                status, body, content_type = sitemap_document(site.base, path.removeprefix("/sitemaps/"))
+                return self._send(status, body, content_type)
             if path == "/feeds/news.xml":
                 if self.headers.get("If-None-Match") == site.etag:
                     return self._send(304, headers={"ETag": site.etag})

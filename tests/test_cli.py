@@ -151,4 +151,6 @@ def test_each_worker_kind_gets_the_pool_it_needs() -> None:
         "extract": ("prefork", 3), "index": ("solo", 1)}
     # Prefetch is per process: each child may hold one batch, so a killed child loses at most one batch.
     assert specs["extract"].prefetch_multiplier == settings.extract_batch_size
-    assert specs["index"].prefetch_multiplier >= 150  # a whole batch must be able to arrive
+    # A whole batch must be able to arrive: its messages each carry an extract batch's articles.
+    assert specs["index"].prefetch_multiplier == settings.index_batch_messages == 19
+    assert specs["index"].prefetch_multiplier * settings.extract_batch_size >= 150

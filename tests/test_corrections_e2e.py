@@ -26,13 +26,6 @@ from workers.settings import Settings
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = Runtime(settings)
-    yield rt
-    rt.close()
-
-
-@pytest.fixture
 def backend(settings: Settings) -> Iterator[TantivyBackend]:
     index = TantivyBackend(settings.index_dir, writer=True)
     yield index

@@ -125,3 +125,27 @@ def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: 
     assert runtime.dead_letters.get("doc-c") is None
     assert runtime.tracker.is_seen("doc-c")
     assert runtime.redis.hget(runtime.keys.deliveries, "index:doc-c") is None
+
+
+def test_an_extract_batch_index_message_is_indexed_counted_and_held_per_article(settings: Settings) -> None:
+    """One index message carries an extract batch's articles: each is its own delivery, letter and retry."""
+    from workers.search.tantivy import TantivyBackend
+    from workers.tasks import _index_batch
+
+    app = create_app(settings)
+    runtime = app.runtime
+    payloads = [index_request(f"doc-b{i}", f"b{i}").args[0] for i in range(3)]
+    for _ in range(settings.max_deliveries):  # doc-b1's earlier deliveries all died
+        runtime.tracker.count_delivery("index", "doc-b1")
+    holder = TantivyBackend(settings.index_dir, writer=True)  # an outage: the healthy articles wait in Redis
+    try:
+        _index_batch(runtime, app.tasks["newsworkers.index"], [SimpleNamespace(args=({"batch": payloads},))])
+    finally:
+        holder.close()
+    assert delayed_count(runtime.redis, runtime.keys) == 2  # doc-b0 and doc-b2, one held message each
+    letter = runtime.dead_letters.get("doc-b1")
+    assert letter is not None and letter.reason == "index.poison"
+    assert letter.retry_message() == ("newsworkers.index", {**payloads[1], "attempts": 0})
+    _index_batch(runtime, app.tasks["newsworkers.index"], [SimpleNamespace(args=({"batch": payloads},))])
+    assert all(runtime.tracker.is_seen(f"doc-b{i}") for i in range(3))
+    assert not runtime.redis.hgetall(runtime.keys.deliveries)

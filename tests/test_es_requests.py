@@ -14,7 +14,7 @@ from workers.errors import QuerySyntaxError
 from workers.ids import document_id
 from workers.models import Article, DateSource
 from workers.search import es_requests as rq
-from workers.search.model import FACETS, SearchQuery, Sort
+from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
 
 ALIAS = "newsworkers-articles"
 TEXT = ["title", "body", "summary", "entity_aliases"]
@@ -82,7 +82,13 @@ def test_search_body_with_everything() -> None:
         "from": 10,
         "sort": [{"published_at": {"order": "desc"}}, {"id": {"order": "asc"}}],
         "track_total_hits": True,
-        "collapse": {"field": "cluster_id"},
+        "collapse": {"field": "cluster_id", "inner_hits": {
+            "name": "earliest", "size": 1, "sort": [{"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}],
+            "highlight": {
+                "pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
+                "fields": {"body": {"number_of_fragments": 1, "fragment_size": 240, "no_match_size": 240}},
+                "highlight_query": phrase("rocket"),
+            }}},
         "aggs": {"locations": {"terms": {"field": "locations", "size": 3}},
                  "domain": {"terms": {"field": "domain", "size": 3}}},
         "highlight": {
@@ -131,7 +137,7 @@ def test_index_lifecycle_bodies() -> None:
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    assert rq.schema_version(body["template"]["mappings"]) == 1
+    assert rq.schema_version(body["template"]["mappings"]) == 2
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------
@@ -170,6 +176,8 @@ SEARCHES = [
                 facets=list(FACETS), facet_size=25, collapse=True, limit=20, offset=40),
     SearchQuery(text="x", since=datetime(2024, 1, 1, tzinfo=UTC)),
     SearchQuery(text="x", until=datetime(2024, 1, 1, tzinfo=UTC), sort=Sort.DATE, limit=0),
+    SearchQuery(text="baghdad", facets=["locations"], histogram="day", cluster_id="c1"),
+    *(SearchQuery(histogram=interval, limit=0) for interval in ("hour", "week")),
 ]
 
 
@@ -204,6 +212,22 @@ def test_bulk_lines_follow_the_spec() -> None:
     assert schema_errors(flat, "/_bulk") == []
     for action, _source in lines:
         assert component_errors(action, "_global.bulk.OperationContainer") == []
+
+
+def test_date_histogram_and_cluster_filter_bodies() -> None:
+    query = SearchQuery(text="x", histogram="week", cluster_id="c1")
+    body = rq.search_body(query, size=5)
+    assert body["aggs"] == {"published_at_histogram": {"date_histogram": {
+        "field": "published_at", "fixed_interval": "7d", "min_doc_count": 1}}}
+    assert {"term": {"cluster_id": {"value": "c1"}}} in body["query"]["bool"]["filter"]
+    assert schema_errors(body, "/{index}/_search") == []
+    # The search schema leaves the "aggs" spelling open, so each aggregation is checked as the container it is.
+    for interval in HISTOGRAM_INTERVALS:
+        assert component_errors(rq.date_histogram(interval), "_types.aggregations.AggregationContainer") == []
+    wrong = {"date_histogram": {"field": "published_at", "min_doc_count": "one"}}
+    assert component_errors(wrong, "_types.aggregations.AggregationContainer")
+    with pytest.raises(QuerySyntaxError, match="histogram interval"):
+        SearchQuery(histogram="fortnight")
 
 
 def test_the_spec_check_catches_wrong_bodies() -> None:

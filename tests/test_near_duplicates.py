@@ -106,7 +106,9 @@ def test_workers_finishing_copies_at_the_same_moment_end_in_one_cluster(
         redis_url: str, namespace: str, store: ClusterStore, texts: list[tuple[str, str]]) -> None:
     """Eight processes add copies of the same story at the same instant, round after round."""
     processes, rounds = 8, 12
-    context = multiprocessing.get_context("fork")
+    # forkserver: children start clean. A fork of pytest would also inherit the broker pools earlier tests left
+    # (Celery apps, inspect), whose after-fork cleanup can hang a child until the barrier breaks.
+    context = multiprocessing.get_context("forkserver")
     barrier = context.Barrier(processes)
     jobs = [[(f"r{r:02d}-p{p}", texts[r % len(texts)][1] + f"\nFrom outlet {p}.") for r in range(rounds)]
             for p in range(processes)]

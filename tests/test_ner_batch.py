@@ -91,6 +91,41 @@ def test_the_batch_task_sends_pages_delivered_before_through_the_one_page_task(s
 
     assert [(task, args["item"]["url"]) for task, args in queued("extract")] == [
         ("newsworkers.extract", again.item.url)]
-    assert [(task, args["article"]["url"]) for task, args in queued("index")] == [
-        ("newsworkers.index", fresh.item.url)]
+    assert [(task, [p["article"]["url"] for p in args["batch"]]) for task, args in queued("index")] == [
+        ("newsworkers.index", [fresh.item.url])]  # the batch's articles ride in one index message
     assert not runtime.redis.hgetall(runtime.keys.deliveries)  # the batch's own delivery marks are cleared
+
+
+def _batch_requests(pages: list) -> list:
+    from celery_batches import SimpleRequest
+
+    return [SimpleRequest(id=f"r{i}", name="newsworkers.extract_batch", args=(p.model_dump(mode="json"),),
+                          kwargs={}, delivery_info={}, hostname="test", ignore_result=True, reply_to=None,
+                          correlation_id=None, request_dict={}) for i, p in enumerate(pages)]
+
+
+def test_copies_of_one_message_in_a_batch_are_one_delivery(settings: Settings) -> None:
+    """A broker restart may restore an unacknowledged message twice: one page, extracted and counted once."""
+    from workers.celery_app import create_app
+
+    app = create_app(settings)
+    runtime = app.runtime
+    page = page_for(PAGES[0])
+    app.tasks["newsworkers.extract_batch"].run(_batch_requests([page, page, page]))
+    assert runtime.redis.llen(runtime.keys.queue("extract")) == 0  # no copy taken for a page delivered before
+    assert runtime.redis.llen(runtime.keys.queue("index")) == 1
+    assert not runtime.redis.hgetall(runtime.keys.deliveries)
+
+
+def test_the_one_page_task_clears_its_count_when_it_finishes(settings: Settings) -> None:
+    """Redelivered copies that each finished are not deaths: only deliveries that never ended make poison."""
+    from workers.celery_app import create_app
+
+    app = create_app(settings)
+    runtime = app.runtime
+    page = page_for(PAGES[0])
+    for _ in range(settings.max_deliveries + 2):
+        app.tasks["newsworkers.extract"].run(page.model_dump(mode="json"))
+    assert not runtime.redis.hgetall(runtime.keys.failed)
+    assert runtime.redis.llen(runtime.keys.queue("index")) == settings.max_deliveries + 2
+    assert not runtime.redis.hgetall(runtime.keys.deliveries)

@@ -92,7 +92,9 @@ def test_status_without_a_run_says_no_workers(env: dict[str, str], letters: Dead
     client.zadd(keys.schedule, {"https://a.example/rss": 1, "https://b.example/rss": 4e9})
     client.rpush(keys.queue("extract"), "x", "y")
     data = json.loads(cli(env, "--set", "status_ping_timeout_s=0.5", "status", "--json").stdout)
-    assert set(data) == {"queues", "workers", "index", "feeds", "items", "failures", "rate", "counters"}
+    assert set(data) == {"queues", "workers", "index", "feeds", "items", "failures", "rate", "counters",
+                         "backpressure"}
+    assert data["backpressure"]["held"] is False and data["backpressure"]["backlog"] == 2
     assert data["queues"]["extract"] == {"depth": 2, "inflight": 0, "workers": 0}
     assert data["workers"] == {"alive": 0, "nodes": []}
     assert data["index"] == {"documents": 0, "error": None}

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -171,6 +172,31 @@ def test_robots_disallow_is_final_and_fetched_once(site: FixtureSite, hosts: dic
     assert 0 < rdb.ttl(key) <= settings.robots_ttl_s
     # Switched off, the page is fetched.
     assert fetch_page(item(f"{base}/hostile/slow/no3.html"), settings, client).status == 200
+
+
+def test_robots_rules_are_kept_in_the_process_between_pages(site: FixtureSite, hosts: dict[str, str],
+                                                            settings: Settings, rdb: redis.Redis,
+                                                            client: httpx.Client, robots_on: dict[str, str]) -> None:
+    """A busy site's pages cost no Redis round trip each: the rules stay in the process for a minute."""
+    robots_on["127.0.0.2"] = "User-agent: *\nDisallow: /private/"
+    commands: list[str] = []
+
+    class Counted(redis.Redis):  # the real client, counting what it sends
+        def execute_command(self, *args: Any, **options: Any) -> Any:
+            commands.append(str(args[0]))
+            return super().execute_command(*args, **options)
+
+    rules = RobotsRules(Counted(connection_pool=rdb.connection_pool), client, settings)
+    base = hosts["127.0.0.2"]
+    rules.check(f"{base}/a.html")
+    assert commands == ["GET", "SET"]  # the first page: not in Redis yet, downloaded and shared
+    for n in range(20):
+        rules.check(f"{base}/{n}.html")
+    with pytest.raises(FetchError):
+        rules.check(f"{base}/private/x.html")
+    assert commands == ["GET", "SET"]
+    assert RobotsRules(Counted(connection_pool=rdb.connection_pool), client, settings).check(f"{base}/b.html") is None
+    assert commands == ["GET", "SET", "GET"]  # another process reads the shared copy
 
 
 def test_robots_missing_allows_and_unreachable_defers(hosts: dict[str, str], settings: Settings,

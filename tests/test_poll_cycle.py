@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from email.utils import formatdate
 from typing import Any
 
@@ -21,15 +20,6 @@ from workers.models import Feed
 from workers.poll_cycle import record_failure, run_poll
 from workers.runtime import Runtime
 from workers.settings import Settings
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = Runtime(settings)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 class Sent(list[dict[str, Any]]):
@@ -363,3 +353,24 @@ def test_guid_and_revision_memory_is_bounded_to_recent_entries(settings: Setting
         assert len(sent) == 7 + 3
     finally:
         rt.close()
+
+
+def test_an_item_whose_message_could_not_be_sent_is_given_back_for_the_next_poll(
+    runtime: Runtime, site: FixtureSite
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    url = _canned(site, Canned(body=rss("Unsent", [("One", "https://u.example/1"), ("Two", "https://u.example/2")])))
+    feed, sent = _register(runtime, url), Sent()
+
+    def broker_away(item_json: dict[str, Any]) -> None:
+        if len(sent) == 1:
+            raise OperationalError("the broker could not be reached")
+        sent(item_json)
+
+    with pytest.raises(OperationalError):
+        run_poll(runtime, feed, broker_away)
+    assert len(sent) == 1 and runtime.tracker.inflight_count() == 1  # the unsent one is not left claimed
+    again = run_poll(runtime, feed, sent)
+    assert again["new"] == 1 and len(sent) == 2
+    assert {i["url"] for i in sent} == {"https://u.example/1", "https://u.example/2"}

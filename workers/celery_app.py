@@ -16,8 +16,10 @@ their own wall-clock deadline, ``download_deadline_s``, in workers/http.py).
 
 from __future__ import annotations
 
+import functools
 import resource
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
@@ -25,13 +27,20 @@ from kombu import Queue
 
 from workers.errors import ConfigError
 from workers.logs import configure_logging
+from workers.message_repr import SummarizingAMQP
 from workers.metrics import install_metrics
+from workers.outage import RequeueOnOutage
+from workers.politeness import domain_of
 from workers.runtime import Runtime
 from workers.settings import Settings
 
-__all__ = ["QUEUES", "broker_is_redis", "broker_url", "create_app", "queue_name"]
+__all__ = ["BACKFILL_QUEUES", "QUEUES", "backfill_route", "broker_is_redis", "broker_url", "create_app", "queue_name"]
 
 QUEUES = ("poll", "fetch", "extract", "index")
+# History (``newsworkers backfill``) waits on queues of its own, which the fetch and extract workers read only
+# while their live queue is empty (or, with backfill_own_worker, a worker of its own at the lowest CPU priority
+# extracts it; see workers/pools.py), so live news never queues behind it.
+BACKFILL_QUEUES = {"fetch": "backfill_fetch", "extract": "backfill_extract"}
 
 
 def broker_url(settings: Settings) -> str | None:
@@ -40,6 +49,10 @@ def broker_url(settings: Settings) -> str | None:
 
 def broker_is_redis(settings: Settings) -> bool:
     return (broker_url(settings) or "redis:").startswith(("redis:", "rediss:", "unix:"))
+
+
+def _plain_redis(settings: Settings) -> bool:
+    return (broker_url(settings) or "").startswith("redis://")
 
 
 def queue_name(settings: Settings, stage: str) -> str:
@@ -52,11 +65,26 @@ def queue_name(settings: Settings, stage: str) -> str:
     return stage if broker_is_redis(settings) else f"{settings.namespace}.{stage}"
 
 
+def backfill_route(settings: Settings, name: str, args: Any, kwargs: Any, options: Any, task: Any = None,
+                   **_: Any) -> dict[str, str] | None:
+    """Celery router: an item sent by a backfill (``FeedItem.backfill`` set) goes to the backfill queue of its
+    stage, wherever it is sent from (the backfill, the fetch task, a retry, a re-sent lost item)."""
+    stage = {"newsworkers.fetch": "fetch", "newsworkers.extract": "extract",
+             "newsworkers.extract_batch": "extract"}.get(name)
+    if stage is None or not args or not isinstance(args[0], dict):
+        return None
+    item = args[0] if stage == "fetch" else args[0].get("item")
+    if isinstance(item, dict) and item.get("backfill"):
+        return {"queue": queue_name(settings, BACKFILL_QUEUES[stage])}
+    return None
+
+
 def create_app(settings: Settings) -> Celery:
     if not settings.redis_url:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
     configure_logging(settings)
-    app = Celery("newsworkers", set_as_current=False)
+    # RequeueOnOutage: a task ended by Redis or the broker being away gives its message back (workers/outage.py).
+    app = Celery("newsworkers", set_as_current=False, amqp=SummarizingAMQP, task_cls=RequeueOnOutage)
     transport_options: dict[str, object] = {}
     if broker_is_redis(settings):
         transport_options = {
@@ -69,9 +97,13 @@ def create_app(settings: Settings) -> Celery:
             # only every 10th look: up to 100 s more before a dead worker's messages come back.
             "unacked_restore_interval": min(10, settings.visibility_timeout_s // 2),
             "unacked_restore_throttle": 1,
+            # A worker reads its queues in the order listed, always from the first: live before backfill.
+            "queue_order_strategy": "priority",
         }
     app.conf.update(
         broker_url=broker_url(settings),
+        # Kombu's Redis transport with one client kept per channel (workers/broker_transport.py).
+        broker_transport="workers.broker_transport:Transport" if _plain_redis(settings) else None,
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options,
         task_serializer="json",
@@ -84,13 +116,15 @@ def create_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(queue_name(settings, name)) for name in QUEUES],
+        task_queues=[Queue(queue_name(settings, name)) for name in (*QUEUES, *BACKFILL_QUEUES.values())],
         task_default_queue=queue_name(settings, "poll"),
-        task_routes={
+        task_routes=[functools.partial(backfill_route, settings), {
             **{f"newsworkers.{name}": {"queue": queue_name(settings, name)} for name in QUEUES},
             # Extract pages in batches for nlp.pipe: the same queue and pool as one-page extract.
             "newsworkers.extract_batch": {"queue": queue_name(settings, "extract")},
-        },
+            # Alert webhooks are network waits: the I/O pool's threads, beside the page fetches.
+            "newsworkers.alert_webhook": {"queue": queue_name(settings, "fetch")},
+        }],
         worker_send_task_events=False,
         task_send_sent_event=False,
         enable_utc=True,
@@ -126,16 +160,21 @@ def cap_heap_growth(extra_bytes: int) -> None:
 
 
 def _warm_up(sender: object = None, **_: object) -> None:
-    """Load the NER model in the extract worker's parent, before its pool forks.
+    """Load what the worker's stages load on first use, before its threads start or its pool forks.
 
-    The children then share the model's memory (copy on write) and the first
-    article in each child does not wait for a model load.
+    The public-suffix table (every fetch and poll names its domain): loaded once here, not by each of
+    the pool's threads racing on the first pages. The extract stage's models: loaded in the parent, so the
+    children share their memory (copy on write) and no child loads them on its first article.
     """
     worker_app = getattr(sender, "app", None)
     queues = getattr(getattr(worker_app, "amqp", None), "queues", None)
     if worker_app is None or queues is None:
         return
+    domain_of("http://www.example.co.uk/")
     runtime: Runtime = worker_app.runtime  # type: ignore[attr-defined]
-    if queue_name(runtime.settings, "extract") not in queues.consume_from:
+    extract_queues = {queue_name(runtime.settings, "extract"), queue_name(runtime.settings, BACKFILL_QUEUES["extract"])}
+    if not extract_queues & set(queues.consume_from):
         return
-    _ = runtime.ner.nlp
+    from workers.extract_batch import warm_up
+
+    warm_up(runtime.settings, runtime.ner)

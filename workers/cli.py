@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workers.errors import ConfigError, NewsworkersError, QuerySyntaxError
+from workers.errors import ConfigError, NewsworkersError
 from workers.settings import Settings, settings_from
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "register_commands"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Distributed news ingestion and search.")
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed registry: add, import, list, remove, status.")
@@ -100,19 +99,10 @@ def search(
 ) -> None:
     """Search the index."""
     from workers.search.backend import open_backend
-    from workers.search.model import SearchQuery, Sort
+    from workers.search.request import build_query, filters_from_specs
 
-    filters: dict[str, list[str]] = {}
-    for spec in filter_ or []:
-        name, sep, value = spec.partition("=")
-        if not sep:
-            raise QuerySyntaxError(f"--filter takes FACET=VALUE, got {spec!r}")
-        filters.setdefault(name.strip(), []).append(value.strip())
-    if sort not in ("relevance", "date"):
-        raise QuerySyntaxError(f"--sort is 'relevance' or 'date', not {sort!r}")
-    request = SearchQuery(text=query, filters=filters, since=_date(since, "--since"),
-                          until=_date(until, "--until", end=True), sort=Sort(sort), limit=limit,
-                          offset=offset, facets=list(facet or []), collapse=collapse)
+    request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
+                          limit=limit, offset=offset, facets=facet or [], collapse=collapse)
     backend = open_backend(_settings(data_dir))
     try:
         result = backend.search(request)
@@ -131,18 +121,6 @@ def search(
     console.print(table)
     for name, counts in result.facets.items():
         console.print(f"[bold]{name}[/]: " + ", ".join(f"{escape(c.value)} ({c.count})" for c in counts))
-
-
-def _date(value: str | None, option: str, *, end: bool = False) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise QuerySyntaxError(f"{option} {value!r} is not an ISO date such as 2020-01-27") from exc
-    if end and len(value) == 10:
-        parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -186,9 +164,22 @@ def extract(
         console.print(escape(article.body[:600] + ("…" if len(article.body) > 600 else "")))
 
 
+def register_commands() -> None:
+    """Import the modules that add their commands to ``app`` (kept out of import time: they pull in more)."""
+    from workers import (  # noqa: F401
+        cli_admin,
+        cli_alerts,
+        cli_api,
+        cli_backfill,
+        cli_index,
+        cli_reprocess,
+        cli_retention,
+    )
+
+
 def main() -> None:
     """Console-script entry: our errors become one clear line and exit code 2."""
-    from workers import cli_admin, cli_index  # noqa: F401  (register the operator, index and kibana commands)
+    register_commands()
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

@@ -21,7 +21,7 @@ from rich.table import Table
 from workers.cli import AsJson, DataDir, _settings, app, console, feeds_app
 from workers.errors import ConfigError, FeedError
 from workers.models import Feed
-from workers.ownership import redis_for_command
+from workers.ownership import attached_runtime
 from workers.pools import KINDS, worker_argv, worker_spec
 from workers.runtime import Runtime
 
@@ -30,14 +30,8 @@ __all__: list[str] = []
 
 @contextlib.contextmanager
 def _runtime(data_dir: Path | None) -> Iterator[Runtime]:
-    settings = _settings(data_dir)
-    with redis_for_command(settings) as url:
-        runtime = Runtime(settings.model_copy(update={"redis_url": url}))
-        try:
-            runtime.check_redis()
-            yield runtime
-        finally:
-            runtime.close()
+    with attached_runtime(_settings(data_dir)) as runtime:
+        yield runtime
 
 
 def _print_json(data: Any) -> None:
@@ -134,7 +128,7 @@ def feeds_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}, io, backfill.")],
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run one worker kind in the foreground (deployments: one container per kind). Needs REDIS_URL."""

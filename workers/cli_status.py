@@ -49,6 +49,10 @@ def _print_table(data: dict[str, Any]) -> None:
     console.print(f"index: {documents} documents; feeds: {feeds['registered']} registered, {feeds['due']} due, "
                   f"{feeds['failing']} failing; items in flight {data['items']['in_flight']}")
     console.print(f"ingest rate: {rate['articles_per_min']} articles/min over the last {rate['window_min']} min")
+    pressure = data["backpressure"]
+    if pressure["held"]:
+        console.print(f"[yellow]polling held by back-pressure[/]: fetch+extract backlog {pressure['backlog']} "
+                      f"(resumes at {pressure['low_water']} or fewer)")
     console.print(f"dead letters: {failures['dead_letters']} (dropped when full: {failures['dropped']})")
     for reason, count in sorted(failures["dead_letters_by_reason"].items(), key=lambda kv: -kv[1]):
         console.print(f"  [red]{count}[/] {escape(reason)}")

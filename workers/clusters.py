@@ -163,6 +163,29 @@ class ClusterStore:
         members = dict(zip(wanted, pipe.execute(), strict=True))
         return {doc: members[key] for doc, key in zip(doc_ids, keys, strict=True) if key and members.get(key)}
 
+    def forget(self, doc_ids: Sequence[str]) -> list[str]:
+        """Take deleted documents out of the LSH bands and their clusters, so they anchor nothing; returns the
+        members left in the clusters they were in (whose ``cluster_id`` or ``duplicates`` may now be stale)."""
+        if not doc_ids:
+            return []
+        records = self.redis.mget([f"{self.prefix}fp:{d}" for d in doc_ids])
+        clusters = self.redis.mget([f"{self.prefix}of:{d}" for d in doc_ids])
+        pipe = self.redis.pipeline(transaction=False)
+        for doc_id, record, cluster in zip(doc_ids, records, clusters, strict=True):
+            if record:
+                found = Fingerprint.decode(record.partition("|")[2])
+                for i, digest in enumerate(found.band_digests(self.params)):
+                    pipe.srem(f"{self.prefix}b:{i}:{digest}", doc_id)
+            if cluster:
+                pipe.zrem(f"{self.prefix}m:{cluster}", doc_id)
+            pipe.delete(f"{self.prefix}fp:{doc_id}", f"{self.prefix}of:{doc_id}")
+        pipe.execute()
+        touched = sorted({c for c in clusters if c})
+        for key in touched:
+            pipe.zrange(f"{self.prefix}m:{key}", 0, -1)
+        gone = set(doc_ids)
+        return [m for members in pipe.execute() for m in members if m not in gone] if touched else []
+
     def refresh(self, articles: Sequence[Article], backend: SearchBackend) -> list[Article]:
         """Set each article's cluster from Redis; return indexed members of those clusters whose
         ``cluster_id`` or ``duplicates`` changed, to be upserted with the batch."""

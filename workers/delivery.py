@@ -16,12 +16,13 @@ there for a visibility timeout.
 from __future__ import annotations
 
 import functools
+import threading
 
 from celery import Celery
 from kombu import Connection
 from redis import Redis
 
-from workers.celery_app import QUEUES
+from workers.celery_app import BACKFILL_QUEUES, QUEUES
 from workers.delayed import delayed_key
 from workers.state import Keys
 
@@ -40,16 +41,22 @@ def queue_depths(redis: Redis, keys: Keys, *, broker_url: str | None = None) -> 
 
 def amqp_queue_depths(broker_url: str, namespace: str) -> dict[str, int]:
     """Ready messages per stage on RabbitMQ, for the queues named ``<namespace>.<stage>``."""
-    channel = _amqp_connection(broker_url).default_channel
-    depths = {}
-    for name in QUEUES:
-        try:
-            depths[name] = int(channel.queue_declare(f"{namespace}.{name}", passive=True).message_count)
-        except Exception:  # not declared yet (no worker started): nothing waits in it
-            _amqp_connection.cache_clear()  # a failed passive declare closes the channel
-            channel = _amqp_connection(broker_url).default_channel
-            depths[name] = 0
-    return depths
+    # One reader at a time: an AMQP channel is not thread-safe, and the poll pool's threads all check the
+    # backlog; two replies read by the wrong threads leave one of them blocked on the socket for good.
+    with _AMQP_LOCK:
+        channel = _amqp_connection(broker_url).default_channel
+        depths = {}
+        for name in QUEUES:
+            try:
+                depths[name] = int(channel.queue_declare(f"{namespace}.{name}", passive=True).message_count)
+            except Exception:  # not declared yet (no worker started): nothing waits in it
+                _amqp_connection.cache_clear()  # a failed passive declare closes the channel
+                channel = _amqp_connection(broker_url).default_channel
+                depths[name] = 0
+        return depths
+
+
+_AMQP_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -71,9 +78,12 @@ def delayed_count(redis: Redis, keys: Keys) -> int:
 
 
 def backlog(redis: Redis, keys: Keys, *, broker_url: str | None = None) -> int | None:
-    """Messages waiting in every stage's queue, held by workers or delayed; None when unknowable (AMQP)."""
+    """Messages waiting in every stage's queue (backfill's too), held by workers or delayed; None when unknowable
+    (AMQP)."""
     unacked = unacked_count(redis, keys, broker_url=broker_url)
     waiting = sum(queue_depths(redis, keys, broker_url=broker_url).values()) + delayed_count(redis, keys)
+    if unacked is not None:
+        waiting += sum(int(redis.llen(keys.queue(name))) for name in BACKFILL_QUEUES.values())
     return None if unacked is None else waiting + unacked
 
 

@@ -20,13 +20,14 @@ import httpx
 from charset_normalizer import from_bytes
 
 from workers import http
+from workers.archive.write import ArchiveWriter
 from workers.errors import FetchError
 from workers.models import FeedItem, FetchedPage
 from workers.politeness import DomainGate
 from workers.robots import RobotsRules
 from workers.settings import Settings
 
-__all__ = ["decode_html", "fetch_page"]
+__all__ = ["decode_html", "fetch_page", "header_charset"]
 
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -40,11 +41,15 @@ def fetch_page(
     *,
     gate: DomainGate | None = None,
     robots: RobotsRules | None = None,
+    archive: ArchiveWriter | None = None,
 ) -> FetchedPage:
-    """Download one page: robots.txt first (when given), then within the domain's turn (when a gate is given)."""
+    """Download one page: robots.txt first (when given), then within the domain's turn (when a gate is given).
+
+    With an ``archive``, the page is written to it and travels as a pointer with ``html`` left empty.
+    """
     scheme = urlsplit(item.url).scheme.lower()
     if scheme == "file":
-        return _fetch_local(item, settings)
+        return _fetch_local(item, settings, archive)
     if scheme not in ("http", "https"):
         raise FetchError(f"unsupported URL scheme {scheme!r}", reason="fetch.scheme", url=item.url)
     if robots is not None:
@@ -57,7 +62,12 @@ def fetch_page(
     mime = content_type.split(";")[0].strip().lower()
     if mime and not mime.startswith(_HTML_TYPES):
         raise FetchError(f"not a web page ({mime})", reason="fetch.not_html", url=item.url)
-    charset = _header_charset(content_type)
+    if archive is not None:
+        ref = archive.write_response(response.url, response.status, response.headers.multi_items(),
+                                     response.content, kind="page", item=item)
+        return FetchedPage(item=item, final_url=response.url, status=response.status, archive=ref,
+                           content_type=content_type or None)
+    charset = header_charset(content_type)
     return FetchedPage(
         item=item,
         final_url=response.url,
@@ -67,7 +77,7 @@ def fetch_page(
     )
 
 
-def _fetch_local(item: FeedItem, settings: Settings) -> FetchedPage:
+def _fetch_local(item: FeedItem, settings: Settings, archive: ArchiveWriter | None) -> FetchedPage:
     if not item.feed_local:
         raise FetchError("a remote feed may not link local files", reason="fetch.file_refused", url=item.url)
     feed_dir = Path(url2pathname(urlsplit(item.feed_url).path)).resolve().parent
@@ -83,10 +93,15 @@ def _fetch_local(item: FeedItem, settings: Settings) -> FetchedPage:
         raise FetchError("local page does not exist", reason="fetch.http_404", url=item.url) from exc
     except OSError as exc:
         raise FetchError(f"cannot read local page: {exc.strerror}", reason="fetch.file", url=item.url) from exc
+    if archive is not None:
+        # Archived too, though the corpus is on disk: reprocessing then reads every page the same way, and
+        # the corpus files may change or go while the articles made from them stay.
+        ref = archive.write_resource(item.url, content, content_type="text/html", kind="page", item=item)
+        return FetchedPage(item=item, final_url=item.url, status=200, archive=ref)
     return FetchedPage(item=item, final_url=item.url, status=200, html=decode_html(content, None))
 
 
-def _header_charset(content_type: str) -> str | None:
+def header_charset(content_type: str) -> str | None:
     match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", content_type, re.IGNORECASE)
     return match.group(1) if match else None
 

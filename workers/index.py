@@ -19,12 +19,20 @@ from workers.errors import IndexingError, NewsworkersError, Retryable
 from workers.models import Article, utcnow
 from workers.search.backend import SearchBackend
 
-__all__ = ["IndexOutcome", "index_batch"]
+__all__ = ["IndexOutcome", "index_batch", "index_payloads"]
 
 Refresh = Callable[[list[Article], SearchBackend], list[Article]]
 
 # The backend refused this one document; every other reason is about the backend, not the document.
 _DOCUMENT_REJECTED = "index.rejected"
+
+
+def index_payloads(message: Any) -> list[dict[str, Any]]:
+    """The per-article payloads of one index message: an extract batch sends ``{"batch": [...]}``, a single
+    page, a retry or a re-sent dead letter one ``{"article": ..., "done": [...]}``."""
+    if isinstance(message, dict) and isinstance(message.get("batch"), list):
+        return [p if isinstance(p, dict) else {} for p in message["batch"]]
+    return [message if isinstance(message, dict) else {}]
 
 
 @dataclass(slots=True)
@@ -34,6 +42,7 @@ class IndexOutcome:
     requeue: list[dict[str, Any]] = field(default_factory=list)  # payloads to send again, attempts counted
     failed: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
     retry_reason: str | None = None
+    articles: list[Article] = field(default_factory=list)  # the documents now indexed, for alert matching
 
 
 def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], SearchBackend], *,
@@ -106,6 +115,7 @@ def _split(latest: dict[str, tuple[Article, dict[str, Any]]], rejected: dict[str
 def _indexed(entries: Any, outcome: IndexOutcome) -> None:
     for article, payload in entries:
         outcome.done.extend(dict.fromkeys([article.id, *payload["done"]]))
+        outcome.articles.append(article)
         outcome.indexed += 1
 
 

@@ -12,6 +12,7 @@ Exported (names are what config/prometheus/ alerts on)::
     newsworkers_queue_inflight{queue}               messages delivered to a worker and not yet acknowledged
     newsworkers_dead_letters{stage}                 dead letters held in the store
     newsworkers_redis_up                            1 when the exporter could read Redis at this scrape
+    newsworkers_backpressure_held                   1 while polling holds back (workers.backpressure)
 
 Why multiprocess mode: the extract worker is a prefork pool, so the counts
 happen in child processes that come and go (``max_tasks_per_child``, OOM
@@ -41,7 +42,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workers.index import index_payloads
 from workers.logs import get_logger
+from workers.processes import pid_alive
 from workers.settings import Settings
 
 __all__ = ["EXPORTED", "KIND_OFFSETS", "forget_dead_workers", "install_metrics", "metrics_dir", "run_owns"]
@@ -50,7 +53,7 @@ EXPORTED = frozenset({
     "newsworkers_items_in_total", "newsworkers_items_out_total", "newsworkers_items_failed_total",
     "newsworkers_items_retried_total", "newsworkers_task_crashes_total", "newsworkers_task_seconds_bucket",
     "newsworkers_task_seconds_count", "newsworkers_task_seconds_sum", "newsworkers_queue_depth",
-    "newsworkers_queue_inflight", "newsworkers_dead_letters", "newsworkers_redis_up",
+    "newsworkers_queue_inflight", "newsworkers_dead_letters", "newsworkers_redis_up", "newsworkers_backpressure_held",
 })
 """Every series name the endpoints export (what dashboards and config/prometheus/alerts.yml may use)."""
 
@@ -102,6 +105,8 @@ class _Instruments:
             return
         # Batch tasks (index, extract_batch) get the list of requests as their first argument.
         items = len(args[0]) if args and isinstance(args[0], list) else 1
+        if stage == "index" and args and isinstance(args[0], list):  # an extract batch's articles ride in one
+            items = sum(len(index_payloads(r.args[0] if getattr(r, "args", None) else None)) for r in args[0])
         self.items_in.labels(stage).inc(items)
         if task_id:
             self.started[task_id] = (time.perf_counter(), max(1, items))
@@ -195,7 +200,7 @@ def forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
     for path in root.iterdir():
         pid = path.name.rsplit("-", 1)[-1]
         if (any(path.name.startswith(f"{kind}-{host}-") for kind in kinds) and pid.isdigit()
-                and not _alive(int(pid))):
+                and not pid_alive(int(pid))):
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -210,11 +215,3 @@ def run_owns(data_dir: Path) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

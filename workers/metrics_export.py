@@ -79,6 +79,7 @@ class _RedisCollector:
             depths = queue_depths(client, runtime.keys, broker_url=self.settings.broker_url)
             inflight = inflight_per_queue(runtime)
             letters = runtime.dead_letters.counts()
+            pressure_held = client.exists(f"{runtime.keys.namespace}:backpressure")
         except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape
             log.warning("metrics could not read redis", error=str(exc)[:200])
             up.add_metric([], 0)
@@ -95,7 +96,10 @@ class _RedisCollector:
         dead = GaugeMetricFamily("newsworkers_dead_letters", "Dead letters held, per stage.", labels=["stage"])
         for stage, count in sorted(letters.by_stage.items()):
             dead.add_metric([stage], count)
-        yield from (depth, held, dead)
+        pressure = GaugeMetricFamily("newsworkers_backpressure_held",
+                                     "1 while polling holds back because the fetch+extract backlog is too long.")
+        pressure.add_metric([], 1 if pressure_held else 0)
+        yield from (depth, held, dead, pressure)
 
 
 def start_metrics_server(settings: Settings, port: int, directories: list[Path] | Callable[[], list[Path]],

@@ -16,6 +16,7 @@ from workers.ids import CURRENT_ID_VERSION
 __all__ = [
     "ENTITY_KINDS",
     "PIPELINE_VERSION",
+    "ArchiveRef",
     "Article",
     "BodySource",
     "DateSource",
@@ -26,7 +27,9 @@ __all__ = [
 ]
 
 PIPELINE_VERSION = 2
-"""Bumped whenever extraction's output for the same page can change."""
+"""Bumped whenever extraction's output for the same page can change (a new or changed field, extractor,
+model, cleanup or date rule): every Article records it, and ``newsworkers reprocess --only-older-version``
+re-extracts, from the page archive, exactly the documents an older version made."""
 
 ENTITY_KINDS = ("persons", "organizations", "locations", "groups", "events")
 
@@ -89,18 +92,37 @@ class FeedItem(BaseModel):
                             description="Document id version of doc_id (1 for items indexed before v2).")
     revision: str | None = Field(None, description="Hash of the entry's updated date and content: a change is a "
                                                    "correction, fetched again into the same document.")
+    backfill: str | None = Field(None, description="Id of the backfill that sent the item: it travels on the "
+                                                   "backfill queues, after live news.")
+
+
+class ArchiveRef(BaseModel):
+    """Where one raw page lives: a WARC record, by file and byte range (the record's gzip member)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str = Field(description="The WARC file, absolute, or relative to the archive directory.")
+    offset: int = Field(ge=0, description="Byte offset of the record in the file.")
+    length: int = Field(gt=0, description="Bytes of the record as stored (compressed).")
 
 
 class FetchedPage(BaseModel):
-    """An article page as fetched: the item it came from and the decoded HTML."""
+    """An article page as fetched: the item it came from and the decoded HTML.
+
+    With ``archive`` set, ``html`` may travel empty: the extract stage reads the page from the archive, so
+    big pages cost the broker a pointer, not their bytes.
+    """
 
     item: FeedItem
     final_url: str
     status: int
-    html: str
+    html: str = ""
+    archive: ArchiveRef | None = None
     content_type: str | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
     fetch_error: str | None = Field(None, description="Reason code when the page could not be had.")
+    reprocess: bool = Field(False, description="Extracted again from the archive (newsworkers reprocess): the "
+                                               "article keeps item.doc_id, so its document is updated in place.")
 
 
 class Article(BaseModel):
@@ -144,3 +166,7 @@ class Article(BaseModel):
     cluster_id: str | None = Field(None, description="Id of the first article of its near-duplicate cluster.")
     duplicates: int = Field(0, ge=0, description="Other articles in the same near-duplicate cluster.")
     pipeline_version: int = PIPELINE_VERSION
+    archive_path: str | None = Field(None, description="WARC file holding the raw page, relative to the archive "
+                                                       "directory (None: the page was not archived).")
+    archive_offset: int | None = Field(None, ge=0, description="Byte offset of the page's record in archive_path.")
+    archive_length: int | None = Field(None, gt=0, description="Bytes of the page's record as stored (gzip).")

@@ -28,6 +28,7 @@ import feedparser
 import httpx
 
 from workers import http
+from workers.archive.write import ArchiveWriter
 from workers.errors import FeedError
 from workers.feed_schedule import max_age_seconds, publisher_hint_seconds
 from workers.ids import document_id
@@ -59,8 +60,11 @@ class PollResult:
 
 
 def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Client, *,
-              gate: DomainGate | None = None) -> PollResult:
+              gate: DomainGate | None = None, archive: ArchiveWriter | None = None) -> PollResult:
     """One conditional GET of ``feed``; within its domain's turn when a gate is given (shared with its pages).
+
+    With an ``archive``, every feed document received (not a 304) is written to it first. Local feeds of the
+    offline corpus are not: their documents are files already, and no article is ever re-made from a feed.
 
     A turn too far off raises :class:`workers.politeness.PolitenessDelay` before anything is requested.
     """
@@ -91,6 +95,9 @@ def poll_feed(feed: Feed, state: FeedState, settings: Settings, client: httpx.Cl
     )
     if result.not_modified:
         return result
+    if archive is not None:
+        archive.write_response(response.url, response.status, response.headers.multi_items(), response.content,
+                               kind="feed")
     return parse_feed(response.content, feed, result, content_type=response.headers.get("content-type"))
 
 

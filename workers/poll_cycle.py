@@ -21,6 +21,8 @@ so the poll task and the benchmark run the same code.
 - Politeness: the poll task downloads within its domain's turn, shared with
   the domain's pages (:class:`workers.politeness.DomainGate`); a turn too far
   off holds the poll in the delayed set (:func:`poll_or_hold`), not an error.
+- Back-pressure: while the fetch and extract backlog is above its high-water mark a poll is held the
+  same way, without touching the feed (:mod:`workers.backpressure`).
 - GUID aliases and revisions are remembered for a bounded time after their
   entry leaves its feed (:mod:`workers.item_memory`).
 """
@@ -36,12 +38,15 @@ from typing import Any
 from redis.client import Pipeline
 from redis.exceptions import NoScriptError
 
+from workers.backpressure import BackPressure
+from workers.blocklist import drop_blocked_items
 from workers.errors import FeedError, NewsworkersError
 from workers.feed_schedule import adapt_interval, failure_delay, jittered
 from workers.ids import id_candidates
 from workers.item_memory import remember, trim
 from workers.logs import get_logger
 from workers.models import Feed, FeedItem
+from workers.outage import retry_through_outage
 from workers.politeness import DomainGate, PolitenessDelay
 from workers.poll import PollResult, poll_feed
 from workers.retries import delayed_messages
@@ -62,10 +67,17 @@ log = get_logger(__name__)
 
 def poll_or_hold(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, gate: DomainGate,
                  rng: random.Random | None = None) -> dict[str, Any]:
-    """:func:`run_poll` within the feed's domain turn; a turn too far off holds the poll until then.
+    """:func:`run_poll` within the feed's domain turn; a turn too far off holds the poll until then, and
+    so does back-pressure (:mod:`workers.backpressure`) while fetch and extract are behind.
 
     Held is not failed: no error streak, no backoff, nothing requested from the host.
     """
+    pressure = BackPressure(runtime).check()
+    if pressure.held:
+        due_at = time.time() + runtime.settings.backpressure_retry_s
+        hold_poll(runtime, feed, due_at=due_at)
+        return {"feed": feed.url, "status": "held", "due_at": due_at, "reason": "backpressure",
+                "backlog": pressure.backlog}
     try:
         return run_poll(runtime, feed, enqueue, rng=rng, gate=gate)
     except PolitenessDelay as exc:
@@ -95,7 +107,8 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     registry, now = runtime.registry, time.time()
     state = registry.state(feed.url)
     try:
-        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client, gate=gate)
+        result: PollResult = poll_feed(feed, state, runtime.settings, runtime.feed_client, gate=gate,
+                                       archive=runtime.archive)
     except FeedError as exc:
         record_failure(runtime, feed.url, exc, rng=rng)
         return {"feed": feed.url, "status": "failed", "reason": exc.reason}
@@ -145,6 +158,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
 
     Every entry listed refreshes its GUID and revision fields in the item memory (:mod:`workers.item_memory`).
     """
+    items = drop_blocked_items(runtime, items)  # takedowns (newsworkers delete --block) are never fetched again
     if not items:
         return 0, 0
     redis, keys, tracker = runtime.redis, runtime.keys, runtime.tracker
@@ -211,7 +225,9 @@ def _enqueue(runtime: Runtime, item: FeedItem, item_json: dict[str, Any], enqueu
     try:
         enqueue(item_json)
     except Exception:
-        runtime.tracker.release(item.doc_id)  # not sent: the next poll takes it again
+        # Not sent: the next poll takes it again. A publish fails most often because Redis is away, and then
+        # so would this: wait for it, or the item stays claimed with no message until the in-flight TTL.
+        retry_through_outage(runtime.redis, lambda: runtime.tracker.release(item.doc_id))
         raise
 
 

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 
-__all__ = ["die_with_parent", "stop_group"]
+__all__ = ["die_with_parent", "pid_alive", "stop_group"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -44,3 +44,14 @@ def stop_group(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # takes the prefork children along
         proc.wait()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still holds ``pid`` (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -31,7 +31,8 @@ def redrive(app: Celery, runtime: Runtime, letters: Iterable[DeadLetter]) -> int
         except (KeyError, TypeError):
             log.warning("dead letter cannot be retried: it kept no message", id=letter.key, stage=letter.stage)
             continue
-        if task != "newsworkers.poll":  # a feed is no item: it has no seen/in-flight mark
+        # A feed is no item, nor is a webhook delivery: neither has a seen/in-flight mark.
+        if task not in ("newsworkers.poll", "newsworkers.alert_webhook"):
             runtime.tracker.reopen(letter.key, json.dumps(payload) if task == "newsworkers.fetch" else "")
         app.tasks[task].apply_async((payload,))
         runtime.dead_letters.remove(letter.key)

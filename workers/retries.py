@@ -18,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from workers.delayed import DelayedMessages
 from workers.errors import NewsworkersError, Retryable
 from workers.logs import get_logger
+from workers.outage import OUTAGE
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
@@ -61,7 +62,12 @@ def fail(
     url: str,
     payload: dict[str, Any],
 ) -> None:
-    """Retry later (transient errors, up to ``max_retries``) or dead-letter ``exc``."""
+    """Retry later (transient errors, up to ``max_retries``) or dead-letter ``exc``.
+
+    An outage is no fault of the item: it is raised again, and the task gives its message back
+    (workers/outage.py)."""
+    if isinstance(exc, OUTAGE):
+        raise exc
     if isinstance(exc, NewsworkersError):
         reason = exc.reason
     elif isinstance(exc, SoftTimeLimitExceeded):

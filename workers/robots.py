@@ -8,6 +8,7 @@ failure is cached briefly so the site is not asked again by every page.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -23,6 +24,10 @@ __all__ = ["RobotsRules", "robots_url"]
 _MAX_BYTES = 512 * 1024  # RFC 9309: crawlers must read at least 500 KiB
 _UNREACHABLE = "\x00unreachable"  # cache marker: no rules could be read
 _UNREACHABLE_TTL_S = 300
+# Rules read from Redis are kept this long in the process too: a busy site's pages then cost no round trip
+# each, and a changed robots.txt still reaches every worker within a minute of the shared copy's expiry.
+_LOCAL_TTL_S = 60.0
+_LOCAL_MAX_SITES = 10_000
 
 
 def robots_url(url: str) -> str:
@@ -40,6 +45,7 @@ class RobotsRules:
         # Rules name a product token ("newsworkers"), not the whole User-Agent header.
         self.agent = settings.user_agent.split("/")[0].split()[0] if settings.user_agent.strip() else "*"
         self._parsed: dict[str, Protego] = {}  # per process, in front of Redis; keyed by the rules' text
+        self._local: dict[str, tuple[float, str]] = {}  # rules URL → (monotonic expiry, text)
 
     def check(self, url: str) -> None:
         """Raise FetchError ``fetch.robots_disallowed`` when the site's robots.txt forbids ``url``."""
@@ -60,12 +66,21 @@ class RobotsRules:
                              url=url)
 
     def _rules(self, rules_url: str) -> str:
+        now = time.monotonic()
+        local = self._local.get(rules_url)
+        if local is not None and local[0] > now:
+            return local[1]
         key = f"{self.settings.namespace}:robots:{rules_url}"
         cached = self.redis.get(key)
         if cached is not None:
-            return cached.decode("utf-8", "replace") if isinstance(cached, bytes) else str(cached)
-        text, ttl = self._download(rules_url)
-        self.redis.set(key, text, ex=ttl)
+            text = cached.decode("utf-8", "replace") if isinstance(cached, bytes) else str(cached)
+            ttl: float = min(_LOCAL_TTL_S, self.settings.robots_ttl_s)
+        else:
+            text, ttl = self._download(rules_url)
+            self.redis.set(key, text, ex=ttl)
+        if len(self._local) >= _LOCAL_MAX_SITES:
+            self._local.clear()
+        self._local[rules_url] = (now + min(ttl, _LOCAL_TTL_S), text)
         return text
 
     def _download(self, rules_url: str) -> tuple[str, int]:

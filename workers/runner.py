@@ -12,14 +12,16 @@ import importlib.util
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from redis import exceptions as redis_errors
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.text import Text
 
 from workers.celery_app import broker_is_redis, create_app
 from workers.delayed import send_due
@@ -35,12 +37,24 @@ from workers.search.backend import open_backend
 from workers.settings import Settings
 from workers.worker_processes import WorkerProcesses
 
-__all__ = ["RunSummary", "WorkerProcesses", "check_before_start", "is_expected", "run"]
+__all__ = [
+    "REDIS_DOWN",
+    "OrphanWatch",
+    "ProgressDisplay",
+    "RedisOutage",
+    "RunSummary",
+    "WorkerProcesses",
+    "check_before_start",
+    "is_drained",
+    "is_expected",
+    "run",
+]
 
 # Failures that are the world's fault (a broken feed, a dead or hostile page),
 # as opposed to ours: a run --once that met only these succeeded. Anything
 # else (our crash, a refusing index, a bad setting, lost work) fails the run.
-_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison", "extract.memory")
+_EXPECTED_REASONS = ("feed.", "fetch.", "extract.empty", "extract.timeout", "extract.poison", "extract.memory",
+                     "alert.")  # a webhook that is down or refuses
 
 
 def is_expected(reason: str) -> bool:
@@ -125,9 +139,9 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
             runtime.redis.delete(runtime.keys.pending_polls)
             scheduler.poll_all(feeds or seed)
         deadline = time.monotonic() + timeout_s if timeout_s else None
-        orphans = _OrphanWatch(runtime, scheduler)
-        outage = _RedisOutage(console)
-        with _display(console, progress) as refresh:
+        orphans = OrphanWatch(runtime, scheduler)
+        outage = RedisOutage(console)
+        with ProgressDisplay(console, progress) as refresh:
             while not stop.is_set():
                 workers.check()
                 try:
@@ -136,9 +150,9 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                     send_due(app, delayed)
                     orphans.check()
                     refresh()
-                    finished = once and _drained(runtime, scheduler)
+                    finished = once and is_drained(runtime, scheduler)
                     outage.end()
-                except _REDIS_DOWN as exc:
+                except REDIS_DOWN as exc:
                     # Redis restarting (or a network blip): the workers reconnect on their own, and so do we.
                     outage.begin(exc)
                     stop.wait(1.0)
@@ -147,11 +161,11 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
                     idle = True
                     break
                 if deadline and time.monotonic() > deadline:
-                    drained = not once or _drained(runtime, scheduler)
+                    drained = not once or is_drained(runtime, scheduler)
                     break
                 stop.wait(0.2)
             else:
-                drained = not once or _drained(runtime, scheduler)
+                drained = not once or is_drained(runtime, scheduler)
         finished_wall = time.time()
     finally:
         if stop.is_set() and not idle:
@@ -178,10 +192,10 @@ def check_before_start(settings: Settings) -> None:
         backend.close()
 
 
-_REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError)
+REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError)
 
 
-class _RedisOutage:
+class RedisOutage:
     """Says once when Redis went away and when it came back, instead of a traceback per loop."""
 
     def __init__(self, console: Console) -> None:
@@ -199,7 +213,7 @@ class _RedisOutage:
             self.since = None
 
 
-class _OrphanWatch:
+class OrphanWatch:
     """Items in flight while no message anywhere could still be working on them are lost: re-send them.
 
     Quiet means no queued or unacknowledged message while polls or items are marked under way, seen twice
@@ -228,7 +242,7 @@ class _OrphanWatch:
         return self.scheduler.requeue_lost_polls() + self.scheduler.resend_lost(any_age=True)
 
 
-def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:
+def is_drained(runtime: Runtime, scheduler: Scheduler) -> bool:
     if scheduler.pending_polls() or runtime.tracker.inflight_count():
         return False
     held = backlog(runtime.redis, runtime.keys, broker_url=runtime.settings.broker_url)
@@ -238,30 +252,38 @@ def _drained(runtime: Runtime, scheduler: Scheduler) -> bool:
     return held == 0
 
 
-class _display:
-    """Live table on a terminal; a plain line every few seconds elsewhere (logs, CI)."""
+class ProgressDisplay:
+    """Live table on a terminal; a plain line every few seconds elsewhere (logs, CI).
 
-    def __init__(self, console: Console, progress: Progress) -> None:
-        self.console, self.progress = console, progress
+    ``extra`` adds a line of the caller's own under the table (a backfill's records read, say).
+    """
+
+    def __init__(self, console: Console, progress: Progress, extra: Callable[[], str] | None = None) -> None:
+        self.console, self.progress, self.extra = console, progress, extra
         self.live: Live | None = None
         self.last_line = 0.0
 
+    def _render(self) -> Any:
+        table = self.progress.render()
+        return Group(table, Text(self.extra())) if self.extra is not None else table
+
     def __enter__(self) -> Any:
         if self.console.is_terminal:
-            self.live = Live(self.progress.render(), console=self.console, refresh_per_second=2)
+            self.live = Live(self._render(), console=self.console, refresh_per_second=2)
             self.live.__enter__()
         return self.refresh
 
     def refresh(self) -> None:
         if self.live is not None:
-            self.live.update(self.progress.render())
+            self.live.update(self._render())
         elif time.monotonic() - self.last_line > 5:
-            self.console.print(self.progress.line())
+            line = self.progress.line()
+            self.console.print(f"{line}; {self.extra()}" if self.extra is not None else line)
             self.last_line = time.monotonic()
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
-            self.live.update(self.progress.render())
+            self.live.update(self._render())
             self.live.__exit__(None, None, None)
 
 

@@ -14,6 +14,7 @@ import httpx
 from redis import Redis
 from redis import exceptions as redis_errors
 
+from workers.archive.write import ArchiveWriter
 from workers.clusters import ClusterStore
 from workers.entities import EntityRecognizer, recognizer_for
 from workers.errors import ConfigError
@@ -81,6 +82,11 @@ class Runtime:
                             window_s=round(self.settings.near_dup_window_days * 86400))
 
     @functools.cached_property
+    def archive(self) -> ArchiveWriter | None:
+        """Where fetch and poll keep what they download; None with archive_enabled off."""
+        return ArchiveWriter(self.settings) if self.settings.archive_enabled else None
+
+    @functools.cached_property
     def index_writer(self) -> SearchBackend:
         return open_backend(self.settings, writer=True)
 
@@ -101,6 +107,8 @@ class Runtime:
                 self.__dict__[name].close()
         if "index_writer" in self.__dict__:
             self.__dict__["index_writer"].close()
+        if self.__dict__.get("archive") is not None:
+            self.__dict__["archive"].close()
         if "redis" in self.__dict__:
             self.__dict__["redis"].close()
 

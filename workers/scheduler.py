@@ -4,7 +4,8 @@ Due feeds come from the registry's sorted set, claimed atomically (two
 schedulers never poll one feed twice). With an empty registry the offline
 corpus in seeds/ is polled instead, without being added to the registry.
 The scheduler holds back while the fetch and extract backlog is above the
-high-water mark, so queues never grow without bound.
+high-water mark, and until it is back under the low one (:mod:`workers.backpressure`),
+so queues never grow without bound.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 
 from celery import Celery
 
+from workers.backpressure import BackPressure
 from workers.delivery import queue_depths
 from workers.models import Feed
+from workers.retention import RetentionSchedule
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
@@ -43,6 +46,7 @@ class Scheduler:
         self.seed = seed or []
         self._seed_due: dict[str, float] = {}
         self._next_lost_check = 0.0
+        self.retention = RetentionSchedule(runtime, app)
 
     def backlog(self) -> int:
         """Messages waiting for fetch and extract, the stages polling feeds."""
@@ -85,7 +89,8 @@ class Scheduler:
         if now >= self._next_lost_check:
             self._next_lost_check = now + _LOST_CHECK_EVERY_S
             self.resend_lost(now=now)
-        if self.backlog() > self.runtime.settings.backlog_high_water_msgs:
+        self.retention.tick(now)  # retention_days: one prune per interval, nothing otherwise
+        if BackPressure(self.runtime).check().held:
             return 0
         if self.seed and self.runtime.registry.count():
             self.seed = []  # feeds were registered while we ran: the offline corpus steps aside

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         description="Seconds after which an item still in flight is presumed lost and polled again.",
     )
     backlog_high_water_msgs: int = Field(
-        10_000, ge=1, description="Fetch+extract backlog (messages) above which the scheduler holds back."
+        10_000, ge=1, description="Fetch+extract backlog (messages) above which the scheduler and pollers hold back."
     )
 
     # -- fetching -------------------------------------------------------------
@@ -330,6 +330,116 @@ class Settings(BaseSettings):
         description="Log lines as JSON, as key=value text, or auto: text on a terminal, JSON elsewhere.",
     )
 
+    # -- http api and search page (issue 8) ----------------------------------------------------------------
+    # (api and search page settings go here)
+    api_host: str = Field(
+        "127.0.0.1", description="Address `newsworkers serve` listens on; 0.0.0.0 exposes the API to the network.",
+    )
+    api_port: int = Field(8000, ge=0, le=65535, description="Port `newsworkers serve` listens on (0: any free port).")
+    api_max_page_size: int = Field(
+        100, ge=1, le=1000, description="Most hits one /api/search page may ask for (its `size`).",
+    )
+    api_max_result_window: int = Field(
+        10_000, ge=100,
+        description="Deepest hit /api/search pages to (page x size); deeper walks are for /api/export.",
+    )
+    api_export_max_docs: int = Field(
+        1_000_000, ge=1, description="Most documents one export (/api/export or `newsworkers export`) writes.",
+    )
+    api_export_page_size: int = Field(
+        500, ge=10, le=10_000, description="Hits fetched per backend request while an export streams.",
+    )
+
+    # -- saved searches and alerts (issue 8) -------------------------------------------------------------
+    # (alert settings go here)
+    api_keys: str = Field(
+        "",
+        description="Comma-separated API keys that may write (saved searches) through the HTTP API, sent as "
+        "X-API-Key or Authorization: Bearer; empty allows writes from loopback clients only.",
+    )
+    alert_feed_entries: int = Field(
+        50, ge=1, le=1000, description="Entries in each saved search's Atom feed (/feeds/NAME.atom), newest first."
+    )
+    alert_matches_max: int = Field(
+        1000, ge=1, description="Matches kept in Redis per saved search; beyond it the oldest published go."
+    )
+    alert_webhook_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds one webhook POST may take, connect included, before it counts as failed."
+    )
+    alert_webhook_max_retries: int = Field(
+        5, ge=0, description="Retries (with the usual backoff) of a failing webhook before it is dead-lettered "
+        "(stage alert)."
+    )
+
+    # -- throughput and back-pressure (issue 9) -----------------------------------------------------------
+    # (throughput and back-pressure settings go here)
+    backlog_low_water_msgs: int = Field(
+        5_000, ge=0,
+        description="Fetch+extract backlog (messages) at or below which held polling resumes (hysteresis below "
+                    "backlog_high_water_msgs; a value above it acts as it).",
+    )
+    backpressure_retry_s: float = Field(
+        5.0, gt=0,
+        description="Seconds a poll held by back-pressure waits in the delayed set before it checks the backlog "
+                    "again.",
+    )
+
+    # -- page archive and reprocess (issue 10) ------------------------------------------------------------
+    # (archive settings go here)
+    archive_enabled: bool = Field(
+        True, description="Keep every fetched page and feed document in WARC files; extract then reads pages by "
+        "pointer (file, offset, length) instead of taking their HTML through the broker.",
+    )
+    archive_dir: Path | None = Field(
+        None, description="Directory of the WARC archive; unset: <data_dir>/archive. In a deployment, a volume "
+        "every worker mounts at the same path.",
+    )
+    archive_max_file_bytes: int = Field(
+        2**30, ge=2**16, description="Size in bytes at which a WARC file is closed and a new one started.",
+    )
+    archive_max_file_age_s: int = Field(
+        3600, ge=1, description="Seconds after which an open WARC file is closed at its next record, however small.",
+    )
+    archive_fsync: bool = Field(
+        False, description="fsync each record before its pointer is sent (survives a machine crash, costs a disk "
+        "flush per page); off, a record is flushed to the OS, which survives a worker crash.",
+    )
+
+    # -- backfill (issue 10) ------------------------------------------------------------------------------
+    # (backfill settings go here)
+    backfill_max_queued: int = Field(
+        2000, ge=10, description="A backfill sends no more while this many of its messages wait in the backfill "
+        "queues (fetch or extract), so history never floods the broker.",
+    )
+    backfill_own_worker: bool = Field(
+        False, description="Extract backfill pages in a worker of their own (kind backfill) at the lowest CPU "
+        "priority instead of in the live extract worker after its live queue; slower, and measured no kinder to "
+        "live news on 2 cores (bench/backfill.py). A deployment then runs `newsworkers worker backfill`.",
+    )
+    backfill_extract_processes: int = Field(
+        1, ge=1, description="Processes of the backfill extract worker (lowest CPU priority, started when a "
+        "backfill has pages waiting); live extraction keeps its own.",
+    )
+    backfill_checkpoint_every: int = Field(
+        100, ge=1, description="A backfill saves its position (in Redis) after at most this many records or "
+        "URLs, and at least once a second; a restart reads again at most that much.",
+    )
+
+    # -- retention, takedown and backup (issue 10) --------------------------------------------------------
+    # (retention settings go here)
+    retention_days: float = Field(
+        0, ge=0, description="Prune documents published more than this many days ago, on a schedule inside "
+        "`newsworkers run` and `newsworkers scheduler` (0 keeps everything forever)."
+    )
+    retention_check_interval_s: int = Field(
+        3600, ge=1, description="Seconds between two scheduled prunes (retention_days); one scheduler per "
+        "deployment runs each."
+    )
+    deletion_wait_s: float = Field(
+        120.0, ge=0, description="How long `delete` and `prune` wait for the running index worker to apply a "
+        "deletion they sent it, in seconds; past it the deletion stays queued and is applied later."
+    )
+
     @field_validator("ner_models")
     @classmethod
     def _ner_models(cls, value: str) -> str:
@@ -364,6 +474,12 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def index_batch_messages(self) -> int:
+        """Index messages in one batch: each extract batch's articles ride in one message, so about
+        ``index_batch_size`` articles take this many."""
+        return max(1, -(-self.index_batch_size // self.extract_batch_size))
 
     @property
     def extract_processes(self) -> int:

@@ -11,6 +11,7 @@ The keys (documented in the README) are::
                "dead_letters_by_stage": {...}, "dead_letters_by_reason": {...}, "dropped": N}
     rate      {"window_min": N, "articles_per_min": x, "per_minute": [N, ...]}   oldest minute first
     counters  {"<stage>.<outcome>": N}                      running totals since the Redis was new
+    backpressure {"held": bool, "backlog": N, "since": epoch | None, "high_water": N, "low_water": N}
 
 It works with or without a run going: no worker answering means ``workers: 0`` per queue.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 from celery import Celery
 
+from workers.backpressure import BackPressure
 from workers.celery_app import QUEUES, broker_is_redis
 from workers.delivery import queue_depths
 from workers.errors import NewsworkersError
@@ -64,6 +66,7 @@ def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
         "rate": {"window_min": window, "articles_per_min": round(sum(per_minute) / window, 2),
                  "per_minute": per_minute},
         "counters": dict(sorted(runtime.stats.snapshot().items())),
+        "backpressure": _backpressure(runtime),
     }
 
 
@@ -99,6 +102,13 @@ def workers_per_queue(app: Celery, *, timeout_s: float, prefix: str = "") -> tup
         if stages:
             nodes.append(node)
     return dict(counts), nodes
+
+
+def _backpressure(runtime: Runtime) -> dict[str, Any]:
+    state = BackPressure(runtime).state()
+    settings = runtime.settings
+    return {"held": state.held, "backlog": state.backlog, "since": state.since,
+            "high_water": settings.backlog_high_water_msgs, "low_water": settings.backlog_low_water_msgs}
 
 
 def _index_documents(runtime: Runtime) -> dict[str, Any]:

@@ -9,9 +9,13 @@ import subprocess
 import threading
 import time
 
-from workers.pools import KINDS, worker_argv, worker_spec
+from redis import Redis, RedisError
+
+from workers.celery_app import BACKFILL_QUEUES, broker_is_redis
+from workers.pools import BACKFILL_KIND, KINDS, worker_argv, worker_spec
 from workers.processes import die_with_parent, stop_group
 from workers.settings import Settings
+from workers.state import Keys
 
 __all__ = ["WorkerProcesses"]
 
@@ -24,11 +28,25 @@ class WorkerProcesses:
         self.log_dir = settings.data_dir / "logs"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.deaths = 0
+        self._next_backfill_look = 0.0
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for kind in KINDS:
             self._spawn(kind)
+        if self.settings.backfill_own_worker and not broker_is_redis(self.settings):  # not cheaply watched there
+            self._spawn(BACKFILL_KIND)
+
+    def _backfill_waiting(self) -> bool:
+        """Pages of a backfill wait for extraction (looked at once a second): time for the backfill worker."""
+        if time.monotonic() < self._next_backfill_look or not self.settings.redis_url:
+            return False
+        self._next_backfill_look = time.monotonic() + 1.0
+        try:
+            with Redis.from_url(self.settings.redis_url) as client:
+                return bool(client.llen(Keys(self.settings.namespace).queue(BACKFILL_QUEUES["extract"])))
+        except RedisError:
+            return False
 
     def _spawn(self, kind: str) -> None:
         env = {**os.environ, **self.settings.as_environment()}
@@ -39,11 +57,13 @@ class WorkerProcesses:
                                                 stderr=stderr, start_new_session=True, preexec_fn=die_with_parent)
 
     def check(self) -> None:
-        """Restart any worker that died (an OOM kill, a crash)."""
+        """Restart any worker that died (an OOM kill, a crash); start the backfill worker when it has work."""
         for kind, proc in list(self.procs.items()):
             if proc.poll() is not None:
                 self.deaths += 1
                 self._spawn(kind)
+        if self.settings.backfill_own_worker and BACKFILL_KIND not in self.procs and self._backfill_waiting():
+            self._spawn(BACKFILL_KIND)
 
     def stop(self, timeout_s: float = 60.0, *, idle: bool = False, hurry: threading.Event | None = None) -> None:
         """Warm shutdown: each worker finishes or requeues what it holds, then exits.

@@ -182,14 +182,43 @@ def test_snippets_mark_only_the_matched_terms(backend: SearchBackend, text: str)
 
 def test_collapse_keeps_one_hit_per_cluster(backend: SearchBackend) -> None:
     collapsed = run(backend, "baghdad", sort=Sort.DATE, collapse=True)
-    assert [KEY[h.id] for h in collapsed.hits] == ["a4", "a9"]  # a9 is the newest of the a1/a9 cluster
+    # The a1/a9 cluster keeps the place its newest copy a9 earns, and shows a1: the story as first reported.
+    assert [KEY[h.id] for h in collapsed.hits] == ["a4", "a1"]
     assert collapsed.total == 3  # total counts documents, as Elasticsearch's collapse does
-    assert {h.cluster_id for h in collapsed.hits} == {ID["a4"], ID["a1"]}
+    assert {h.cluster_id or h.id for h in collapsed.hits} == {ID["a4"], ID["a1"]}
+    once_each = [("a1" if k == "a9" else k) for k in BY_DATE_DESC if k != "a1"]
     every = run(backend, sort=Sort.DATE, collapse=True)
-    assert [KEY[h.id] for h in every.hits] == [k for k in BY_DATE_DESC if k != "a1"]
+    assert [KEY[h.id] for h in every.hits] == once_each
     paged = [KEY[h.id] for off in (0, 3, 6) for h in run(backend, sort=Sort.DATE, collapse=True, limit=3,
                                                          offset=off).hits]
-    assert paged == [k for k in BY_DATE_DESC if k != "a1"]
+    assert paged == once_each
+
+
+def test_collapse_shows_the_earliest_copy_that_matches(backend: SearchBackend) -> None:
+    # A word only a9 has: its cluster is shown by the earliest copy that matches the query (a9), not by the
+    # cluster's first story (a1), which does not match.
+    words = set(ARTICLES["a9"].body.lower().split()) - set(ARTICLES["a1"].body.lower().split())
+    assert words, "a9 must have a word of its own for this test"
+    word = sorted(words, key=len)[-1].strip(".,;:\"'")
+    hits = run(backend, f'"{word}"', collapse=True).hits
+    assert "a9" in [KEY[h.id] for h in hits] and "a1" not in [KEY[h.id] for h in hits]
+
+
+def test_date_histogram_counts_the_matches_per_bucket(backend: SearchBackend) -> None:
+    days = run(backend, histogram="day", limit=0).histogram
+    assert days is not None
+    assert [(b.start, b.count) for b in days] == [
+        (day(d).replace(hour=0), 1) for d in sorted(ARTICLES[k].published_at.day for k in ALL)
+    ]
+    weeks = run(backend, "baghdad", histogram="week", limit=0).histogram
+    assert weeks is not None and sum(b.count for b in weeks) == run(backend, "baghdad").total
+    assert all(b.start.weekday() == 3 for b in weeks), "fixed 7d buckets start on the epoch's weekday (Thursday)"
+    assert run(backend, "baghdad").histogram is None, "no histogram unless asked"
+
+
+def test_cluster_filter_finds_the_members(backend: SearchBackend) -> None:
+    assert keys(backend, cluster_id=ID["a1"]) == {"a1", "a9"}
+    assert keys(backend, cluster_id=ID["a3"]) == {"a3"}
 
 
 def test_count_get_and_hit_fields(backend: SearchBackend) -> None:

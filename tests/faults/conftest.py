@@ -163,7 +163,10 @@ class Pipeline:
                     argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
                 except OSError:
                     continue
-                if b"--queues" in argv and argv[argv.index(b"--queues") + 1].split(b".")[-1] == kind.encode():
+                if b"--queues" not in argv:
+                    continue
+                live_queue = argv[argv.index(b"--queues") + 1].split(b",")[0]  # backfill queues follow it
+                if live_queue.split(b".")[-1] == kind.encode():
                     return int(child)
         return None
 
@@ -256,9 +259,9 @@ def wait_for_stage(settings: Settings, stage: str, *, total: int, timeout_s: flo
     return time.monotonic() - started
 
 
-def wait_for_growth(settings: Settings, *, timeout_s: float = 120) -> float:
+def wait_for_growth(settings: Settings, *, timeout_s: float = 120, run: Pipeline | None = None) -> float:
     """Seconds until the index grows past its size now (the pipeline works again)."""
-    return wait_for_index(settings, indexed_count(settings) + 1, timeout_s=timeout_s)
+    return wait_for_index(settings, indexed_count(settings) + 1, timeout_s=timeout_s, run=run)
 
 
 class AofRedisServer(RedisServer):

@@ -23,6 +23,12 @@ class SearchBackend(Protocol):
     def delete(self, ids: Sequence[str]) -> None:
         """Remove documents by id; unknown ids are ignored."""
 
+    def ids_where(self, query: SearchQuery) -> list[str]:
+        """The id of every document ``query`` finds (text, filters, dates), all of them: no page, no limit."""
+
+    def delete_where(self, query: SearchQuery) -> int:
+        """Remove every document ``query`` finds; returns how many went. Visible to searches once it returns."""
+
     def search(self, query: SearchQuery) -> SearchResult: ...
 
     def get(self, doc_id: str) -> Article | None: ...

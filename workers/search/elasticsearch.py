@@ -10,6 +10,7 @@ headers carry it to 9.x).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -21,7 +22,7 @@ from workers.search import es_requests as rq
 from workers.search.es_bulk import BulkPolicy, Line, send_bulk
 from workers.search.es_errors import from_elasticsearch, or_missing, translate
 from workers.search.es_index import ensure_index
-from workers.search.model import FacetCount, Hit, SearchQuery, SearchResult, Sort
+from workers.search.model import DateBucket, FacetCount, Hit, SearchQuery, SearchResult, Sort
 from workers.settings import Settings
 
 __all__ = ["ElasticsearchBackend", "make_client"]
@@ -69,6 +70,14 @@ class ElasticsearchBackend:
         if ids:
             self._write(rq.bulk_delete_lines(self.alias, ids))
 
+    def delete_where(self, query: SearchQuery) -> int:
+        body = rq.delete_by_query_body(query)
+        # conflicts=proceed: a document rewritten meanwhile (a cluster refresh) is still deleted on a later run,
+        # not a reason to stop half-way; refresh: gone from searches once this returns, like delete().
+        found = or_missing(lambda: self.client.delete_by_query(index=self.alias, query=body["query"], refresh=True,
+                                                               conflicts="proceed").body, where="delete_by_query")
+        return 0 if found is None else int(found.get("deleted", 0))
+
     def _write(self, lines: list[Line]) -> None:
         # Visible to searches once this returns, as the interface promises: one request waits for the next
         # refresh (no forced refresh); several are followed by one refresh rather than each waiting for one.
@@ -91,7 +100,8 @@ class ElasticsearchBackend:
         except NotFoundError as exc:
             if not from_elasticsearch(exc):
                 raise translate(exc, where="search") from exc
-            return SearchResult(total=0, hits=[], facets={name: [] for name in query.facets})
+            return SearchResult(total=0, hits=[], facets={name: [] for name in query.facets},
+                                histogram=[] if query.histogram else None)
         except QuerySyntaxError:
             raise
         except Exception as exc:
@@ -101,7 +111,12 @@ class ElasticsearchBackend:
         aggs = response.get("aggregations", {})
         facets = {name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])]
                   for name in query.facets}
-        return SearchResult(total=int(total), hits=hits, facets=facets)
+        histogram = None
+        if query.histogram:
+            buckets = aggs.get(rq.HISTOGRAM_AGG, {}).get("buckets", [])
+            histogram = [DateBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
+                         for b in buckets if b["doc_count"]]
+        return SearchResult(total=int(total), hits=hits, facets=facets, histogram=histogram)
 
     def _page(self, query: SearchQuery) -> dict[str, Any]:
         if query.offset + query.limit <= rq.MAX_RESULT_WINDOW:
@@ -130,6 +145,21 @@ class ElasticsearchBackend:
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.client.search(index=self.alias, body=body).body)
+
+    def ids_where(self, query: SearchQuery) -> list[str]:
+        # Date order with the id tiebreaker is total, so search_after walks every hit once, past any window.
+        walk = SearchQuery(text=query.text, filters=query.filters, since=query.since, until=query.until,
+                           sort=Sort.DATE)
+        ids: list[str] = []
+        after: list[Any] | None = None
+        while True:
+            body = rq.search_body(walk, size=rq.MAX_RESULT_WINDOW, search_after=after, walk=True)
+            found = or_missing(partial(self._search, body), where="search")
+            hits = [] if found is None else found["hits"]["hits"]
+            ids.extend(str(h["_id"]) for h in hits)
+            if len(hits) < rq.MAX_RESULT_WINDOW:
+                return ids
+            after = hits[-1]["sort"]
 
     def get(self, doc_id: str) -> Article | None:
         found = or_missing(lambda: self.client.get(index=self.alias, id=doc_id).body, where="get")
@@ -164,8 +194,10 @@ def _article(source: dict[str, Any]) -> Article:
 
 
 def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
-    article = _article(raw["_source"])
-    fragments = raw.get("highlight", {}).get("body", [])
+    earliest = raw.get("inner_hits", {}).get(rq.EARLIEST_COPY, {}).get("hits", {}).get("hits", [])
+    shown = earliest[0] if earliest else raw  # a collapsed cluster shows its earliest matching copy
+    article = _article(shown["_source"])
+    fragments = shown.get("highlight", {}).get("body", [])
     return Hit(
         id=article.id, url=article.url, title=article.title, published_at=article.published_at,
         source_name=article.source_name, domain=article.domain, language=article.language,

@@ -19,22 +19,27 @@ from typing import Any
 
 from workers.errors import ConfigError, QuerySyntaxError
 from workers.models import Article
-from workers.search.model import FACETS, SearchQuery, Sort
+from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 
 __all__ = [
-    "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST", "aggregations", "alias_swap_body",
-    "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body", "document", "filter_clauses",
-    "highlight", "index_template_body", "iso_utc", "load_template", "query_clause", "reindex_body", "schema_version",
-    "search_body", "sort_clause", "template_name", "text_query", "versioned_index",
+    "EARLIEST_COPY", "HISTOGRAM_AGG", "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST",
+    "aggregations", "alias_swap_body", "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body",
+    "date_histogram", "delete_by_query_body", "document", "filter_clauses", "highlight", "index_template_body",
+    "iso_utc", "load_template", "query_clause", "reindex_body", "schema_version", "search_body", "sort_clause",
+    "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
 MAX_RESULT_WINDOW = 10_000
+EARLIEST_COPY = "earliest"
+"""Name of the collapse's inner hits: a cluster's earliest copy that matches."""
 """Elasticsearch's default index.max_result_window: from + size beyond it needs search_after."""
 SNIPPET_CHARS = 240
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 TITLE_BOOST = 2.0
 TEMPLATE_FILE = "index-template.json"
+HISTOGRAM_AGG = "published_at_histogram"
+"""The date histogram's aggregation name (facet names are field names, so they never collide with it)."""
 
 
 # -- the index: template, versions, alias ----------------------------------------------------------------
@@ -175,6 +180,8 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
         alternatives = [_facet_term(facet, v) for v in values if v.strip()]
         if alternatives:
             clauses.append({"bool": {"should": alternatives, "minimum_should_match": 1}})
+    if query.cluster_id:
+        clauses.append({"term": {"cluster_id": {"value": query.cluster_id}}})
     if query.since or query.until:
         bounds = {}
         if query.since:
@@ -185,6 +192,11 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     return clauses
 
 
+def delete_by_query_body(query: SearchQuery) -> dict[str, Any]:
+    """POST /<alias>/_delete_by_query: every document the search ``query`` finds (its text, facets and dates)."""
+    return {"query": query_clause(query)}
+
+
 def sort_clause(sort: Sort) -> list[dict[str, Any]]:
     # The id tiebreaker makes the order total, which search_after needs to page without gaps or repeats.
     first = {"published_at": {"order": "desc"}} if sort is Sort.DATE else {"_score": {"order": "desc"}}
@@ -192,7 +204,17 @@ def sort_clause(sort: Sort) -> list[dict[str, Any]]:
 
 
 def aggregations(query: SearchQuery) -> dict[str, Any]:
-    return {name: {"terms": {"field": name, "size": query.facet_size}} for name in query.facets}
+    aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": query.facet_size}} for name in query.facets}
+    if query.histogram:
+        aggs[HISTOGRAM_AGG] = date_histogram(query.histogram)
+    return aggs
+
+
+def date_histogram(interval: str) -> dict[str, Any]:
+    """Matches per fixed interval of published_at (buckets start at the epoch, UTC, as in Tantivy); empty buckets
+    are left out, as Tantivy leaves them out."""
+    return {"date_histogram": {"field": "published_at", "fixed_interval": HISTOGRAM_INTERVALS[interval],
+                               "min_doc_count": 1}}
 
 
 def highlight(query_body: dict[str, Any]) -> dict[str, Any]:
@@ -234,10 +256,14 @@ def search_body(query: SearchQuery, *, size: int, offset: int = 0, search_after:
         body["_source"] = False
         body["track_total_hits"] = False
         return body
-    if query.facets:
+    if query.facets or query.histogram:
         body["aggs"] = aggregations(query)
     if size:
         body["highlight"] = highlight(text)
+        if query.collapse:
+            # Each cluster keeps the place its best copy earns and is shown by its earliest matching copy.
+            body["collapse"]["inner_hits"] = {"name": EARLIEST_COPY, "size": 1, "sort": [
+                {"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}], "highlight": highlight(text)}
     return body
 
 

@@ -13,7 +13,10 @@ from typing import Any
 
 from workers.errors import QuerySyntaxError
 
-__all__ = ["FACETS", "FacetCount", "Hit", "SearchQuery", "SearchResult", "Sort"]
+__all__ = [
+    "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery", "SearchResult",
+    "Sort",
+]  # fmt: skip
 
 FACETS = (
     "persons",
@@ -36,6 +39,16 @@ HIT_FIELDS = (
 )
 
 
+HISTOGRAM_INTERVALS = {"hour": "1h", "day": "1d", "week": "7d"}
+"""Date histogram bucket widths, as the fixed intervals both backends take (buckets start at the epoch, in UTC;
+calendar months are left out because Tantivy has only fixed intervals)."""
+
+
+DATE_RANGE = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))
+"""Dates a query may name: Tantivy stores nanoseconds in 64 bits; since/until beyond are clamped to these
+(no article is dated outside them), so "since year 1" means "from the start" instead of an error."""
+
+
 class Sort(StrEnum):
     RELEVANCE = "relevance"
     DATE = "date"
@@ -53,11 +66,16 @@ class SearchQuery:
     facets: list[str] = field(default_factory=list)
     facet_size: int = 10
     collapse: bool = False  # one hit per near-duplicate cluster (cluster_id); total still counts documents
+    histogram: str | None = None  # a key of HISTOGRAM_INTERVALS: count matches per bucket of published_at
+    cluster_id: str | None = None  # only the members of this near-duplicate cluster
 
     def __post_init__(self) -> None:
         unknown = [f for f in [*self.filters, *self.facets] if f not in FACETS]
         if unknown:
             raise QuerySyntaxError(f"unknown facet {unknown[0]!r}; facets are: {', '.join(FACETS)}")
+        if self.histogram is not None and self.histogram not in HISTOGRAM_INTERVALS:
+            raise QuerySyntaxError(f"histogram interval {self.histogram!r} is not one of: "
+                                   f"{', '.join(HISTOGRAM_INTERVALS)}")
         if self.limit < 0 or self.offset < 0:
             raise QuerySyntaxError("limit and offset must not be negative")
         # A date without a zone is UTC, like every date we index; mixing aware and naive must not raise.
@@ -72,12 +90,22 @@ class SearchQuery:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past datetime's own range by its zone offset
+        return DATE_RANGE[0] if value.year < DATE_RANGE[0].year else DATE_RANGE[1]
+    return min(max(value, DATE_RANGE[0]), DATE_RANGE[1])
 
 
 @dataclass(slots=True)
 class FacetCount:
     value: str
+    count: int
+
+
+@dataclass(slots=True)
+class DateBucket:
+    start: datetime  # UTC; the bucket spans one histogram interval from here
     count: int
 
 
@@ -114,12 +142,16 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    histogram: list[DateBucket] | None = None  # when the query asked for one: non-empty buckets, oldest first
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "total": self.total,
             "hits": [hit.to_json() for hit in self.hits],
             "facets": {
                 name: [{"value": c.value, "count": c.count} for c in counts] for name, counts in self.facets.items()
             },
         }
+        if self.histogram is not None:
+            data["histogram"] = [{"start": b.start.isoformat(), "count": b.count} for b in self.histogram]
+        return data

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +18,25 @@ import tantivy
 
 from workers.errors import IndexingError, RetryableIndexingError
 from workers.models import Article
-from workers.search.model import FACETS, FacetCount, Hit, SearchQuery, SearchResult, Sort
+from workers.search.model import (
+    FACETS,
+    HISTOGRAM_INTERVALS,
+    DateBucket,
+    FacetCount,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    Sort,
+)
 from workers.search.tantivy_query import QueryCompiler
 from workers.search.tantivy_schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
-__all__ = ["TantivyBackend"]
+__all__ = ["TantivyBackend", "article_document"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
 _VERSION_FILE = "newsworkers-schema-version"
+_HISTOGRAM_AGG = "published_at_histogram"
 _IO_MARKERS = ("os error", "IoError", "No space", "Io(", "LockBusy", "Permission denied")
 
 
@@ -77,31 +87,19 @@ class TantivyBackend:
             writer.delete_documents_by_term("id", doc_id)
         writer.commit()
 
+    def delete_where(self, query: SearchQuery) -> int:
+        ids = self.ids_where(query)
+        if ids:
+            self.delete(ids)
+        return len(ids)
+
     def _require_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
             raise IndexingError("this backend was opened read-only", reason="index.read_only")
         return self._writer
 
     def _document(self, article: Article) -> tantivy.Document:
-        doc = tantivy.Document(
-            id=article.id,
-            url=article.url,
-            title=article.title,
-            body=article.body,
-            summary=article.summary or "",
-            entity_aliases=" \n ".join(article.entity_aliases),
-            cluster_id=article.cluster_id or article.id,
-            published_at=article.published_at.astimezone(UTC),
-            source=article.model_dump_json().encode(),
-        )
-        doc.add_unsigned("duplicates", article.duplicates)
-        for facet in FACETS:
-            value = getattr(article, facet)
-            for v in value if isinstance(value, list) else [value]:
-                if v:
-                    doc.add_text(facet, v)
-                    doc.add_text("facet_terms", facet_term(facet, v))
-        return doc
+        return article_document(article)
 
     # -- reading ------------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
@@ -118,8 +116,8 @@ class TantivyBackend:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
             hits.append(_hit(article, _snippet(snippets, article), score))
-        facets = self._facets(searcher, filtered, query) if query.facets else {}
-        return SearchResult(total=found.count or 0, hits=hits, facets=facets)
+        facets, histogram = self._aggregate(searcher, filtered, query)
+        return SearchResult(total=found.count or 0, hits=hits, facets=facets, histogram=histogram)
 
     def _top(self, searcher: tantivy.Searcher, filtered: tantivy.Query, query: SearchQuery, limit: int,
              offset: int) -> tantivy.SearchResult:
@@ -130,11 +128,13 @@ class TantivyBackend:
 
     def _collapsed(self, searcher: tantivy.Searcher, filtered: tantivy.Query,
                    query: SearchQuery) -> list[tuple[Any, tantivy.DocAddress]]:
-        """The page of ``query`` with one hit per cluster_id (the first in sort order), like Elasticsearch's
-        collapse: walks the ranked hits in growing chunks until enough clusters are seen."""
+        """The page of ``query`` with one hit per cluster_id, like Elasticsearch's collapse: walks the ranked
+        hits in growing chunks until enough clusters are seen. A cluster takes the place its best-ranked copy
+        earned and is shown as its earliest matching copy: the story as first reported."""
         wanted = query.offset + query.limit
         firsts: dict[str, tuple[Any, tantivy.DocAddress]] = {}
-        position, chunk = 0, max(4 * wanted, 100)
+        # Twice the page: most stories have no copy, so one step usually fills it; a dense run doubles the step.
+        position, chunk = 0, max(2 * wanted, 40)
         while len(firsts) < wanted:
             found = self._top(searcher, filtered, query, chunk, position)
             for key, address in found.hits:
@@ -144,17 +144,43 @@ class TantivyBackend:
             if len(found.hits) < chunk or position >= (found.count or 0):
                 break
             chunk *= 2
-        return list(firsts.values())[query.offset : wanted]
+        return [self._earliest(searcher, filtered, cluster, first)
+                for cluster, first in list(firsts.items())[query.offset : wanted]]
 
-    def _facets(
+    def _earliest(self, searcher: tantivy.Searcher, filtered: tantivy.Query, cluster: str,
+                  first: tuple[Any, tantivy.DocAddress]) -> tuple[Any, tantivy.DocAddress]:
+        key, address = first
+        doc = searcher.doc(address)
+        if doc["id"][0] == cluster and not doc["duplicates"][0]:
+            return first  # a story with no copies: nothing earlier to show
+        members = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, filtered),
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "cluster_id", cluster)),
+        ])
+        found = searcher.search(members, 1, order_by_field="published_at", order=tantivy.Order.Asc)
+        return (key, found.hits[0][1]) if found.hits else first
+
+    def _aggregate(
         self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchQuery
-    ) -> dict[str, list[FacetCount]]:
-        spec = {name: {"terms": {"field": name, "size": request.facet_size}} for name in request.facets}
+    ) -> tuple[dict[str, list[FacetCount]], list[DateBucket] | None]:
+        """Facet counts and the date histogram, in one pass over the matches (one aggregate request)."""
+        spec: dict[str, Any] = {name: {"terms": {"field": name, "size": request.facet_size}} for name in request.facets}
+        if request.histogram:
+            spec[_HISTOGRAM_AGG] = {"date_histogram": {
+                "field": "published_at", "fixed_interval": HISTOGRAM_INTERVALS[request.histogram], "min_doc_count": 1,
+            }}
+        if not spec:
+            return {}, None
         result = searcher.aggregate(query, spec)
-        return {
+        facets = {
             name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in result.get(name, {}).get("buckets", [])]
             for name in request.facets
         }
+        if not request.histogram:
+            return facets, None
+        buckets = result.get(_HISTOGRAM_AGG, {}).get("buckets", [])
+        return facets, [DateBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
+                        for b in buckets if b["doc_count"]]
 
     def get(self, doc_id: str) -> Article | None:
         self.index.reload()
@@ -163,6 +189,16 @@ class TantivyBackend:
         if not found.hits:
             return None
         return Article.model_validate_json(bytes(searcher.doc(found.hits[0][1])["source"][0]))
+
+    def ids_where(self, query: SearchQuery) -> list[str]:
+        self.index.reload()
+        searcher = self.index.searcher()
+        if not searcher.num_docs:
+            return []
+        _scoring, filtered = self.compiler.compile(query)
+        # One request for all of them: an embedded index is one machine's, and ids are all we read.
+        found = searcher.search(filtered, searcher.num_docs, count=False)
+        return [searcher.doc(address)["id"][0] for _score, address in found.hits]
 
     def count(self) -> int:
         self.index.reload()
@@ -178,6 +214,34 @@ class TantivyBackend:
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+
+
+def article_document(article: Article, *, source: bool = True) -> tantivy.Document:
+    """The Tantivy document of one article; without ``source`` (the stored Article JSON) it is searchable
+    alike, which is all the alert matcher's in-memory index needs."""
+    doc = tantivy.Document(
+        id=article.id,
+        url=article.url,
+        title=article.title,
+        body=article.body,
+        summary=article.summary or "",
+        entity_aliases=" \n ".join(article.entity_aliases),
+        cluster_id=article.cluster_id or article.id,
+        published_at=article.published_at.astimezone(UTC),
+    )
+    if source:
+        doc.add_bytes("source", article.model_dump_json().encode())
+    doc.add_unsigned("duplicates", article.duplicates)
+    doc.add_unsigned("pipeline_version", article.pipeline_version)
+    if article.archive_path:
+        doc.add_text("archive_path", article.archive_path)
+    for facet in FACETS:
+        value = getattr(article, facet)
+        for v in value if isinstance(value, list) else [value]:
+            if v:
+                doc.add_text(facet, v)
+                doc.add_text("facet_terms", facet_term(facet, v))
+    return doc
 
 
 def _check_schema_version(path: Path) -> None:

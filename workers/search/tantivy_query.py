@@ -30,6 +30,8 @@ class QueryCompiler:
             alternatives = [(Occur.Should, self._facet(facet, v)) for v in values if v.strip()]
             if alternatives:
                 clauses.append((Occur.Must, tantivy.Query.boolean_query(alternatives)))
+        if query.cluster_id:
+            clauses.append((Occur.Must, tantivy.Query.term_query(self.schema, "cluster_id", query.cluster_id)))
         if query.since or query.until:
             clauses.append((Occur.Must, tantivy.Query.range_query(
                 self.schema, "published_at", tantivy.FieldType.Date,

@@ -16,7 +16,7 @@ from workers.search.model import FACETS
 
 __all__ = ["ANALYZER", "SCHEMA_VERSION", "TEXT_FIELDS", "build_schema", "english_analyzer", "facet_term"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: archive_path and pipeline_version, to find what to reprocess
 ANALYZER = "en_news"
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 
@@ -45,6 +45,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("cluster_id", stored=True, tokenizer_name="raw", fast=True)
     builder.add_unsigned_field("duplicates", stored=True, indexed=True, fast=True)
     builder.add_date_field("published_at", stored=True, indexed=True, fast=True)
+    builder.add_text_field("archive_path", stored=True, tokenizer_name="raw")
+    builder.add_unsigned_field("pipeline_version", stored=True, indexed=True, fast=True)
     builder.add_bytes_field("source", stored=True, indexed=False)
     return builder.build()
 

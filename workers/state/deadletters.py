@@ -32,7 +32,7 @@ log = get_logger(__name__)
 
 # The task that redoes each stage's work (see workers.redrive).
 _TASKS = {"poll": "newsworkers.poll", "fetch": "newsworkers.fetch", "extract": "newsworkers.extract",
-          "index": "newsworkers.index", "pipeline": "newsworkers.fetch"}
+          "index": "newsworkers.index", "pipeline": "newsworkers.fetch", "alert": "newsworkers.alert_webhook"}
 
 # Forget one letter: its record, its place in the age order and its count; 1 if there was a record.
 _FORGET_ONE = """
@@ -122,6 +122,8 @@ class DeadLetter:
             return "newsworkers.index", {**payload, "attempts": 0}
         if self.stage == "poll":
             return "newsworkers.poll", payload
+        if self.stage == "alert":
+            return "newsworkers.alert_webhook", payload  # a webhook delivery, sent again as it was
         return "newsworkers.fetch", payload  # fetch, and items lost in flight ("pipeline")
 
     @property

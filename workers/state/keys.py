@@ -119,3 +119,21 @@ class Keys:
     def queue(self, name: str) -> str:
         """The broker's list for a Celery queue (kombu's key, under our prefix)."""
         return f"{self.namespace}:{name}"
+
+    @property
+    def alerts(self) -> str:
+        """Hash: saved-search name → SavedSearch JSON (workers/alerts/store.py)."""
+        return self._k("alerts")
+
+    def alert_matches(self, name: str) -> str:
+        """Sorted set: document ids a saved search matched, scored by published time (epoch seconds)."""
+        return self._k("alert-matches", name)
+
+    def alert_entries(self, name: str) -> str:
+        """Hash: document id → the feed entry JSON of one saved search's match (title, URL, summary...)."""
+        return self._k("alert-entries", name)
+
+    @property
+    def alert_delivered(self) -> str:
+        """Hash: '<alert name> <document id>' → when its webhook delivery succeeded (epoch seconds)."""
+        return self._k("alert-delivered")

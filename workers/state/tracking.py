@@ -88,6 +88,13 @@ class ItemTracker:
         """How many times ``stage`` has received this item, this time included (reset when it finishes)."""
         return int(self._redis.hincrby(self._keys.deliveries, f"{stage}:{doc_id}", 1))
 
+    def count_deliveries(self, stage: str, doc_ids: Iterable[str]) -> list[int]:
+        """:meth:`count_delivery` of several items in one round trip (a batch's messages)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for doc_id in doc_ids:
+            pipe.hincrby(self._keys.deliveries, f"{stage}:{doc_id}", 1)
+        return [int(n) for n in pipe.execute()]
+
     def count_redelivery(self, doc_id: str) -> int:
         """How many times a lost item has been re-sent, this time included."""
         return int(self._redis.hincrby(self._keys.redeliveries, doc_id, 1))

@@ -1,4 +1,5 @@
-"""Test-only: make the extractor misbehave on pages that ask for it (tests/faults/test_poison.py).
+"""Test-only: make the extractor misbehave on pages that ask for it (tests/faults/test_poison.py), and
+each stage meet one Redis outage mid-task (tests/faults/test_outages.py, NEWSWORKERS_TEST_FAULT_OUTAGES).
 
 Loaded only when a fault test puts this folder on PYTHONPATH and sets
 NEWSWORKERS_TEST_FAULT_HOOKS=1 for the processes it starts. It wraps
@@ -39,3 +40,34 @@ if os.environ.get("NEWSWORKERS_TEST_FAULT_HOOKS") == "1":
         return _real(page, *args, **kwargs)
 
     workers.extract.extract_article = extract_article
+
+if os.environ.get("NEWSWORKERS_TEST_FAULT_OUTAGES"):
+    # tests/faults/test_outages.py: the poll, fetch, extract and index stages each meet Redis out of reach in
+    # the middle of a task, once (the first of their tasks to get there, across the run's processes).
+    from pathlib import Path
+    from typing import Any
+
+    import redis
+
+    import workers.tasks
+
+    _marks = Path(os.environ["NEWSWORKERS_TEST_FAULT_OUTAGES"])
+
+    def _first_time(stage: str) -> bool:
+        try:
+            os.close(os.open(_marks / stage, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return False
+        return True
+
+    def _outage_once(stage: str, real: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if _first_time(stage):
+                raise redis.ConnectionError(f"injected: Redis went away in the middle of a {stage} task")
+            return real(*args, **kwargs)
+        return wrapped
+
+    workers.tasks._poll = _outage_once("poll", workers.tasks._poll)
+    workers.tasks.fetch_page = _outage_once("fetch", workers.tasks.fetch_page)
+    workers.tasks.extract_pages = _outage_once("extract", workers.tasks.extract_pages)
+    workers.tasks._index_payloads = _outage_once("index", workers.tasks._index_payloads)
