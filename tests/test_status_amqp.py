@@ -9,6 +9,7 @@ from kombu import Connection
 
 from tests.faults.test_rabbitmq import AMQP_URL, rabbitmq_reachable
 from workers.celery_app import QUEUES, create_app
+from workers.delivery import amqp_queue_depths
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.status import collect_status
@@ -28,9 +29,33 @@ def test_status_reads_queue_depths_from_rabbitmq(settings: Settings) -> None:
         assert all(status["queues"][q]["inflight"] is None for q in QUEUES)
         assert status["workers"]["alive"] == 0
     finally:
-        with Connection(AMQP_URL, connect_timeout=3) as connection:
-            for stage in QUEUES:
-                with contextlib.suppress(Exception):
-                    connection.default_channel.queue_delete(f"{settings.namespace}.{stage}")
-                with contextlib.suppress(Exception):
-                    connection.default_channel.exchange_delete(f"{settings.namespace}.{stage}")
+        _delete_queues(settings)
+
+
+def test_a_publish_to_rabbitmq_that_returned_is_in_the_queue(settings: Settings) -> None:
+    # Without publisher confirms a publish returns before RabbitMQ has taken the message: a lost
+    # message would raise nothing, and a depth read at once often comes up short.
+    if not rabbitmq_reachable():
+        pytest.skip(f"no RabbitMQ answers at {AMQP_URL} (set NEWSWORKERS_TEST_AMQP_URL to point at one)")
+    amqp = settings.model_copy(update={"broker_url": AMQP_URL})
+    app = create_app(amqp)
+    try:
+        short = []
+        for round_ in range(1, 16):
+            for n in range(20):
+                app.tasks["newsworkers.poll"].apply_async(({"url": f"https://paper.example/{n}.xml"},))
+            depth = amqp_queue_depths(AMQP_URL, amqp.namespace)["poll"]
+            if depth != 20 * round_:
+                short.append((20 * round_, depth))
+        assert short == []
+    finally:
+        _delete_queues(settings)
+
+
+def _delete_queues(settings: Settings) -> None:
+    with Connection(AMQP_URL, connect_timeout=3) as connection:
+        for stage in QUEUES:
+            with contextlib.suppress(Exception):
+                connection.default_channel.queue_delete(f"{settings.namespace}.{stage}")
+            with contextlib.suppress(Exception):
+                connection.default_channel.exchange_delete(f"{settings.namespace}.{stage}")

@@ -100,6 +100,11 @@ def create_app(settings: Settings) -> Celery:
             # A worker reads its queues in the order listed, always from the first: live before backfill.
             "queue_order_strategy": "priority",
         }
+    else:
+        # AMQP's publish is fire-and-forget: a message the broker refused or never got would be lost
+        # without an error, and a sent item is marked in flight. Publisher confirms make every publish
+        # wait for RabbitMQ's ack, so a send that returned is in the queue.
+        transport_options = {"confirm_publish": True}
     app.conf.update(
         broker_url=broker_url(settings),
         # Kombu's Redis transport with one client kept per channel (workers/broker_transport.py).
