@@ -18,16 +18,15 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
-from redis.exceptions import RedisError
 
 from workers.alerts.atom import ATOM_MEDIA_TYPE, atom_feed
-from workers.alerts.service import AlertExists, Alerts, UnknownAlert
+from workers.alerts.service import Alerts, UnknownAlert
 from workers.alerts.store import NAME_PATTERN, AlertStore, SavedSearch
 from workers.api.app import ATTACH_WAIT_S
-from workers.errors import NewsworkersError, QuerySyntaxError
+from workers.api.schemas import ApiError
+from workers.errors import NewsworkersError
 from workers.ownership import attached_runtime
 from workers.settings import Settings
 
@@ -55,11 +54,6 @@ class AlertOut(BaseModel):
     matches: int
 
 
-class _Problem(BaseModel):
-    detail: str
-    reason: str | None = Field(None, description="Our reason code (query.syntax, alert.exists...), when ours.")
-
-
 def feed_path(name: str) -> str:
     return f"/feeds/{name}.atom"
 
@@ -79,16 +73,10 @@ def _settings(request: Request) -> Settings:
 
 def _alerts(request: Request) -> Iterator[Alerts]:
     state = request.app.state
-    try:
-        attached = attached_runtime(state.settings, attach_wait_s=ATTACH_WAIT_S)
-        runtime = attached.__enter__()
-    except NewsworkersError as exc:  # no Redis to be had: the router answers 503 on any app that mounts it
-        raise HTTPException(503, str(exc)) from exc
-    try:
+    # No Redis to be had is a ConfigError, which the app answers with a 503.
+    with attached_runtime(state.settings, attach_wait_s=ATTACH_WAIT_S) as runtime:
         store = AlertStore(runtime.redis, runtime.keys, matches_max=runtime.settings.alert_matches_max)
         yield Alerts(store, runtime.settings, lambda: state.backend)
-    finally:
-        attached.__exit__(None, None, None)
 
 
 def _out(saved: SavedSearch, matches: int, *, webhook: str | None) -> AlertOut:
@@ -105,8 +93,8 @@ def _may_write(request: Request) -> None:
             given = token.strip()
         # compare_digest on every key: how long the check takes says nothing about which key is near.
         if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
-            raise HTTPException(401, "an API key is required to change saved searches (X-API-Key or Bearer)",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise NewsworkersError("an API key is required to change saved searches (X-API-Key or Bearer)",
+                                   reason="api.key_required")
         return
     host = request.client.host if request.client else ""
     try:
@@ -114,76 +102,53 @@ def _may_write(request: Request) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise HTTPException(403, "no api_keys are configured, so only loopback clients may change saved searches")
-
-
-def _problem(status: int, exc: NewsworkersError) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=status)
+        raise NewsworkersError("no api_keys are configured, so only loopback clients may change saved searches",
+                               reason="api.write_forbidden")
 
 
 Writer = Annotated[None, Depends(_may_write)]
 SavedSearches = Annotated[Alerts, Depends(_alerts)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": _Problem, "description": "A bad name, query, facet or webhook URL."},
-    401: {"description": "API keys are configured and none was given."},
-    403: {"description": "No API keys are configured and the client is not on loopback."},
-    503: {"model": _Problem, "description": "Redis or the search backend is unavailable."},
+    400: {"model": ApiError, "description": "A bad name, query, facet or webhook URL."},
+    401: {"model": ApiError, "description": "API keys are configured and none was given (api.key_required)."},
+    403: {"model": ApiError, "description": "No API keys are configured and the client is not on loopback "
+          "(api.write_forbidden)."},
+    503: {"model": ApiError, "description": "Redis or the search backend is unavailable."},
 }
 
 
 @router.get("/api/alerts", response_model=list[AlertOut])
 def list_alerts(alerts: SavedSearches) -> list[AlertOut]:
     """Every saved search, with its feed URL and how many matches it holds."""
-    try:
-        return [_out(s, alerts.store.match_count(s.name), webhook=redacted_webhook(s.webhook))
-                for s in alerts.store.all()]
-    except RedisError as exc:
-        raise HTTPException(503, f"Redis is unavailable: {type(exc).__name__}") from exc
+    return [_out(s, alerts.store.match_count(s.name), webhook=redacted_webhook(s.webhook))
+            for s in alerts.store.all()]
 
 
 @router.post("/api/alerts", status_code=201, response_model=AlertOut,
-             responses={**_ERRORS, 409: {"model": _Problem, "description": "The name is taken."}})
+             responses={**_ERRORS, 409: {"model": ApiError, "description": "The name is taken (alert.exists)."}})
 def add_alert(body: AlertIn, alerts: SavedSearches, _: Writer) -> Any:
     """Save a search: it starts with the articles already indexed that match it, then grows as new ones are."""
-    try:
-        saved, matches = alerts.add(body.name, body.query, body.filters, body.webhook)
-    except QuerySyntaxError as exc:
-        return _problem(400, exc)
-    except AlertExists as exc:
-        return _problem(409, exc)
-    except NewsworkersError as exc:
-        return _problem(503, exc)
-    except RedisError as exc:
-        raise HTTPException(503, f"Redis is unavailable: {type(exc).__name__}") from exc
+    saved, matches = alerts.add(body.name, body.query, body.filters, body.webhook)
     return _out(saved, matches, webhook=saved.webhook)
 
 
 @router.delete("/api/alerts/{name}", status_code=204, responses={
-    **_ERRORS, 404: {"model": _Problem, "description": "No saved search has that name."}})
+    **_ERRORS, 404: {"model": ApiError, "description": "No saved search has that name (alert.not_found)."}})
 def remove_alert(name: str, alerts: SavedSearches, _: Writer) -> Response:
-    try:
-        alerts.remove(name)
-    except UnknownAlert as exc:
-        return _problem(404, exc)
-    except NewsworkersError as exc:
-        return _problem(503, exc)
-    except RedisError as exc:
-        raise HTTPException(503, f"Redis is unavailable: {type(exc).__name__}") from exc
+    alerts.remove(name)
     return Response(status_code=204)
 
 
 @router.get("/feeds/{name}.atom", response_class=Response, responses={
     200: {"content": {"application/atom+xml": {}}, "description": "The saved search's Atom feed."},
-    404: {"model": _Problem, "description": "No saved search has that name."}})
+    404: {"model": ApiError, "description": "No saved search has that name (alert.not_found)."},
+    503: _ERRORS[503]})
 def alert_feed(name: str, request: Request, alerts: SavedSearches) -> Response:
     """The saved search's newest matches as Atom, newest first (at most ``alert_feed_entries``)."""
     store = alerts.store
-    try:
-        saved = store.get(name)
-        if saved is None:
-            return _problem(404, UnknownAlert(f"no saved search named {name!r}"))
-        entries = store.matches(name, limit=_settings(request).alert_feed_entries)
-    except RedisError as exc:
-        raise HTTPException(503, f"Redis is unavailable: {type(exc).__name__}") from exc
+    saved = store.get(name)
+    if saved is None:
+        raise UnknownAlert(f"no saved search named {name!r}")
+    entries = store.matches(name, limit=_settings(request).alert_feed_entries)
     body = atom_feed(saved, entries, self_url=str(request.url))
     return Response(body, media_type=ATOM_MEDIA_TYPE)

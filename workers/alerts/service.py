@@ -45,7 +45,7 @@ class AlertExists(NewsworkersError):
 class UnknownAlert(NewsworkersError):
     """Raised when a saved search named by the user does not exist."""
 
-    default_reason = "alert.unknown"
+    default_reason = "alert.not_found"
 
 
 def delivery_message(alert: str, entry: FeedEntry) -> dict[str, Any]:

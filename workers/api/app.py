@@ -9,8 +9,9 @@ What routers may rely on (the saved-searches router, ``workers.alerts.http``, do
   on each search, so documents that ``newsworkers run`` indexes meanwhile are found.
 
 Extra routers are listed in :data:`EXTRA_ROUTERS` as module names, each exposing ``router``; a module that
-is not installed is skipped. Errors of ours become JSON (:class:`~workers.api.schemas.ApiError`): a query
-we cannot run is a 400, a backend that is down a 503; nothing a user types becomes a 500.
+is not installed is skipped. Errors of ours, and Redis being away, become JSON
+(:class:`~workers.api.schemas.ApiError`, :func:`status_for`): a query we cannot run is a 400, a backend that is
+down a 503; nothing a user types becomes a 500.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from redis.exceptions import RedisError
 
 from workers.errors import NewsworkersError, QuerySyntaxError
 from workers.search.backend import SearchBackend, open_backend
@@ -76,6 +78,7 @@ def create_app(settings: Settings, *, backend: SearchBackend | None = None) -> F
             continue
         app.include_router(module.router)
     app.add_exception_handler(NewsworkersError, _our_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RedisError, _redis_error)  # type: ignore[arg-type]
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -98,13 +101,24 @@ async def _our_error(_request: Request, exc: NewsworkersError) -> JSONResponse:
     body: dict[str, object] = {"error": str(exc), "reason": exc.reason}
     if isinstance(exc, QuerySyntaxError):
         body["position"] = exc.position
-    return JSONResponse(body, status_code=status_for(exc))
+    status = status_for(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _redis_error(_request: Request, exc: RedisError) -> JSONResponse:
+    # Saved searches live in Redis: one that is away is the same 503 as a search backend that is.
+    return JSONResponse({"error": f"Redis is unavailable: {type(exc).__name__}", "reason": "redis.unavailable"},
+                        status_code=503)
+
+
+# By the last part of the reason code, so each router names its own reasons (article.not_found, alert.exists).
+_STATUS_BY_REASON_END = {"not_found": 404, "exists": 409, "key_required": 401, "write_forbidden": 403}
 
 
 def status_for(exc: NewsworkersError) -> int:
-    """400 for a request we cannot run, 404 for what is not there, 503 for a backend or broker in trouble."""
+    """400 for a request we cannot run, 401/403 for a write without the right, 404 for what is not there,
+    409 for a name taken, 503 for a backend, Redis or broker in trouble."""
     if isinstance(exc, QuerySyntaxError) or exc.reason.startswith("query."):
         return 400
-    if exc.reason.endswith(".not_found"):
-        return 404
-    return 503
+    return _STATUS_BY_REASON_END.get(exc.reason.rpartition(".")[2], 503)
