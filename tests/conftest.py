@@ -11,17 +11,16 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 
+from tests.hostile import serving
 from tests.site import FixtureSite, make_handler
 from workers.embedded_redis import free_port, redis_server_binary
 from workers.http import make_client
@@ -167,17 +166,12 @@ def client(http_settings: Settings) -> Iterator[httpx.Client]:
 def site() -> Iterator[FixtureSite]:
     """Feeds and pages on a real HTTP server at 127.0.0.1, faults included."""
     fixture_site = FixtureSite()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(fixture_site))
-    server.daemon_threads = True
-    fixture_site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fixture_site
-    finally:
-        fixture_site.release_slow.set()
-        server.shutdown()
-        server.server_close()
+    with serving(make_handler(fixture_site)) as base:
+        fixture_site.base = base
+        try:
+            yield fixture_site
+        finally:
+            fixture_site.release_slow.set()  # a slow response still held lets the server shut down
 
 
 def newsworkers_cli() -> list[str]:

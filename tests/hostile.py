@@ -163,11 +163,9 @@ def drip(handler: BaseHTTPRequestHandler, body: bytes, content_type: str, *, eve
 
 
 @contextlib.contextmanager
-def served_on(site: FixtureSite, host: str) -> Iterator[str]:
-    """The same fixture site on another loopback address (127.0.0.2...), for a second "domain"; yields its base."""
-    from tests.site import make_handler  # site imports this module
-
-    server = ThreadingHTTPServer((host, 0), make_handler(site))
+def serving(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[str]:
+    """A threaded HTTP server for ``handler`` on ``host`` and a free port; yields its base URL, shut down after."""
+    server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -176,3 +174,12 @@ def served_on(site: FixtureSite, host: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def served_on(site: FixtureSite, host: str) -> Iterator[str]:
+    """The same fixture site on another loopback address (127.0.0.2...), for a second "domain"; yields its base."""
+    from tests.site import make_handler  # site imports this module
+
+    with serving(make_handler(site), host) as base:
+        yield base

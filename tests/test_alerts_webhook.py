@@ -7,12 +7,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from celery import Celery
 
+from tests.hostile import serving
 from tests.test_alerts import CORPUS
 from workers.alerts.service import delivery_message
 from workers.alerts.store import SavedSearch, entry_of
@@ -56,16 +57,9 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     hook = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), hook.handler())
-    server.daemon_threads = True
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook?token=s3cret"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(hook.handler()) as base:
+        hook.url = f"{base}/hook?token=s3cret"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
