@@ -80,6 +80,14 @@ def test_bad_alerts_get_a_400_with_the_reason(indexed: Settings, body: dict, rea
     assert_error(client(indexed).post("/api/alerts", json=body), 400, reason)
 
 
+def test_the_frameworks_own_refusals_get_the_same_error_shape(indexed: Settings) -> None:
+    api = client(indexed)
+    not_utf8 = api.post("/api/alerts", content=b"\x14\xff]\xf0i", headers={"content-type": "application/json"})
+    assert_error(not_utf8, 400, "http.400")
+    assert_error(api.get("/api/alerts/x"), 405, "http.405")
+    assert_error(api.get("/api/no-such-path"), 404, "http.404")
+
+
 def test_without_keys_only_loopback_may_write(indexed: Settings) -> None:
     remote = client(indexed, REMOTE)
     assert_error(remote.post("/api/alerts", json={"name": "a", "query": "x"}), 403, "api.write_forbidden")

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 
 from tests.conftest import LOOPBACK_SETTINGS
 from workers.alerts.http import router
+from workers.api.app import add_error_handlers
 from workers.search.tantivy import TantivyBackend
 from workers.settings import Settings
 
@@ -33,6 +34,7 @@ def _app() -> FastAPI:
     # the first request comes, from the test's settings (see the fixture below).
     app = FastAPI()
     app.include_router(router)
+    add_error_handlers(app)  # as create_app does
     return app
 
 

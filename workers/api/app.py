@@ -6,7 +6,9 @@ What routers may rely on (the saved-searches router, ``workers.alerts.http``, do
   (dependency :func:`get_settings`);
 - ``app.state.backend``: one read-only :class:`~workers.search.backend.SearchBackend`, shared by every
   request and closed at shutdown (dependency :func:`get_backend`). The Tantivy backend reloads its searcher
-  on each search, so documents that ``newsworkers run`` indexes meanwhile are found.
+  on each search, so documents that ``newsworkers run`` indexes meanwhile are found;
+- the error handlers (:func:`add_error_handlers`): a router raises a ``NewsworkersError`` (or lets a
+  ``RedisError`` through) and the client gets the status its reason code maps to (:func:`status_for`).
 
 Extra routers are listed in :data:`EXTRA_ROUTERS` as module names, each exposing ``router``; a module that
 is not installed is skipped. Errors of ours, and Redis being away, become JSON
@@ -23,15 +25,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workers.errors import NewsworkersError, QuerySyntaxError
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 
-__all__ = ["ATTACH_WAIT_S", "EXTRA_ROUTERS", "STATIC_DIR", "create_app", "get_backend", "get_settings", "status_for"]
+__all__ = [
+    "ATTACH_WAIT_S", "EXTRA_ROUTERS", "STATIC_DIR", "add_error_handlers", "create_app", "get_backend", "get_settings",
+    "status_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +83,7 @@ def create_app(settings: Settings, *, backend: SearchBackend | None = None) -> F
             log.debug("router %s is not installed; skipped", name)
             continue
         app.include_router(module.router)
-    app.add_exception_handler(NewsworkersError, _our_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RedisError, _redis_error)  # type: ignore[arg-type]
+    add_error_handlers(app)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -95,6 +100,23 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Our errors and Redis being away answered as :class:`~workers.api.schemas.ApiError` JSON; routers raise
+    them and rely on this (an APIRouter cannot carry exception handlers of its own)."""
+    app.add_exception_handler(NewsworkersError, _our_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RedisError, _redis_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    # The framework's own refusals (a body that does not parse, no such path, a method not allowed) in our shape
+    # too, so a client reads every error one way; FastAPI's 422 keeps its own, which lists each bad field.
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"error": str(exc.detail), "reason": f"http.{exc.status_code}"},
+                        status_code=exc.status_code, headers=exc.headers)
 
 
 async def _our_error(_request: Request, exc: NewsworkersError) -> JSONResponse:
