@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -110,11 +110,9 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     # The framework's own refusals (a body that does not parse, no such path, a method not allowed) in our shape
     # too, so a client reads every error one way; FastAPI's 422 keeps its own, which lists each bad field.
-    if exc.status_code in (204, 304):
-        return Response(status_code=exc.status_code, headers=exc.headers)
     return JSONResponse({"error": str(exc.detail), "reason": f"http.{exc.status_code}"},
                         status_code=exc.status_code, headers=exc.headers)
 
