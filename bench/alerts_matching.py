@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from workers.alerts.matcher import BatchMatcher  # noqa: E402
 from workers.alerts.store import SavedSearch, validate_saved_search  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.models import Article, DateSource  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import Article, DateSource  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 
 PERSONS = ["Qassem Soleimani", "Donald Trump", "Angela Merkel", "Boris Johnson", "Greta Thunberg",
            "Christine Lagarde", "Novak Djokovic", "Mary Lou McDonald", "Abu Mahdi al-Muhandis", "Jacinda Ardern"]

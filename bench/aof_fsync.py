@@ -42,7 +42,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.embedded_redis import free_port, redis_server_binary  # noqa: E402
+from workers.state.embedded_redis import free_port, redis_server_binary  # noqa: E402
 
 STAGES = ("poll", "fetch", "extract", "index")
 

@@ -30,14 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import LOOPBACK_SETTINGS  # noqa: E402
 from tests.site import ARTICLES, FixtureSite, make_handler  # noqa: E402
-from workers import http  # noqa: E402
 from workers.archive.read import read_record  # noqa: E402
 from workers.archive.write import ArchiveWriter  # noqa: E402
-from workers.fetch import fetch_page  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.models import ArchiveRef, FeedItem  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import ArchiveRef, FeedItem  # noqa: E402
+from workers.net import http  # noqa: E402
+from workers.pipeline.fetch.page import fetch_page  # noqa: E402
 from workers.search.model import SearchQuery  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def run_once(data_dir: Path, seeds: Path, *, archive: bool) -> float:
     env.update(NEWSWORKERS_DATA_DIR=str(data_dir), NEWSWORKERS_SEEDS_DIR=str(seeds),
                NEWSWORKERS_ARCHIVE_ENABLED="true" if archive else "false")
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", "from workers.cli import main; main()", "run", "--once"],
+    done = subprocess.run([sys.executable, "-c", "from workers.cli.main import main; main()", "run", "--once"],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)

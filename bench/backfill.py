@@ -41,8 +41,8 @@ from warcio.warcwriter import WARCWriter  # noqa: E402
 from tests.conftest import LOOPBACK_SETTINGS, RedisServer, newsworkers_cli  # noqa: E402
 from tests.site import ARTICLES, Canned, FixtureSite, make_handler, rss  # noqa: E402
 from tests.test_backfill import page_url  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 
 _WORDS = sorted({w.strip(".,;:'\"()") for _t, _d, ps in ARTICLES.values() for p in ps for w in p.split()} - {""})
 _NAMES = ["Berlin", "Nairobi", "Tokyo", "Angela Weber", "Siemens", "Kenya", "Osaka", "the United Nations"]

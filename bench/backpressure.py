@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import redis  # noqa: E402
 from pipeline import BENCH_ENVIRONMENT, NAMESPACE, NewsServer, RedisServer  # noqa: E402
 
-from workers.models import Feed  # noqa: E402
+from workers.core.models import Feed  # noqa: E402
 from workers.state import FeedRegistry, Keys  # noqa: E402
 
 
@@ -63,7 +63,7 @@ def phase(items: int, seconds: float, high: int) -> dict[str, Any]:
                  keys.pending_polls]
     with tempfile.TemporaryDirectory(prefix="bench-backpressure-") as tmp:
         env["NEWSWORKERS_DATA_DIR"] = str(Path(tmp) / "data")
-        process = subprocess.Popen([sys.executable, "-c", "from workers.cli import main; main()", "run", "--once"],
+        process = subprocess.Popen([sys.executable, "-c", "from workers.cli.main import main; main()", "run", "--once"],
                                    env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True)
         started = time.monotonic()

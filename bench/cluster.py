@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.netns import Network, can_create_namespaces, in_namespace, sweep_stale  # noqa: E402
 from tests.site import FixtureSite, make_handler  # noqa: E402
-from workers.embedded_redis import redis_server_binary  # noqa: E402
-from workers.models import Feed  # noqa: E402
+from workers.core.models import Feed  # noqa: E402
 from workers.settings import Settings  # noqa: E402
+from workers.state.embedded_redis import redis_server_binary  # noqa: E402
 
 __all__ = ["PER_FEED", "main", "run_cluster"]
 
@@ -86,7 +86,7 @@ def _environment(namespace: str, data_dir: Path, visibility_timeout_s: int, redi
 
 def _newsworkers() -> list[str]:
     script = Path(sys.executable).parent / "newsworkers"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from workers.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from workers.cli.main import main; main()"]
 
 
 def extracted(data_dir: Path) -> int:
@@ -204,7 +204,7 @@ def _wait(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 def index_contents(settings: Settings) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
     """Documents in the index, and how many per id, per URL and per title."""
     from workers.search.model import SearchQuery
-    from workers.search.tantivy import TantivyBackend
+    from workers.search.tantivy.backend import TantivyBackend
 
     if not settings.index_dir.exists():
         return 0, Counter(), Counter(), Counter()
@@ -320,7 +320,7 @@ def _sweep_work_dirs() -> None:
 
 def _wait_workers(cluster: Cluster, settings: Settings, hosts: set[int], deadline: float) -> None:
     """Until the extract and io workers of ``hosts`` and the index writer answer a ping over Redis."""
-    from workers.celery_app import create_app
+    from workers.worker.app import create_app
 
     # Celery's Redis transport takes no unix socket URL that our key prefix goes with: the harness pings over
     # TCP from inside host 1, and its connection stays in host 1's namespace after the block.

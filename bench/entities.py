@@ -6,7 +6,7 @@ The gold set (bench/data/entities_gold.jsonl) lists, per article, the entities a
 by kind; "A|B" means either spelling names that entity. Texts: the offline corpus pages in seeds/ (title and
 body as our extract stage finds them) and dev pages of ../shared/data/article-extraction (their true bodies,
 from ground-truth.json; skipped when that folder is absent). Names compare by
-:func:`workers.entity_normalize.comparison_key` (case, accents and punctuation ignored) for both sides, so
+:func:`workers.entities.normalize.comparison_key` (case, accents and punctuation ignored) for both sides, so
 the gap between the two rows is what normalization and merging do, not a quirk of the comparison.
 
 Precision counts every listed name that is no gold entity of that kind, including a second name for an
@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.entities import LABEL_KINDS, entities_from_doc  # noqa: E402
-from workers.entity_models import load_ner_model  # noqa: E402
-from workers.entity_normalize import comparison_key  # noqa: E402
-from workers.models import ENTITY_KINDS  # noqa: E402
+from workers.core.models import ENTITY_KINDS  # noqa: E402
+from workers.entities.models import load_ner_model  # noqa: E402
+from workers.entities.normalize import comparison_key  # noqa: E402
+from workers.entities.recognizer import LABEL_KINDS, entities_from_doc  # noqa: E402
 
 GOLD = ROOT / "bench" / "data" / "entities_gold.jsonl"
 SHARED = ROOT.parent / "shared" / "data"
@@ -74,7 +74,7 @@ def article_text(record: dict[str, object]) -> str | None:
     source = str(record["source"])
     if source.startswith("seeds/"):
         from tests.test_extract import page_for
-        from workers.extract import extract_article
+        from workers.pipeline.extract.article import extract_article
         from workers.settings import Settings
 
         article = extract_article(page_for(ROOT / source), Settings(), None)

@@ -25,11 +25,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.embedded_redis import free_port, redis_server_binary  # noqa: E402
-from workers.entities import canonicalize  # noqa: E402
-from workers.entity_canon import EntityCanon  # noqa: E402
-from workers.entity_merge import ArticleEntities  # noqa: E402
-from workers.entity_models import load_ner_model  # noqa: E402
+from workers.entities.canon import EntityCanon  # noqa: E402
+from workers.entities.merge import ArticleEntities  # noqa: E402
+from workers.entities.models import load_ner_model  # noqa: E402
+from workers.entities.recognizer import canonicalize  # noqa: E402
+from workers.state.embedded_redis import free_port, redis_server_binary  # noqa: E402
 
 
 def invented_name(rnd: random.Random, words: int) -> str:

@@ -1,6 +1,6 @@
 """Body and metadata extraction quality on the article-extraction dev pages, against plain trafilatura.
 
-Body: our extract stage's body function (workers/extract_body.py
+Body: our extract stage's body function (workers/pipeline/extract/body.py
 `extract_body`, exactly as `extract_article` calls it, from the page HTML and
 URL; the dev pages have no feed item) beside plain `trafilatura.extract`
 measured in the same run, both scored with the benchmark's metric
@@ -44,12 +44,12 @@ from lxml import html as lxml_html  # noqa: E402
 from trafilatura.utils import load_html  # noqa: E402
 
 from bench.body_metric import Scores, score  # noqa: E402
-from workers.extract import extract_article  # noqa: E402
-from workers.extract_body import extract_body  # noqa: E402
-from workers.fetch import decode_html  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.metadata import find_page_date  # noqa: E402
-from workers.models import FeedItem, FetchedPage  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import FeedItem, FetchedPage  # noqa: E402
+from workers.pipeline.extract.article import extract_article  # noqa: E402
+from workers.pipeline.extract.body import extract_body  # noqa: E402
+from workers.pipeline.extract.metadata import find_page_date  # noqa: E402
+from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "article-extraction" / "dev"

@@ -33,10 +33,10 @@ import redis  # noqa: E402
 from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from tests.syndication import corpus, pair_scores  # noqa: E402
-from workers.clusters import ClusterStore  # noqa: E402
-from workers.embedded_redis import EmbeddedRedis  # noqa: E402
-from workers.fingerprint import FingerprintParams, fingerprint  # noqa: E402
+from workers.neardup.clusters import ClusterStore  # noqa: E402
+from workers.neardup.fingerprint import FingerprintParams, fingerprint  # noqa: E402
 from workers.settings import Settings  # noqa: E402
+from workers.state.embedded_redis import EmbeddedRedis  # noqa: E402
 
 T0 = datetime(2020, 1, 27, tzinfo=UTC)
 

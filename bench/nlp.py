@@ -6,9 +6,9 @@ the extraction benchmark. In one run, on the same pages:
 - raw ``nlp.pipe``: the NER model alone over the texts the stage gives it
   (title and body), the ceiling of the NER part;
 - NER one call per text, as before batching (``nlp(text)``), and batched
-  (:func:`workers.ner_batch.tag_texts`);
+  (:func:`workers.entities.batch.tag_texts`);
 - the whole extract stage, batched as the extract worker runs it
-  (:func:`workers.extract_batch.extract_pages`, ``extract_batch_size`` pages
+  (:func:`workers.pipeline.extract.batch.extract_pages`, ``extract_batch_size`` pages
   at a time, clusters in a real Redis), and one page at a time as before;
 - memory: a fresh process runs the batched stage over a stream of seed pages, each
   with names and numbers never seen before (as a long-running worker meets
@@ -33,17 +33,17 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from workers.clusters import ClusterStore  # noqa: E402
-from workers.embedded_redis import EmbeddedRedis  # noqa: E402
-from workers.entities import EntityRecognizer  # noqa: E402
-from workers.extract import extract_article  # noqa: E402
-from workers.extract_batch import extract_pages  # noqa: E402
-from workers.fetch import decode_html  # noqa: E402
-from workers.fingerprint import FingerprintParams  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.models import Article, FeedItem, FetchedPage  # noqa: E402
-from workers.ner_batch import ner_text, tag_texts  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import Article, FeedItem, FetchedPage  # noqa: E402
+from workers.entities.batch import ner_text, tag_texts  # noqa: E402
+from workers.entities.recognizer import EntityRecognizer  # noqa: E402
+from workers.neardup.clusters import ClusterStore  # noqa: E402
+from workers.neardup.fingerprint import FingerprintParams  # noqa: E402
+from workers.pipeline.extract.article import extract_article  # noqa: E402
+from workers.pipeline.extract.batch import extract_pages  # noqa: E402
+from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
+from workers.state.embedded_redis import EmbeddedRedis  # noqa: E402
 
 DEV_HTML = ROOT.parent / "shared" / "data" / "article-extraction" / "dev" / "html"
 

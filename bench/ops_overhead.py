@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from workers.celery_app import create_app  # noqa: E402
-from workers.embedded_redis import free_port, redis_server_binary  # noqa: E402
-from workers.metrics import _Instruments  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 from workers.state import DeadLetter, Stats  # noqa: E402
+from workers.state.embedded_redis import free_port, redis_server_binary  # noqa: E402
+from workers.worker.app import create_app  # noqa: E402
+from workers.worker.metrics import _Instruments  # noqa: E402
 
 
 def per_op_us(n: int, work: Callable[[int], object]) -> float:
@@ -87,7 +87,7 @@ def main() -> None:
 
         rows = [("counter", per_op_us(n, counter), per_op_us(n, raw_counter)),
                 ("dead letter (bounded)", per_op_us(n, record), per_op_us(n, raw_letter)),
-                ("status", per_op_us(3, lambda i: __import__("workers.status").status.collect_status(app, runtime)),
+                ("status", per_op_us(3, lambda i: __import__("workers.ops.status").status.collect_status(app, runtime)),
                  per_op_us(3, lambda i: client.ping()))]
         print(f"{'operation':24} {'ours µs':>10} {'raw µs':>10} {'ratio':>8}   (n={n}, Redis {url.split('@')[-1]})")
         for name, ours, raw in rows:

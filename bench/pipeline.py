@@ -7,7 +7,7 @@
   samples every process of it (psutil): CPU time and resident memory per worker kind.
 - End to end: articles/s from the first feed request the server saw to the moment ``index.ok`` (counted
   right after the index commit, so the documents are searchable) reached N.
-- Limit: the same pages through ``workers.extract_batch.extract_pages`` (the extract task's own code:
+- Limit: the same pages through ``workers.pipeline.extract.batch.extract_pages`` (the extract task's own code:
   extraction, metadata, language, NER, fingerprint) in one process per core, batches of
   ``extract_batch_size``, no queue, no HTTP, no index. For context: plain ``trafilatura.extract`` plus
   ``nlp.pipe`` on the same pages, one process per core.
@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 import redis  # noqa: E402
 
-from workers.embedded_redis import free_port, redis_server_binary  # noqa: E402
-from workers.models import Feed  # noqa: E402
+from workers.core.models import Feed  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 from workers.state import FeedRegistry, Keys  # noqa: E402
+from workers.state.embedded_redis import free_port, redis_server_binary  # noqa: E402
 
 ITEMS_PER_FEED = 50
 HOSTS = 8
@@ -246,7 +246,7 @@ class Sampler(threading.Thread):
         self.run_pid, self.client, self.server, self.articles = run_pid, client, server, server.articles
         # CPU spent before the first poll (imports, model loads, Celery start-up) is start-up, not per article.
         self.baseline: dict[int, float] | None = None
-        # The extract worker loads its models (workers.extract_batch.warm_up) before it forks its pool: CPU
+        # The extract worker loads its models (workers.pipeline.extract.batch.warm_up) before it forks its pool: CPU
         # of start-up even when it runs past the first poll, so its parent's count starts once it has children.
         self.pools_started: set[int] = set()
         self.warm_up_cpu = 0.0
@@ -376,7 +376,7 @@ def end_to_end(server: NewsServer, broker: RedisServer, data_dir: Path,
     started = time.time()
     steal = _Steal()
     steal.start()
-    process = subprocess.Popen([sys.executable, "-c", "from workers.cli import main; main()", "run", "--once"],
+    process = subprocess.Popen([sys.executable, "-c", "from workers.cli.main import main; main()", "run", "--once"],
                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = Sampler(process.pid, broker.process.pid, client, server)
     sampler.start()
@@ -415,9 +415,9 @@ def _init_stage(redis_url: str, namespace: str) -> None:
 
 
 def _stage_batch(batch: list[tuple[int, str]]) -> tuple[float, int]:
-    from workers.extract_batch import extract_pages
-    from workers.ids import document_id
-    from workers.models import Article, FeedItem, FetchedPage
+    from workers.core.ids import document_id
+    from workers.core.models import Article, FeedItem, FetchedPage
+    from workers.pipeline.extract.batch import extract_pages
 
     runtime = _worker["runtime"]
     pages = []

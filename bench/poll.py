@@ -1,6 +1,6 @@
 """Polling 2,000 feeds from a loopback server: a full poll, then a re-poll where every feed answers 304.
 
-What runs is the poll task's own code path, :func:`workers.poll_cycle.run_poll`
+What runs is the poll task's own code path, :func:`workers.pipeline.poll.cycle.run_poll`
 (conditional GET, parse, dedupe against a real Redis, state, schedule), called
 in-process from ``--threads`` threads like the poll worker's thread pool. New
 items go to a list, or with ``--celery`` to the real fetch queue through
@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import RedisServer  # noqa: E402
 from tests.site import FixtureSite, make_handler  # noqa: E402
-from workers.models import Feed  # noqa: E402
-from workers.poll_cycle import run_poll  # noqa: E402
+from workers.core.models import Feed  # noqa: E402
+from workers.pipeline.poll.cycle import run_poll  # noqa: E402
 from workers.runtime import Runtime  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
@@ -103,7 +103,7 @@ def _bench(args: argparse.Namespace, base: str, redis_url: str, tmp: Path) -> di
     enqueued: list[dict[str, Any]] = []
     enqueue: Any = enqueued.append
     if args.celery:
-        from workers.celery_app import create_app
+        from workers.worker.app import create_app
 
         fetch_task = create_app(settings).tasks["newsworkers.fetch"]
         enqueue = lambda item_json: (fetch_task.apply_async((item_json,)), enqueued.append(item_json))  # noqa: E731

@@ -22,15 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.backup import backup, restore  # noqa: E402
-from workers.blocklist import Blocklist, drop_blocked_items  # noqa: E402
-from workers.embedded_redis import EmbeddedRedis  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.models import Article, DateSource, Feed, FeedItem  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import Article, DateSource, Feed, FeedItem  # noqa: E402
+from workers.ops.backup import backup, restore  # noqa: E402
+from workers.ops.takedown import Selection, delete_selected  # noqa: E402
 from workers.runtime import Runtime  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 from workers.settings import Settings  # noqa: E402
-from workers.takedown import Selection, delete_selected  # noqa: E402
+from workers.state.blocklist import Blocklist, drop_blocked_items  # noqa: E402
+from workers.state.embedded_redis import EmbeddedRedis  # noqa: E402
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

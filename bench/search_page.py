@@ -34,10 +34,10 @@ import tantivy  # noqa: E402
 import uvicorn  # noqa: E402
 
 from workers.api import create_app  # noqa: E402
-from workers.models import Article, DateSource  # noqa: E402
+from workers.core.models import Article, DateSource  # noqa: E402
 from workers.search.model import HISTOGRAM_INTERVALS, SearchQuery  # noqa: E402
 from workers.search.request import build_query  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

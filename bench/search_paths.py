@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.models import Article, DateSource  # noqa: E402
-from workers.search import es_requests  # noqa: E402
+from workers.core.models import Article, DateSource  # noqa: E402
+from workers.search.elasticsearch import requests as es_requests  # noqa: E402
 from workers.search.model import SearchQuery, Sort  # noqa: E402
-from workers.search.tantivy import TantivyBackend  # noqa: E402
+from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 

@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.entities import EntityRecognizer  # noqa: E402
-from workers.extract import extract_article  # noqa: E402
-from workers.fetch import decode_html  # noqa: E402
-from workers.ids import document_id  # noqa: E402
-from workers.models import FeedItem, FetchedPage  # noqa: E402
+from workers.core.ids import document_id  # noqa: E402
+from workers.core.models import FeedItem, FetchedPage  # noqa: E402
+from workers.entities.recognizer import EntityRecognizer  # noqa: E402
+from workers.pipeline.extract.article import extract_article  # noqa: E402
+from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def end_to_end() -> tuple[int, float, float]:
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ELASTICSEARCH_URL")}
         env["NEWSWORKERS_DATA_DIR"] = str(Path(tmp) / "data")
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", "from workers.cli import main; main()", "run", "--once"],
+        result = subprocess.run([sys.executable, "-c", "from workers.cli.main import main; main()", "run", "--once"],
                                 env=env, cwd=ROOT, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - started
     match = re.search(r"(\d+) articles indexed .* in ([\d.]+)s", result.stdout.replace("\n", " "))

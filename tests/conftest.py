@@ -22,10 +22,10 @@ import redis
 
 from tests.hostile import serving
 from tests.site import FixtureSite, make_handler
-from workers.embedded_redis import free_port, redis_server_binary
-from workers.http import make_client
+from workers.net.http import make_client
 from workers.runtime import Runtime
 from workers.settings import Settings
+from workers.state.embedded_redis import free_port, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -177,7 +177,7 @@ def site() -> Iterator[FixtureSite]:
 def newsworkers_cli() -> list[str]:
     """The installed console script, else the module (same code either way)."""
     script = shutil.which("newsworkers", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-c", "from workers.cli import main; main()"]
+    return [script] if script else [sys.executable, "-c", "from workers.cli.main import main; main()"]
 
 
 def cli_environment(data_dir: Path, redis_url: str, namespace: str) -> dict[str, str]:

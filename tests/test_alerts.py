@@ -17,14 +17,14 @@ from workers.alerts.atom import atom_feed
 from workers.alerts.matcher import BatchMatcher
 from workers.alerts.service import AlertExists, Alerts, UnknownAlert
 from workers.alerts.store import AlertStore, SavedSearch, entry_of, validate_saved_search
-from workers.alerts.tasks import AlertHooks
-from workers.celery_app import create_app
-from workers.errors import QuerySyntaxError
-from workers.ids import document_id
-from workers.models import Article, DateSource
-from workers.search.tantivy import TantivyBackend
+from workers.core.errors import QuerySyntaxError
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 from workers.state import DeadLetter, Keys
+from workers.worker.alert_tasks import AlertHooks
+from workers.worker.app import create_app
 
 T0 = datetime(2020, 1, 5, 12, tzinfo=UTC)
 
@@ -200,7 +200,7 @@ def index_request(article: Article) -> SimpleNamespace:
 
 
 def test_each_indexed_batch_is_matched_and_a_reindex_fires_nothing(settings: Settings) -> None:
-    from workers.tasks import _index_batch
+    from workers.worker.tasks import _index_batch
 
     app = create_app(settings)
     runtime = app.runtime
@@ -262,7 +262,7 @@ def test_an_alert_dead_letter_retries_as_a_webhook_delivery() -> None:
 
 def test_every_alerts_command_is_in_the_readme() -> None:
     from tests.conftest import ROOT
-    from workers.cli_alerts import alerts_app
+    from workers.cli.alerts import alerts_app
 
     readme = (ROOT / "README.md").read_text()
     missing = [c.name for c in alerts_app.registered_commands if f"newsworkers alerts {c.name}" not in readme]
@@ -298,8 +298,8 @@ def test_both_backends_start_and_grow_a_saved_search_alike(kind: str, tmp_path: 
         assert alerts.match_batch(later, sent.append) == 0 and len(sent) == 1
     finally:
         if kind == "elasticsearch":
-            from workers.search import es_percolator as pc
-            from workers.search.es_index import versions
+            from workers.search.elasticsearch import percolator as pc
+            from workers.search.elasticsearch.index import versions
 
             client = backend.client  # type: ignore[attr-defined]
             for name in versions(client, pc.saved_searches_alias(backend.alias)):  # type: ignore[attr-defined]

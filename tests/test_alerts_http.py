@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 
 from tests.test_alerts import CORPUS
 from workers.api.app import create_app
-from workers.embedded_redis import free_port
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
+from workers.state.embedded_redis import free_port
 
 LOOPBACK = ("127.0.0.1", 50000)
 REMOTE = ("203.0.113.9", 50000)

@@ -17,8 +17,8 @@ from tests.es_spec import schema_errors
 from tests.test_alerts import CORPUS
 from workers.alerts.percolator import PercolatorAlerts, matches_from_hits
 from workers.alerts.store import SavedSearch, validate_saved_search
-from workers.search import es_percolator as pc
-from workers.search import es_requests as rq
+from workers.search.elasticsearch import percolator as pc
+from workers.search.elasticsearch import requests as rq
 
 SAVED = [
     validate_saved_search("baghdad", "Baghdad", {"locations": ["Baghdad", "Iraq"]}),
@@ -56,8 +56,8 @@ def test_matches_are_read_from_the_document_slots() -> None:
 
 @pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
 def test_saved_searches_in_a_real_cluster(tmp_path: Path) -> None:
-    from workers.search.elasticsearch import make_client
-    from workers.search.es_index import versions
+    from workers.search.elasticsearch.backend import make_client
+    from workers.search.elasticsearch.index import versions
     from workers.settings import Settings
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"

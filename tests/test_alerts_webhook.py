@@ -17,12 +17,12 @@ from tests.hostile import serving
 from tests.test_alerts import CORPUS
 from workers.alerts.service import delivery_message
 from workers.alerts.store import SavedSearch, entry_of
-from workers.alerts.tasks import WEBHOOK_TASK, alert_store
 from workers.alerts.webhook import IDEMPOTENCY_HEADER
-from workers.celery_app import create_app
-from workers.redrive import redrive
-from workers.retries import delayed_messages
+from workers.ops.redrive import redrive
 from workers.settings import Settings
+from workers.worker.alert_tasks import WEBHOOK_TASK, alert_store
+from workers.worker.app import create_app
+from workers.worker.retries import delayed_messages
 
 
 @dataclass
@@ -164,6 +164,6 @@ def test_a_removed_alert_delivers_nothing(app: Celery, receiver: Receiver) -> No
 @pytest.mark.parametrize(("reason", "expected"), [("alert.http_500", True), ("alert.blocked_address", True),
                                                   ("alert.crash", False)])
 def test_a_dead_webhook_does_not_fail_a_run(reason: str, expected: bool) -> None:
-    from workers.runner import is_expected
+    from workers.ops.runner import is_expected
 
     assert is_expected(reason) is expected

@@ -26,11 +26,11 @@ from workers.api import app as app_module
 from workers.api import create_app, get_backend, get_settings
 from workers.api.export import iter_hits
 from workers.api.params import Interval
-from workers.models import Feed
+from workers.core.models import Feed
 from workers.runtime import Runtime
 from workers.search.backend import SearchBackend
 from workers.search.model import HISTOGRAM_INTERVALS, SearchQuery, Sort
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.conformance.corpus import ARTICLES
 from workers.api import create_app
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 pytestmark = pytest.mark.slow

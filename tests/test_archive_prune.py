@@ -13,8 +13,8 @@ import pytest
 from workers.archive.prune import prune_archive, summarize_file
 from workers.archive.read import read_record
 from workers.archive.write import OPEN_SUFFIX, ArchiveWriter, archive_root, host_label
-from workers.errors import ExtractionError
-from workers.models import ArchiveRef
+from workers.core.errors import ExtractionError
+from workers.core.models import ArchiveRef
 from workers.settings import Settings
 
 NOW = datetime.now(UTC)

@@ -10,8 +10,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from workers.archive.read import page_with_html, read_record
-from workers.errors import ExtractionError
-from workers.models import ArchiveRef, FeedItem, FetchedPage
+from workers.core.errors import ExtractionError
+from workers.core.models import ArchiveRef, FeedItem, FetchedPage
 
 PAGE = "<html><head><title>Ça va</title></head><body><p>Grüße aus Köln.</p></body></html>".encode("latin-1")
 

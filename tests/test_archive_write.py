@@ -17,12 +17,12 @@ from tests.conftest import ROOT
 from tests.site import FixtureSite, article_page
 from workers.archive.read import page_with_html, read_record
 from workers.archive.write import OPEN_SUFFIX, PAYLOAD_NOTE, ArchiveWriter, archive_root
-from workers.errors import RetryableFetchError
-from workers.extract_batch import extract_pages
-from workers.fetch import fetch_page
-from workers.ids import document_id
-from workers.models import ArchiveRef, Feed, FeedItem
-from workers.poll import poll_feed
+from workers.core.errors import RetryableFetchError
+from workers.core.ids import document_id
+from workers.core.models import ArchiveRef, Feed, FeedItem
+from workers.pipeline.extract.batch import extract_pages
+from workers.pipeline.fetch.page import fetch_page
+from workers.pipeline.poll.feed import poll_feed
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state.registry import FeedState

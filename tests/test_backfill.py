@@ -22,11 +22,11 @@ from workers.archive.read import page_with_html
 from workers.backfill.checkpoint import Checkpoint, backfill_id
 from workers.backfill.enqueue import Sender, Tally, is_news_url
 from workers.backfill.warc import WarcFilters, backfill_warc
-from workers.celery_app import create_app
-from workers.ids import document_id
-from workers.models import FetchedPage
-from workers.oneshot import Job
+from workers.core.ids import document_id
+from workers.core.models import FetchedPage
+from workers.ops.oneshot import Job
 from workers.settings import Settings
+from workers.worker.app import create_app
 
 HOST = "news.example"
 

@@ -17,7 +17,7 @@ from tests.site import FixtureSite
 from tests.sitemaps import NEWS_PAGES, PLAIN_PAGES
 from tests.test_backfill import page_url, write_warc
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 pytestmark = pytest.mark.slow
 

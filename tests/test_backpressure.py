@@ -10,14 +10,14 @@ import pytest
 
 from tests.conftest import cli_environment, run_cli
 from tests.site import FixtureSite
-from workers.backpressure import BackPressure
-from workers.celery_app import create_app
-from workers.models import Feed
-from workers.poll_cycle import poll_or_hold
-from workers.retries import delayed_messages
+from workers.core.models import Feed
+from workers.ops.scheduler import Scheduler
+from workers.pipeline.poll.backpressure import BackPressure
+from workers.pipeline.poll.cycle import poll_or_hold
 from workers.runtime import Runtime
-from workers.scheduler import Scheduler
 from workers.settings import Settings
+from workers.worker.app import create_app
+from workers.worker.retries import delayed_messages
 
 
 @pytest.fixture

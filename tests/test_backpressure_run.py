@@ -13,8 +13,8 @@ import redis
 
 from tests.conftest import ROOT, cli_environment, newsworkers_cli
 from tests.site import FixtureSite
-from workers.models import Feed
-from workers.search.tantivy import TantivyBackend
+from workers.core.models import Feed
+from workers.search.tantivy.backend import TantivyBackend
 from workers.state import FeedRegistry, Keys
 
 pytestmark = pytest.mark.slow

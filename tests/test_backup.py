@@ -17,16 +17,16 @@ import pytest
 
 from tests.conftest import ROOT, cli_environment, newsworkers_cli, run_cli, scratch_namespace, wait_until
 from tests.site import FixtureSite
-from workers.backup import BackupManifest, backup, restore
-from workers.blocklist import Blocklist
-from workers.errors import ConfigError
-from workers.ids import document_id
-from workers.models import Article, DateSource, Feed
-from workers.ownership import DataDirLock
+from workers.core.errors import ConfigError
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource, Feed
+from workers.ops.backup import BackupManifest, backup, restore
 from workers.runtime import Runtime
 from workers.search.model import SearchQuery, Sort
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
+from workers.state.blocklist import Blocklist
+from workers.state.ownership import DataDirLock
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 QUERIES = [SearchQuery(text="harbour"), SearchQuery(text="story", filters={"domain": ["b.example"]}),
@@ -174,7 +174,7 @@ def test_backup_while_run_ingests_restores_and_completes(tmp_path: Path, site: F
 
 
 def test_index_snapshots_taken_during_commits_and_merges_open_whole(tmp_path: Path) -> None:
-    from workers.backup import _snapshot_index
+    from workers.ops.backup import _snapshot_index
 
     writer = TantivyBackend(tmp_path / "index", writer=True)
     stop = threading.Event()

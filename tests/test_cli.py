@@ -10,8 +10,8 @@ import redis
 
 from tests.conftest import ROOT, cli_environment
 from tests.conftest import run_cli as cli
-from workers.models import Article, DateSource, utcnow
-from workers.search.tantivy import TantivyBackend
+from workers.core.models import Article, DateSource, utcnow
+from workers.search.tantivy.backend import TantivyBackend
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_worker_kind_is_checked(env: dict[str, str]) -> None:
 
 
 def test_an_unreachable_redis_is_named_with_the_fix(env: dict[str, str]) -> None:
-    from workers.embedded_redis import free_port
+    from workers.state.embedded_redis import free_port
 
     broken = {**env, "REDIS_URL": f"redis://:secret@127.0.0.1:{free_port()}/0"}
     for args in (["feeds", "list"], ["run", "--once"]):
@@ -141,8 +141,8 @@ def test_flags_beat_the_environment(env: dict[str, str], tmp_path: Path) -> None
 
 
 def test_each_worker_kind_gets_the_pool_it_needs() -> None:
-    from workers.pools import worker_spec
     from workers.settings import Settings
+    from workers.worker.pools import worker_spec
 
     settings = Settings(extract_concurrency=3, index_batch_size=150, extract_batch_size=8)
     specs = {kind: worker_spec(kind, settings) for kind in ("poll", "fetch", "extract", "index")}

@@ -12,11 +12,11 @@ import pytest
 from tests.conftest import cli_environment
 from tests.conftest import run_cli as cli
 from tests.site import FixtureSite
-from workers.errors import FeedError
-from workers.feed_discovery import discover_feeds
-from workers.feedlists import read_feed_list, write_opml
-from workers.ids import document_id
-from workers.models import Feed
+from workers.core.errors import FeedError
+from workers.core.ids import document_id
+from workers.core.models import Feed
+from workers.pipeline.poll.discovery import discover_feeds
+from workers.pipeline.poll.feedlists import read_feed_list, write_opml
 from workers.settings import Settings
 
 

@@ -11,17 +11,17 @@ import httpx
 import pytest
 
 from tests.site import Canned, FixtureSite, rss
-from workers.extract import extract_article
-from workers.fetch import fetch_page
-from workers.http import make_client
-from workers.ids import document_id, pin_id_version
-from workers.index import index_batch
-from workers.models import Feed, FeedItem
-from workers.poll_cycle import run_poll
+from workers.core.ids import document_id, pin_id_version
+from workers.core.models import Feed, FeedItem
+from workers.net.http import make_client
+from workers.pipeline.extract.article import extract_article
+from workers.pipeline.fetch.page import fetch_page
+from workers.pipeline.index.batch import index_batch
+from workers.pipeline.poll.cycle import run_poll
 from workers.runtime import Runtime
 from workers.search.backend import SearchBackend
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from workers.celery_app import create_app
-from workers.errors import FetchError
-from workers.redrive import redrive
-from workers.retries import fail
+from workers.core.errors import FetchError
+from workers.ops.redrive import redrive
 from workers.settings import Settings
 from workers.state import DeadLetter, DeadLetters, Keys, Stats
+from workers.worker.app import create_app
+from workers.worker.retries import fail
 
 
 def iso(seconds_ago: float) -> str:

@@ -8,12 +8,12 @@ import sys
 import textwrap
 from types import SimpleNamespace
 
-from workers.celery_app import create_app, queue_name
-from workers.delayed import DelayedMessages, send_due
-from workers.delivery import backlog, delayed_count
-from workers.pools import worker_argv, worker_spec
-from workers.retries import delayed_messages
+from workers.broker.delayed import DelayedMessages, send_due
+from workers.broker.delivery import backlog, delayed_count
 from workers.settings import Settings
+from workers.worker.app import create_app, queue_name
+from workers.worker.pools import worker_argv, worker_spec
+from workers.worker.retries import delayed_messages
 
 
 def index_request(doc_id: str, path: str) -> SimpleNamespace:
@@ -48,8 +48,8 @@ def test_a_sender_that_died_after_taking_leaves_the_message_to_be_sent_again(set
 
 
 def test_an_index_outage_holds_the_batch_in_redis(settings: Settings) -> None:
-    from workers.search.tantivy import TantivyBackend
-    from workers.tasks import _index_batch
+    from workers.search.tantivy.backend import TantivyBackend
+    from workers.worker.tasks import _index_batch
 
     settings = settings.model_copy(update={"index_batch_size": 1})
     app = create_app(settings)
@@ -101,7 +101,7 @@ def test_extract_children_have_a_memory_ceiling_and_amqp_queues_a_namespace(sett
 
 def test_a_runaway_allocation_in_a_capped_child_is_a_memory_error() -> None:
     code = textwrap.dedent("""
-        from workers.celery_app import cap_heap_growth
+        from workers.worker.app import cap_heap_growth
         cap_heap_growth(200 * 2**20)
         small = bytearray(50 * 2**20)
         try:
@@ -114,7 +114,7 @@ def test_a_runaway_allocation_in_a_capped_child_is_a_memory_error() -> None:
 
 
 def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: Settings) -> None:
-    from workers.tasks import _index_batch
+    from workers.worker.tasks import _index_batch
 
     app = create_app(settings)
     runtime = app.runtime
@@ -129,8 +129,8 @@ def test_copies_of_one_index_message_in_a_batch_count_as_one_delivery(settings: 
 
 def test_an_extract_batch_index_message_is_indexed_counted_and_held_per_article(settings: Settings) -> None:
     """One index message carries an extract batch's articles: each is its own delivery, letter and retry."""
-    from workers.search.tantivy import TantivyBackend
-    from workers.tasks import _index_batch
+    from workers.search.tantivy.backend import TantivyBackend
+    from workers.worker.tasks import _index_batch
 
     app = create_app(settings)
     runtime = app.runtime

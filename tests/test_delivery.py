@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workers.celery_app import create_app
-from workers.delivery import backlog, restore_unacked, unacked_count
+from workers.broker.delivery import backlog, restore_unacked, unacked_count
 from workers.settings import Settings
+from workers.worker.app import create_app
 
 
 def test_a_message_a_dead_worker_held_goes_back_to_its_queue(settings: Settings) -> None:

@@ -15,10 +15,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.embedded_redis import EmbeddedRedis
-from workers.errors import ConfigError
-from workers.ownership import DataDirLock, owned_redis, redis_for_command
+from workers.core.errors import ConfigError
 from workers.settings import Settings
+from workers.state.embedded_redis import EmbeddedRedis
+from workers.state.ownership import DataDirLock, owned_redis, redis_for_command
 
 
 def no_retry() -> Retry:

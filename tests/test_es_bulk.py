@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from tests.site import FixtureSite
-from workers.embedded_redis import free_port
-from workers.errors import IndexingError, RetryableIndexingError
-from workers.search.es_bulk import BulkPolicy, BulkRejected, chunk_lines, send_bulk
-from workers.search.es_errors import ItemVerdict, item_verdict
+from workers.core.errors import IndexingError, RetryableIndexingError
+from workers.search.elasticsearch.bulk import BulkPolicy, BulkRejected, chunk_lines, send_bulk
+from workers.search.elasticsearch.errors import ItemVerdict, item_verdict
 from workers.search.model import SearchQuery
 from workers.settings import Settings
+from workers.state.embedded_redis import free_port
 
 POLICY = BulkPolicy(max_docs=100, max_bytes=2**20, retries=3, backoff_s=0.5, backoff_max_s=4.0)
 MAPPING_ERROR = {"type": "document_parsing_exception", "reason": "[1:30] failed to parse field [word_count]",
@@ -132,8 +132,8 @@ def es_settings(url: str, tmp_path: Any) -> Settings:
 
 def test_an_unreachable_cluster_is_retryable_index_unavailable(tmp_path: Any) -> None:
     from workers.search.backend import open_backend
-    from workers.search.elasticsearch import ElasticsearchBackend
-    from workers.search.tantivy import TantivyBackend
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
+    from workers.search.tantivy.backend import TantivyBackend
 
     assert isinstance(open_backend(Settings(data_dir=tmp_path / "d")), TantivyBackend)
     backend = open_backend(es_settings(f"http://127.0.0.1:{free_port()}", tmp_path), writer=True)
@@ -149,7 +149,7 @@ def test_an_unreachable_cluster_is_retryable_index_unavailable(tmp_path: Any) ->
 
 
 def test_a_web_server_that_is_not_elasticsearch_is_named(site: FixtureSite, tmp_path: Any) -> None:
-    from workers.search.elasticsearch import ElasticsearchBackend
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
 
     backend = ElasticsearchBackend(es_settings(site.url("/"), tmp_path))
     try:
@@ -163,7 +163,7 @@ def test_a_web_server_that_is_not_elasticsearch_is_named(site: FixtureSite, tmp_
 
 
 def test_credentials_and_node_list_reach_the_client(tmp_path: Any) -> None:
-    from workers.search.elasticsearch import make_client
+    from workers.search.elasticsearch.backend import make_client
 
     settings = es_settings("http://127.0.0.1:1, http://127.0.0.1:2", tmp_path).model_copy(
         update={"elasticsearch_username": "elastic", "elasticsearch_password": "s3cret"})
@@ -185,7 +185,7 @@ def test_a_throttled_answer_carries_its_retry_after_in_either_form() -> None:
     import elasticsearch
     from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 
-    from workers.search.es_errors import translate
+    from workers.search.elasticsearch.errors import translate
 
     def throttled(retry_after: str) -> elasticsearch.ApiError:
         meta = ApiResponseMeta(status=429, http_version="1.1", duration=0.0,

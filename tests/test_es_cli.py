@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT, newsworkers_cli
-from workers import cli_index  # noqa: F401  (registers the index commands)
-from workers.cli import app
-from workers.embedded_redis import free_port
-from workers.errors import ConfigError
-from workers.pools import worker_spec
+from workers.cli import index as cli_index  # noqa: F401  (registers the index commands)
+from workers.cli.main import app
+from workers.core.errors import ConfigError
 from workers.settings import Settings
+from workers.state.embedded_redis import free_port
+from workers.worker.pools import worker_spec
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -76,7 +76,7 @@ def test_secrets_are_hidden_by_the_settings_command(tmp_path: Path) -> None:
 
 def test_search_collapse_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conformance.corpus import ARTICLES, ID
-    from workers.search.tantivy import TantivyBackend
+    from workers.search.tantivy.backend import TantivyBackend
 
     monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
     backend = TantivyBackend(tmp_path / "data" / "index", writer=True)

@@ -20,9 +20,9 @@ import pytest
 from tests.conformance.conftest import NO_CLUSTER
 from tests.conformance.corpus import ARTICLES, ID
 from tests.conftest import ROOT, newsworkers_cli
-from workers.index import index_batch
-from workers.search import es_requests as rq
-from workers.search.es_bulk import BulkRejected
+from workers.pipeline.index.batch import index_batch
+from workers.search.elasticsearch import requests as rq
+from workers.search.elasticsearch.bulk import BulkRejected
 from workers.search.model import SearchQuery
 from workers.settings import Settings
 
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=
 
 @pytest.fixture
 def es_settings(tmp_path: Path) -> Iterator[Settings]:
-    from workers.search.elasticsearch import make_client
-    from workers.search.es_index import versions
+    from workers.search.elasticsearch.backend import make_client
+    from workers.search.elasticsearch.index import versions
 
     settings = Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ.get("ELASTICSEARCH_URL"),
                         elasticsearch_index=f"nwtest-{uuid.uuid4().hex[:10]}", index_batch_size=3)
@@ -49,8 +49,8 @@ def es_settings(tmp_path: Path) -> Iterator[Settings]:
 
 
 def test_create_status_migrate_drop(es_settings: Settings) -> None:
-    from workers.search.elasticsearch import ElasticsearchBackend
-    from workers.search.es_index import drop_old, ensure_index, index_status, migrate
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
+    from workers.search.elasticsearch.index import drop_old, ensure_index, index_status, migrate
 
     backend = ElasticsearchBackend(es_settings, writer=True)
     alias = es_settings.elasticsearch_index
@@ -76,7 +76,7 @@ def test_create_status_migrate_drop(es_settings: Settings) -> None:
 
 
 def test_a_mapping_error_fails_only_its_document_and_the_rest_is_acknowledged(es_settings: Settings) -> None:
-    from workers.search.elasticsearch import ElasticsearchBackend
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
 
     backend = ElasticsearchBackend(es_settings, writer=True)
     try:
@@ -96,7 +96,7 @@ def test_a_mapping_error_fails_only_its_document_and_the_rest_is_acknowledged(es
 
 
 def test_several_writers_at_once(es_settings: Settings) -> None:
-    from workers.search.elasticsearch import ElasticsearchBackend
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
 
     writers = [ElasticsearchBackend(es_settings, writer=True) for _ in range(3)]
     articles = list(ARTICLES.values())
@@ -122,7 +122,7 @@ def test_several_writers_at_once(es_settings: Settings) -> None:
 
 
 def test_search_command_gives_the_same_json_shape(es_settings: Settings) -> None:
-    from workers.search.elasticsearch import ElasticsearchBackend
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
 
     backend = ElasticsearchBackend(es_settings, writer=True)
     backend.upsert(list(ARTICLES.values()))

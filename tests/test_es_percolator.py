@@ -19,9 +19,9 @@ import pytest
 from tests.conformance.conftest import NO_CLUSTER
 from tests.es_spec import component_errors, schema_errors
 from tests.test_es_requests import facet, phrase, sample_article
-from workers.errors import ConfigError
-from workers.search import es_percolator as pc
-from workers.search import es_requests as rq
+from workers.core.errors import ConfigError
+from workers.search.elasticsearch import percolator as pc
+from workers.search.elasticsearch import requests as rq
 from workers.search.model import FACETS, SearchQuery, Sort
 
 ALIAS = "newsworkers-articles"
@@ -192,8 +192,8 @@ def test_the_spec_check_catches_wrong_percolator_bodies() -> None:
 
 @pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
 def test_store_a_saved_search_and_percolate_articles(tmp_path: Path) -> None:
-    from workers.search.elasticsearch import make_client
-    from workers.search.es_index import ensure_saved_searches_index, versions
+    from workers.search.elasticsearch.backend import make_client
+    from workers.search.elasticsearch.index import ensure_saved_searches_index, versions
     from workers.settings import Settings
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"

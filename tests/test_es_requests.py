@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.es_spec import component_errors, schema_errors
-from workers.errors import QuerySyntaxError
-from workers.ids import document_id
-from workers.models import Article, DateSource
-from workers.search import es_requests as rq
+from workers.core.errors import QuerySyntaxError
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource
+from workers.search.elasticsearch import requests as rq
 from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
 
 ALIAS = "newsworkers-articles"

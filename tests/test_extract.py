@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, newsworkers_cli
-from workers.entities import EntityRecognizer, normalize_entity
-from workers.errors import ExtractionError
-from workers.extract import extract_article, html_to_text
-from workers.fetch import decode_html
-from workers.ids import document_id
-from workers.models import ENTITY_KINDS, Article, FeedItem, FetchedPage
+from workers.core.errors import ExtractionError
+from workers.core.ids import document_id
+from workers.core.models import ENTITY_KINDS, Article, FeedItem, FetchedPage
+from workers.entities.recognizer import EntityRecognizer, normalize_entity
+from workers.pipeline.extract.article import extract_article, html_to_text
+from workers.pipeline.fetch.page import decode_html
 from workers.settings import Settings
 
 SEEDS = ROOT / "seeds"

@@ -12,12 +12,12 @@ from trafilatura.utils import load_html
 
 from bench.body_metric import page_score, score, shingles, tokens
 from tests.conftest import ROOT
-from workers.body_cleanup import clean_body, is_caption, is_heading_repeat
-from workers.extract import extract_article
-from workers.extract_body import choose_mode, extract_body, prefer_feed_text
-from workers.ids import document_id
-from workers.metadata import clean_title
-from workers.models import FeedItem, FetchedPage
+from workers.core.ids import document_id
+from workers.core.models import FeedItem, FetchedPage
+from workers.pipeline.extract.article import extract_article
+from workers.pipeline.extract.body import choose_mode, extract_body, prefer_feed_text
+from workers.pipeline.extract.cleanup import clean_body, is_caption, is_heading_repeat
+from workers.pipeline.extract.metadata import clean_title
 from workers.settings import Settings
 
 DEV = ROOT.parent / "shared" / "data" / "article-extraction" / "dev"
@@ -215,7 +215,7 @@ def test_dev_set_body_f1_floor() -> None:
 
 
 def test_page_date_from_the_text_when_the_page_has_no_date_metadata() -> None:
-    from workers.metadata import find_page_date
+    from workers.pipeline.extract.metadata import find_page_date
 
     html = (f"<html><head><title>Harbour</title></head><body><article><h1>Harbour wall to be rebuilt</h1>"
             f"<p class='date'>Published March 3, 2020</p><p>{PROSE}</p></article></body></html>")

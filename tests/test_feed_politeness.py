@@ -14,11 +14,11 @@ import pytest
 from tests.hostile import served_on
 from tests.site import FixtureSite
 from tests.test_politeness import in_threads, starts
-from workers.models import Feed
-from workers.poll_cycle import POLL_TASK, poll_or_hold
-from workers.retries import delayed_messages
+from workers.core.models import Feed
+from workers.pipeline.poll.cycle import POLL_TASK, poll_or_hold
 from workers.runtime import Runtime
 from workers.settings import Settings
+from workers.worker.retries import delayed_messages
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import time
 import pytest
 import redis
 
-from workers.feed_schedule import (
+from workers.core.models import Feed
+from workers.pipeline.poll.schedule import (
     adapt_interval,
     failure_delay,
     interval_bounds,
@@ -20,7 +21,6 @@ from workers.feed_schedule import (
     max_age_seconds,
     publisher_hint_seconds,
 )
-from workers.models import Feed
 from workers.settings import Settings
 from workers.state import FeedRegistry, Keys
 
@@ -159,8 +159,8 @@ def test_two_schedulers_racing_never_claim_a_feed_twice(client: redis.Redis, red
 
 
 def test_two_scheduler_processes_racing_enqueue_each_due_feed_once(settings: Settings) -> None:
-    from workers.celery_app import create_app
-    from workers.scheduler import Scheduler
+    from workers.ops.scheduler import Scheduler
+    from workers.worker.app import create_app
 
     apps = [create_app(settings), create_app(settings)]  # two schedulers, each its own Redis connections
     registry = apps[0].runtime.registry

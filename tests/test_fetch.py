@@ -10,13 +10,13 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.site import ARTICLES, EXTRACTION_DEFEATING_PAGE, FixtureSite
-from workers import http
-from workers.embedded_redis import free_port
-from workers.errors import FetchError, Retryable, RetryableFetchError
-from workers.fetch import decode_html, fetch_page
-from workers.ids import document_id
-from workers.models import FeedItem
+from workers.core.errors import FetchError, Retryable, RetryableFetchError
+from workers.core.ids import document_id
+from workers.core.models import FeedItem
+from workers.net import http
+from workers.pipeline.fetch.page import decode_html, fetch_page
 from workers.settings import Settings
+from workers.state.embedded_redis import free_port
 
 SEEDS = ROOT / "seeds"
 
@@ -282,7 +282,7 @@ def test_a_dripping_server_hits_the_whole_download_deadline(site: FixtureSite, t
 def test_retry_after_header_forms() -> None:
     from datetime import UTC, datetime
 
-    from workers.http import retry_after_seconds
+    from workers.net.http import retry_after_seconds
 
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     assert retry_after_seconds("120") == 120.0

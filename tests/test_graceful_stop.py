@@ -69,8 +69,8 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(env: dict[str, str],
 def test_an_item_left_in_flight_with_no_message_is_resent_not_waited_for(
     env: dict[str, str], site: FixtureSite
 ) -> None:
-    from workers.ids import document_id
-    from workers.models import FeedItem
+    from workers.core.ids import document_id
+    from workers.core.models import FeedItem
     from workers.state import ItemTracker, Keys
 
     client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
@@ -145,7 +145,7 @@ def test_a_killed_runner_takes_the_embedded_redis_along(tmp_path: Path) -> None:
 
 
 def test_a_second_run_on_an_owned_data_directory_is_refused(tmp_path: Path) -> None:
-    from workers.ownership import DataDirLock
+    from workers.state.ownership import DataDirLock
 
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ELASTICSEARCH_URL")}
     env["NEWSWORKERS_DATA_DIR"] = str(tmp_path / "data")

@@ -20,16 +20,16 @@ import redis
 from tests.conftest import ROOT, newsworkers_cli
 from tests.hostile import CAFE, MIXED_LINKS, served_on
 from tests.site import FixtureSite
-from workers import http
-from workers.errors import ConfigError, FeedError, FetchError, NewsworkersError, Retryable
-from workers.fetch import fetch_page
-from workers.ids import document_id
-from workers.models import Feed, FeedItem
-from workers.netguard import NetworkPolicy, parse_networks
-from workers.poll import poll_feed
+from workers.core.errors import ConfigError, FeedError, FetchError, NewsworkersError, Retryable
+from workers.core.ids import document_id
+from workers.core.models import Feed, FeedItem
+from workers.net import http
+from workers.net.addresses import NetworkPolicy, parse_networks
+from workers.net.xmlguard import refuse_xml_entities
+from workers.pipeline.fetch.page import fetch_page
+from workers.pipeline.poll.feed import poll_feed
 from workers.settings import Settings, settings_from
 from workers.state.registry import FeedState
-from workers.xmlguard import refuse_xml_entities
 
 METADATA = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.ids import CURRENT_ID_VERSION, document_id, identity_url, normalize_url
+from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_ids_are_stable_hex_and_version_scoped() -> None:
     assert document_id("HTTP://EXAMPLE.com/#top") == document_id("http://example.com/")
     assert document_id("https://example.com/a") != document_id("https://example.com/b")
     assert CURRENT_ID_VERSION == 2
-    # Version 2 keeps the version-1 id of every URL without tracking parameters (see workers/ids.py).
+    # Version 2 keeps the version-1 id of every URL without tracking parameters (see workers/core/ids.py).
     assert document_id("http://example.com", 1) == "58e1e9f21af62fc38e5930a899cab7b9"
 
 
@@ -61,8 +61,8 @@ def test_identity_url(item: str, final: str, canonical: str | None, is_article: 
 
 
 def test_pin_id_version_gives_the_article_its_legacy_id() -> None:
-    from workers.ids import pin_id_version
-    from workers.models import Article, DateSource, utcnow
+    from workers.core.ids import pin_id_version
+    from workers.core.models import Article, DateSource, utcnow
 
     url = "https://a.com/story?utm_source=rss"
     article = Article(id=document_id(url), id_version=2, url=url, final_url=url, domain="a.com", title="T", body="B",

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from workers.errors import IndexingError
-from workers.index import index_batch
-from workers.models import Article, DateSource, utcnow
-from workers.search.tantivy import TantivyBackend
+from workers.core.errors import IndexingError
+from workers.core.models import Article, DateSource, utcnow
+from workers.pipeline.index.batch import index_batch
+from workers.search.tantivy.backend import TantivyBackend
 
 
 def payload(doc_id: str, title: str = "A title", attempts: int = 0) -> dict[str, Any]:

@@ -9,10 +9,16 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.site import FixtureSite
-from workers.embedded_redis import free_port
-from workers.errors import ConfigError
-from workers.kibana import DATA_VIEW_ID, KibanaAuth, import_request, import_saved_objects, load_objects
-from workers.search.es_requests import load_template
+from workers.core.errors import ConfigError
+from workers.search.elasticsearch.kibana import (
+    DATA_VIEW_ID,
+    KibanaAuth,
+    import_request,
+    import_saved_objects,
+    load_objects,
+)
+from workers.search.elasticsearch.requests import load_template
+from workers.state.embedded_redis import free_port
 
 NDJSON = ROOT / "config" / "kibana" / "newsworkers.ndjson"
 

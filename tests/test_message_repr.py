@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from workers.celery_app import create_app
-from workers.message_repr import summarize_args
+from workers.broker.message_repr import summarize_args
 from workers.settings import Settings
+from workers.worker.app import create_app
 
 
 def test_a_published_message_names_its_page(settings: Settings) -> None:

@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from workers.celery_app import create_app
-from workers.embedded_redis import free_port
-from workers.metrics import EXPORTED, KIND_OFFSETS, _Instruments
-from workers.metrics_export import start_metrics_server
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state import DeadLetter
+from workers.state.embedded_redis import free_port
+from workers.worker.app import create_app
+from workers.worker.metrics import EXPORTED, KIND_OFFSETS, _Instruments
+from workers.worker.metrics_export import start_metrics_server
 
 PROMETHEUS = ROOT / "config" / "prometheus"
 
@@ -141,8 +141,8 @@ def test_files_of_dead_workers_are_dropped_only_when_nobody_sums_them(tmp_path: 
     import subprocess
     import sys
 
-    from workers.metrics import forget_dead_workers, run_owns
-    from workers.ownership import DataDirLock
+    from workers.state.ownership import DataDirLock
+    from workers.worker.metrics import forget_dead_workers, run_owns
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

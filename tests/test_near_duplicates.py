@@ -20,12 +20,12 @@ import redis
 from tests.conftest import ROOT, newsworkers_cli
 from tests.site import WIRE, FixtureSite
 from tests.syndication import base_texts, corpus, pair_scores
-from workers.clusters import ClusterStore
-from workers.fingerprint import Fingerprint, FingerprintParams, fingerprint, similar
-from workers.index import index_batch
-from workers.models import Article, DateSource
+from workers.core.models import Article, DateSource
+from workers.neardup.clusters import ClusterStore
+from workers.neardup.fingerprint import Fingerprint, FingerprintParams, fingerprint, similar
+from workers.pipeline.index.batch import index_batch
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 PARAMS = FingerprintParams()
 T0 = datetime(2020, 1, 27, 12, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_extract import page_for
-from workers.entities import EntityRecognizer
-from workers.errors import ExtractionError
-from workers.extract import extract_article
-from workers.extract_batch import extract_pages
-from workers.models import ENTITY_KINDS, Article
-from workers.ner_batch import tag_texts
+from workers.core.errors import ExtractionError
+from workers.core.models import ENTITY_KINDS, Article
+from workers.entities.batch import tag_texts
+from workers.entities.recognizer import EntityRecognizer
+from workers.pipeline.extract.article import extract_article
+from workers.pipeline.extract.batch import extract_pages
 from workers.settings import Settings
 
 PAGES = sorted(p for p in (ROOT / "seeds" / "articles").glob("*.html") if p.stem != "broken-page")
@@ -75,7 +75,7 @@ def test_the_batch_task_sends_pages_delivered_before_through_the_one_page_task(s
     """A batch whose child died comes back whole: its pages then go one by one, so the page at fault ends alone."""
     from celery_batches import SimpleRequest
 
-    from workers.celery_app import create_app
+    from workers.worker.app import create_app
 
     app = create_app(settings)
     runtime = app.runtime
@@ -106,7 +106,7 @@ def _batch_requests(pages: list) -> list:
 
 def test_copies_of_one_message_in_a_batch_are_one_delivery(settings: Settings) -> None:
     """A broker restart may restore an unacknowledged message twice: one page, extracted and counted once."""
-    from workers.celery_app import create_app
+    from workers.worker.app import create_app
 
     app = create_app(settings)
     runtime = app.runtime
@@ -119,7 +119,7 @@ def test_copies_of_one_message_in_a_batch_are_one_delivery(settings: Settings) -
 
 def test_the_one_page_task_clears_its_count_when_it_finishes(settings: Settings) -> None:
     """Redelivered copies that each finished are not deaths: only deliveries that never ended make poison."""
-    from workers.celery_app import create_app
+    from workers.worker.app import create_app
 
     app = create_app(settings)
     runtime = app.runtime

@@ -12,13 +12,13 @@ from rich.console import Console
 
 from tests.conftest import LOOPBACK_SETTINGS
 from tests.site import FixtureSite
-from workers.celery_app import create_app
-from workers.ids import document_id
-from workers.models import FeedItem
-from workers.oneshot import Job, run_oneshot
-from workers.pools import worker_argv, worker_spec
-from workers.search.tantivy import TantivyBackend
+from workers.core.ids import document_id
+from workers.core.models import FeedItem
+from workers.ops.oneshot import Job, run_oneshot
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
+from workers.worker.app import create_app
+from workers.worker.pools import worker_argv, worker_spec
 
 
 def _items(site: FixtureSite, count: int, *, backfill: str | None) -> list[FeedItem]:

@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from tests.test_cli import cli, env  # noqa: F401  (the fixture)
-from workers.cli_failed import parse_duration
-from workers.errors import ConfigError
+from workers.cli.failed import parse_duration
+from workers.core.errors import ConfigError
 from workers.state import DeadLetter, DeadLetters, Keys, Stats
 
 

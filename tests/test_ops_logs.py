@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from workers.logs import redact_secrets
+from workers.core.logs import redact_secrets
 
 PASSWORD = "Hunter2-s3cret-Pa55"
 
@@ -19,7 +19,7 @@ def test_a_password_in_a_url_never_reaches_a_log_line(tmp_path: Path) -> None:
     """The redaction itself, in a real worker-like process writing a real log file."""
     code = (
         "import logging\n"
-        "from workers.logs import configure_logging, get_logger, _setup_worker_logging\n"
+        "from workers.core.logs import configure_logging, get_logger, _setup_worker_logging\n"
         "from workers.settings import Settings\n"
         f"s = Settings(redis_url='redis://:{PASSWORD}@h:1/0', elasticsearch_url='https://elastic:{PASSWORD}x@es:9200')\n"
         "configure_logging(s)\n"

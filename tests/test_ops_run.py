@@ -17,9 +17,9 @@ import redis
 
 from tests.conftest import ROOT, newsworkers_cli, wait_until
 from tests.site import FixtureSite
-from workers.embedded_redis import free_port, redis_server_binary
-from workers.models import Feed
+from workers.core.models import Feed
 from workers.state import FeedRegistry, Keys
+from workers.state.embedded_redis import free_port, redis_server_binary
 
 pytestmark = pytest.mark.slow
 
@@ -169,9 +169,9 @@ def _scrapes(port: int) -> bool:
 
 def test_a_standalone_worker_serves_its_own_metrics_and_logs_json(site: FixtureSite, settings_env: dict[str, str],
                                                                   tmp_path: Path) -> None:
-    from workers.celery_app import create_app
-    from workers.ids import document_id
+    from workers.core.ids import document_id
     from workers.settings import Settings
+    from workers.worker.app import create_app
 
     # The port itself comes from bind(0): Linux hands outgoing connections ports of the other parity, so a
     # neighbour of a free port may be any connection's (the worker's own to Redis among them).

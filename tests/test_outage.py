@@ -12,10 +12,10 @@ from celery.exceptions import Reject
 from kombu.exceptions import OperationalError
 
 from tests.conftest import RedisServer
-from workers.celery_app import create_app
-from workers.outage import retry_through_outage, wait_for_redis
-from workers.retries import fail
+from workers.broker.outage import retry_through_outage, wait_for_redis
 from workers.settings import Settings
+from workers.worker.app import create_app
+from workers.worker.retries import fail
 
 
 @pytest.mark.parametrize("exc", [redis.ConnectionError("gone"), redis.TimeoutError("slow"),

@@ -15,9 +15,9 @@ import pytest
 
 from tests.conftest import ROOT, newsworkers_cli
 from tests.site import ARTICLES, FixtureSite
-from workers.models import Article
+from workers.core.models import Article
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 pytestmark = pytest.mark.slow
 

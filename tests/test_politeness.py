@@ -16,13 +16,13 @@ import redis
 
 from tests.hostile import served_on
 from tests.site import FixtureSite
-from workers import http
-from workers.errors import FetchError, Retryable
-from workers.fetch import fetch_page
-from workers.ids import document_id
-from workers.models import FeedItem
-from workers.politeness import DomainGate, PolitenessDelay, domain_of
-from workers.robots import RobotsRules
+from workers.core.errors import FetchError, Retryable
+from workers.core.ids import document_id
+from workers.core.models import FeedItem
+from workers.net import http
+from workers.net.politeness import DomainGate, PolitenessDelay, domain_of
+from workers.net.robots import RobotsRules
+from workers.pipeline.fetch.page import fetch_page
 from workers.settings import Settings
 
 

@@ -17,12 +17,12 @@ import pytest
 
 from tests.conftest import ROOT, SHARED_DATA
 from tests.site import ARTICLES, FixtureSite
-from workers import http
-from workers.errors import FeedError, Retryable, RetryableFeedError
-from workers.feedlists import read_feed_list
-from workers.ids import document_id
-from workers.models import Feed
-from workers.poll import PollResult, parse_feed, poll_feed
+from workers.core.errors import FeedError, Retryable, RetryableFeedError
+from workers.core.ids import document_id
+from workers.core.models import Feed
+from workers.net import http
+from workers.pipeline.poll.feed import PollResult, parse_feed, poll_feed
+from workers.pipeline.poll.feedlists import read_feed_list
 from workers.settings import Settings
 from workers.state.registry import FeedState
 

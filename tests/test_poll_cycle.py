@@ -14,10 +14,10 @@ import pytest
 import redis
 
 from tests.site import Canned, FixtureSite, rss
-from workers.errors import FeedError
-from workers.ids import document_id
-from workers.models import Feed
-from workers.poll_cycle import record_failure, run_poll
+from workers.core.errors import FeedError
+from workers.core.ids import document_id
+from workers.core.models import Feed
+from workers.pipeline.poll.cycle import record_failure, run_poll
 from workers.runtime import Runtime
 from workers.settings import Settings
 

@@ -19,16 +19,16 @@ import redis
 from tests.conftest import ROOT, cli_environment, newsworkers_cli, run_cli, wait_until
 from tests.site import FixtureSite
 from workers.archive import prune_archive
-from workers.errors import ConfigError
-from workers.ids import document_id
-from workers.models import Article, DateSource
-from workers.retention import RetentionSchedule, cutoff, parse_age
+from workers.core.errors import ConfigError
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource
+from workers.ops.retention import RetentionSchedule, cutoff, parse_age
+from workers.ops.takedown import DELETE_TASK, apply_deletion_message
 from workers.runtime import Runtime
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 from workers.state import Keys
-from workers.takedown import DELETE_TASK, apply_deletion_message
 
 NOW = datetime.now(UTC)
 
@@ -106,7 +106,7 @@ def _queued_deletions(runtime: Runtime) -> list[dict[str, Any]]:
 
 
 def test_the_retention_schedule_prunes_once_per_interval_through_the_index_worker(settings: Settings) -> None:
-    from workers.celery_app import create_app
+    from workers.worker.app import create_app
 
     settings = settings.model_copy(update={"retention_days": 90.0, "retention_check_interval_s": 60})
     app = create_app(settings)

@@ -11,7 +11,7 @@ import workers
 
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(workers.__path__, "workers.")
-    if m.name not in ("workers.cli_admin",)
+    if m.name not in ("workers.cli.admin",)
 )
 
 

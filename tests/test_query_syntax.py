@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from workers.errors import QuerySyntaxError
+from workers.core.errors import QuerySyntaxError
 from workers.search.query_syntax import (
     DEFAULT_FIELDS,
     MAX_DEPTH,

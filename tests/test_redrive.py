@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from workers.celery_app import create_app
-from workers.redrive import redrive
+from workers.ops.redrive import redrive
 from workers.settings import Settings
 from workers.state import DeadLetter
+from workers.worker.app import create_app
 
 ITEM = {"doc_id": "item-1", "url": "https://x.example/1", "feed_url": "https://x.example/rss"}
 

@@ -9,7 +9,7 @@ import jsonschema
 import yaml
 
 from tests.conftest import ROOT
-from workers.cli import app
+from workers.cli.main import app
 
 
 def _readme_commands() -> list[str]:
@@ -35,9 +35,9 @@ def test_compose_file_is_valid_against_the_compose_spec() -> None:
 def test_compose_services_run_real_commands_and_depend_on_real_services() -> None:
     from typer.main import get_command
 
-    from workers.cli import register_commands
-    from workers.pools import worker_spec
+    from workers.cli.main import register_commands
     from workers.settings import Settings
+    from workers.worker.pools import worker_spec
 
     register_commands()
 
@@ -80,7 +80,7 @@ def test_compose_services_run_real_commands_and_depend_on_real_services() -> Non
 
 
 def test_every_command_is_in_the_readme() -> None:
-    from workers.cli import failed_app, feeds_app, register_commands
+    from workers.cli.main import failed_app, feeds_app, register_commands
 
     register_commands()
 
@@ -88,7 +88,7 @@ def test_every_command_is_in_the_readme() -> None:
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
     commands += [f"feeds {c.name}" for c in feeds_app.registered_commands]
     commands += [f"failed {c.name}" for c in failed_app.registered_commands]
-    from workers.cli_index import index_app, kibana_app
+    from workers.cli.index import index_app, kibana_app
 
     commands += [f"index {c.name}" for c in index_app.registered_commands]
     commands += [f"kibana {c.name}" for c in kibana_app.registered_commands]

@@ -15,8 +15,8 @@ from workers.archive import reprocess
 from workers.archive.read import page_with_html
 from workers.archive.reprocess import Selection, choose, page_for
 from workers.archive.write import ArchiveWriter, archive_root
-from workers.models import PIPELINE_VERSION, BodySource, DateSource, FeedItem
-from workers.search.tantivy import TantivyBackend
+from workers.core.models import PIPELINE_VERSION, BodySource, DateSource, FeedItem
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 from workers.state import Keys
 

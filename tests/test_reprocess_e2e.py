@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, newsworkers_cli
-from workers.models import PIPELINE_VERSION, Article
+from workers.core.models import PIPELINE_VERSION, Article
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 pytestmark = pytest.mark.slow
 

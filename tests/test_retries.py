@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-from workers.celery_app import create_app
-from workers.errors import FetchError, RetryableFetchError
-from workers.retries import fail
-from workers.runner import RunSummary, is_expected
+from workers.core.errors import FetchError, RetryableFetchError
+from workers.ops.runner import RunSummary, is_expected
 from workers.settings import Settings
+from workers.worker.app import create_app
+from workers.worker.retries import fail
 
 
 @pytest.mark.parametrize(
@@ -35,10 +35,10 @@ def test_final_failures_are_dead_lettered_with_their_reason(settings: Settings, 
 def test_transient_failures_are_retried_not_dead_lettered(settings: Settings) -> None:
     import json
 
-    from workers.retries import delayed_messages
+    from workers.worker.retries import delayed_messages
 
     app = create_app(settings)
-    # The retry waits in Redis (workers/delayed.py), not as a countdown in the broker.
+    # The retry waits in Redis (workers/broker/delayed.py), not as a countdown in the broker.
     fail(app.tasks["newsworkers.fetch"], app.runtime, RetryableFetchError("slow", reason="fetch.timeout"),
          stage="fetch", key="doc-2", url="https://x.example/2", payload={})
     assert app.runtime.dead_letters.get("doc-2") is None
@@ -69,8 +69,8 @@ def test_undrained_or_dead_workers_fail_a_run() -> None:
 
 
 def test_a_page_that_keeps_killing_its_worker_is_recorded_not_looped(settings: Settings) -> None:
-    from workers.ids import document_id
-    from workers.models import FeedItem, FetchedPage
+    from workers.core.ids import document_id
+    from workers.core.models import FeedItem, FetchedPage
 
     app = create_app(settings)
     runtime = app.runtime

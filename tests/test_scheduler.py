@@ -8,11 +8,11 @@ import time
 
 import redis
 
-from workers.celery_app import create_app
-from workers.ids import document_id
-from workers.models import Feed, FeedItem
-from workers.scheduler import Scheduler
+from workers.core.ids import document_id
+from workers.core.models import Feed, FeedItem
+from workers.ops.scheduler import Scheduler
 from workers.settings import Settings
+from workers.worker.app import create_app
 
 
 def _queued(settings: Settings, queue: str) -> list[dict]:

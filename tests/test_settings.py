@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from workers.errors import ConfigError
+from workers.core.errors import ConfigError
 from workers.settings import Settings, render_defaults_toml, settings_from
 
 

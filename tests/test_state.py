@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 import redis
 
-from workers.models import Feed
+from workers.core.models import Feed
 from workers.state import DeadLetter, DeadLetters, FeedRegistry, FeedState, ItemTracker, Keys, Stats
 
 T = TypeVar("T")

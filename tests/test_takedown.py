@@ -16,19 +16,19 @@ from tests.conftest import cli_environment, run_cli
 from tests.es_spec import schema_errors
 from tests.site import Canned, FixtureSite, rss
 from tests.syndication import base_texts
-from workers.blocklist import Blocklist, drop_blocked_articles, drop_blocked_page, normalize_domain
-from workers.clusters import ClusterStore
-from workers.errors import ConfigError
-from workers.fingerprint import FingerprintParams
-from workers.ids import document_id
-from workers.models import Article, DateSource, Feed
-from workers.poll_cycle import run_poll
+from workers.core.errors import ConfigError
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource, Feed
+from workers.neardup.clusters import ClusterStore
+from workers.neardup.fingerprint import FingerprintParams
+from workers.ops.takedown import Selection, apply_deletion_message, delete_selected, execute
+from workers.pipeline.poll.cycle import run_poll
 from workers.runtime import Runtime
-from workers.search import es_requests as rq
+from workers.search.elasticsearch import requests as rq
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
-from workers.takedown import Selection, apply_deletion_message, delete_selected, execute
+from workers.state.blocklist import Blocklist, drop_blocked_articles, drop_blocked_page, normalize_domain
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.corpus import FETCHED, article, day
-from workers.errors import IndexingError, QuerySyntaxError, RetryableIndexingError
-from workers.models import Article, BodySource, DateSource
+from workers.core.errors import IndexingError, QuerySyntaxError, RetryableIndexingError
+from workers.core.models import Article, BodySource, DateSource
 from workers.search.model import SearchQuery, SearchResult, Sort
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 # The builders are the conformance corpus's; the documents are this file's own, as its counts expect.
 ARTICLES: dict[str, Article] = {

@@ -25,8 +25,8 @@ def __getattr__(name: str) -> Any:
     global _app
     if name in ("app", "celery"):
         if _app is None:
-            from workers.celery_app import create_app
             from workers.settings import Settings
+            from workers.worker.app import create_app
 
             _app = create_app(Settings())
         return _app

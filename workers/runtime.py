@@ -15,13 +15,13 @@ from redis import Redis
 from redis import exceptions as redis_errors
 
 from workers.archive.write import ArchiveWriter
-from workers.clusters import ClusterStore
-from workers.entities import EntityRecognizer, recognizer_for
-from workers.errors import ConfigError
-from workers.fingerprint import FingerprintParams
-from workers.http import make_client
-from workers.politeness import DomainGate
-from workers.robots import RobotsRules
+from workers.core.errors import ConfigError
+from workers.entities.recognizer import EntityRecognizer, recognizer_for
+from workers.neardup.clusters import ClusterStore
+from workers.neardup.fingerprint import FingerprintParams
+from workers.net.http import make_client
+from workers.net.politeness import DomainGate
+from workers.net.robots import RobotsRules
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats

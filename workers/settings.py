@@ -23,7 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from workers.errors import ConfigError
+from workers.core.errors import ConfigError
 
 __all__ = ["Settings", "config_file_path", "render_defaults_toml", "settings_from"]
 
@@ -443,7 +443,7 @@ class Settings(BaseSettings):
     @field_validator("ner_models")
     @classmethod
     def _ner_models(cls, value: str) -> str:
-        from workers.entity_models import parse_model_map
+        from workers.entities.models import parse_model_map
 
         parse_model_map(value)  # raises ValueError naming the bad pair
         return value

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conformance.corpus import article
 from tests.conftest import ROOT, newsworkers_cli, wait_until
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
 ARTIFACTS = ROOT / "test-artifacts"

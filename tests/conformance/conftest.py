@@ -27,16 +27,16 @@ NO_CLUSTER = "ELASTICSEARCH_URL is not set: the Elasticsearch leg needs a real c
 def open_for_test(kind: str, directory: Path) -> tuple[SearchBackend, Callable[[], None]]:
     """A writable, empty backend of ``kind`` and the function that removes what it wrote."""
     if kind == "tantivy":
-        from workers.search.tantivy import TantivyBackend
+        from workers.search.tantivy.backend import TantivyBackend
 
         backend = TantivyBackend(directory / "index", writer=True)
         return backend, backend.close
     url = os.environ.get("ELASTICSEARCH_URL")
     if not url:
         pytest.skip(NO_CLUSTER)
-    from workers.search import es_requests
-    from workers.search.elasticsearch import ElasticsearchBackend
-    from workers.search.es_index import versions
+    from workers.search.elasticsearch import requests as es_requests
+    from workers.search.elasticsearch.backend import ElasticsearchBackend
+    from workers.search.elasticsearch.index import versions
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"
     settings = Settings(data_dir=directory / "data", elasticsearch_url=url, elasticsearch_index=alias)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from workers.ids import document_id
-from workers.models import Article, DateSource
+from workers.core.ids import document_id
+from workers.core.models import Article, DateSource
 
 FETCHED = datetime(2024, 2, 1, 9, 30, tzinfo=UTC)
 

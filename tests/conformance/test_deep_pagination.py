@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conformance.corpus import FETCHED
-from workers.models import Article, DateSource
+from workers.core.models import Article, DateSource
 from workers.search.backend import SearchBackend
 from workers.search.model import SearchQuery, Sort
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conformance.corpus import ARTICLES, ID, KEY, article, day
+from workers.ops.takedown import Selection, delete_selected, domain_values, selected_ids
 from workers.search.backend import SearchBackend
 from workers.search.model import SearchQuery
-from workers.takedown import Selection, delete_selected, domain_values, selected_ids
 
 
 def test_ids_where_reads_every_match_past_any_page(empty_backend: SearchBackend) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.conformance.corpus import ARTICLES, BY_DATE_DESC, ID, KEY, article, day
 from workers.search.backend import SearchBackend
 from workers.search.model import FACETS, SearchQuery, SearchResult, Sort
-from workers.search.tantivy_schema import english_analyzer
+from workers.search.tantivy.schema import english_analyzer
 
 
 @pytest.fixture(scope="module")

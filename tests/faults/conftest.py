@@ -24,7 +24,7 @@ import redis
 from tests.conftest import ROOT, RedisServer, newsworkers_cli, wait_until
 from tests.site import FixtureSite
 from workers.search.model import SearchQuery
-from workers.search.tantivy import TantivyBackend
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 FEEDS, PER_FEED = 8, 20  # 160 articles per run: a few hundred pages, small enough for 2 shared cores
@@ -284,7 +284,7 @@ class AofRedisServer(RedisServer):
 
     @staticmethod
     def _binary() -> str:
-        from workers.embedded_redis import redis_server_binary
+        from workers.state.embedded_redis import redis_server_binary
 
         return redis_server_binary()
 

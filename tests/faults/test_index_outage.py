@@ -11,8 +11,8 @@ import redis
 from tests.conftest import wait_until
 from tests.faults.conftest import TOTAL, Pipeline, Report, count_index, indexed_count, prepare_run, wait_for_index
 from tests.site import FixtureSite
-from workers.errors import IndexingError
-from workers.search.tantivy import TantivyBackend
+from workers.core.errors import IndexingError
+from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 
 pytestmark = pytest.mark.slow

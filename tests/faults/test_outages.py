@@ -25,8 +25,8 @@ from tests.faults.conftest import (
     wait_for_index,
 )
 from tests.site import FixtureSite
-from workers.celery_app import create_app
 from workers.settings import Settings
+from workers.worker.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,8 @@
 """The embedded path's percolator: which saved searches each article of a batch matches.
 
 The batch is written to a throw-away Tantivy index in memory, built with the very schema, analyzer and
-document builder of the on-disk index (:mod:`workers.search.tantivy`), and each saved search runs on it
-through the same :class:`~workers.search.tantivy_query.QueryCompiler` a search uses. So a saved search matches
+document builder of the on-disk index (:mod:`workers.search.tantivy.backend`), and each saved search runs on it
+through the same :class:`~workers.search.tantivy.query.QueryCompiler` a search uses. So a saved search matches
 an article exactly when a search for it would find that article: stemming, phrases, ``field:value`` and
 facets agree by construction rather than by a second implementation of them.
 """
@@ -14,13 +14,13 @@ from collections.abc import Sequence
 import tantivy
 
 from workers.alerts.store import SavedSearch
-from workers.errors import NewsworkersError
-from workers.logs import get_logger
-from workers.models import Article
+from workers.core.errors import NewsworkersError
+from workers.core.logs import get_logger
+from workers.core.models import Article
 from workers.search.model import SearchQuery
-from workers.search.tantivy import article_document
-from workers.search.tantivy_query import QueryCompiler
-from workers.search.tantivy_schema import ANALYZER, build_schema, english_analyzer
+from workers.search.tantivy.backend import article_document
+from workers.search.tantivy.query import QueryCompiler
+from workers.search.tantivy.schema import ANALYZER, build_schema, english_analyzer
 
 __all__ = ["BatchMatcher"]
 

@@ -1,9 +1,9 @@
 """The Elasticsearch path: saved searches as percolator queries, and each indexed batch percolated.
 
-The bodies come from :mod:`workers.search.es_percolator`; this module is their lifecycle: the percolator index
+The bodies come from :mod:`workers.search.elasticsearch.percolator`; this module is their lifecycle: the percolator index
 created behind ``<alias>-saved-searches`` when the first search is saved, a stored query per saved search (id =
 its name) put and deleted with it, and one batch percolation per indexed batch, paged by saved-search id.
-Client errors are translated once, here, by :func:`workers.search.es_errors.translate`.
+Client errors are translated once, here, by :func:`workers.search.elasticsearch.errors.translate`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import elasticsearch
 from elasticsearch import Elasticsearch
 
 from workers.alerts.store import SavedSearch
-from workers.models import Article
-from workers.search import es_percolator as pc
-from workers.search import es_requests as rq
-from workers.search.es_errors import translate
-from workers.search.es_index import ensure_saved_searches_index
+from workers.core.models import Article
+from workers.search.elasticsearch import percolator as pc
+from workers.search.elasticsearch import requests as rq
+from workers.search.elasticsearch.errors import translate
+from workers.search.elasticsearch.index import ensure_saved_searches_index
 
 __all__ = ["PercolatorAlerts", "matches_from_hits"]
 

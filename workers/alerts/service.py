@@ -26,8 +26,8 @@ from workers.alerts.store import (
     entry_of_hit,
     validate_saved_search,
 )
-from workers.errors import NewsworkersError
-from workers.models import Article
+from workers.core.errors import NewsworkersError
+from workers.core.models import Article
 from workers.search.backend import SearchBackend
 from workers.settings import Settings
 

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from redis import Redis
 
-from workers.errors import QuerySyntaxError
-from workers.models import Article
+from workers.core.errors import QuerySyntaxError
+from workers.core.models import Article
 from workers.search.model import Hit, SearchQuery, Sort
 from workers.search.query_syntax import parse_query
 from workers.state.keys import Keys

@@ -1,6 +1,6 @@
 """One webhook delivery: POST a match as JSON, once.
 
-Every POST goes through the same address guard as feeds and pages (:func:`workers.http.make_client`), so a
+Every POST goes through the same address guard as feeds and pages (:func:`workers.net.http.make_client`), so a
 webhook URL cannot reach the intranet or a cloud metadata service unless ``allowed_networks`` says so; the
 client follows no redirects (a 3xx is a failure: a hook that moved must be saved again).
 
@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from workers.alerts.store import FeedEntry
-from workers.errors import FetchError, NewsworkersError, Retryable
-from workers.http import _mapped, retry_after_seconds
+from workers.core.errors import FetchError, NewsworkersError, Retryable
+from workers.net.http import _mapped, retry_after_seconds
 
 __all__ = ["IDEMPOTENCY_HEADER", "RetryableWebhookError", "WebhookError", "idempotency_key", "payload", "post"]
 

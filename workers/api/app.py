@@ -1,6 +1,6 @@
 """``create_app(settings)``: the FastAPI application of ``newsworkers serve``.
 
-What routers may rely on (the saved-searches router, ``workers.alerts.http``, does):
+What routers may rely on (the saved-searches router, ``workers.api.routes_alerts``, does):
 
 - ``app.state.settings``: the :class:`~workers.settings.Settings` the app was made with
   (dependency :func:`get_settings`);
@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from workers.errors import NewsworkersError, QuerySyntaxError
+from workers.core.errors import NewsworkersError, QuerySyntaxError
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 
@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EXTRA_ROUTERS: tuple[str, ...] = ("workers.alerts.http",)
+EXTRA_ROUTERS: tuple[str, ...] = ("workers.api.routes_alerts",)
 """Modules whose ``router`` joins the app when they can be imported."""
 STATIC_DIR = Path(__file__).parent / "static"
 ATTACH_WAIT_S = 2.0

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 
-from workers.errors import NewsworkersError
+from workers.core.errors import NewsworkersError
 from workers.search.model import FACETS, SearchQuery
 from workers.search.request import build_query
 

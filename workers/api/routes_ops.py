@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends
 
 from workers.api.app import ATTACH_WAIT_S, get_settings
 from workers.api.schemas import ApiError
-from workers.models import Feed
-from workers.ownership import attached_runtime
+from workers.core.models import Feed
 from workers.settings import Settings
+from workers.state.ownership import attached_runtime
 
 __all__ = ["router"]
 
@@ -26,8 +26,8 @@ _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 @router.get("/status", responses=_UNAVAILABLE)
 def status(settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
     """Queues, workers, index, feeds, failures and ingest rate: ``newsworkers status --json``."""
-    from workers.celery_app import create_app as create_celery
-    from workers.status import collect_status
+    from workers.ops.status import collect_status
+    from workers.worker.app import create_app as create_celery
 
     with attached_runtime(settings, attach_wait_s=ATTACH_WAIT_S) as runtime:
         celery = create_celery(runtime.settings)

@@ -13,7 +13,7 @@ from workers.api.app import get_backend, get_settings
 from workers.api.export import FORMATS, export_lines
 from workers.api.params import SearchParams, facet_filters, reject_unknown
 from workers.api.schemas import ApiError, ArticleResponse, SearchResponse
-from workers.errors import NewsworkersError
+from workers.core.errors import NewsworkersError
 from workers.search.backend import SearchBackend
 from workers.search.model import FACETS, SearchQuery, Sort
 from workers.settings import Settings

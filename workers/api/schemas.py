@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from workers.models import Article
+from workers.core.models import Article
 
 __all__ = ["ApiError", "ArticleResponse", "DateBucketOut", "FacetCountOut", "HitOut", "SearchResponse"]
 

@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from workers.archive.write import OPEN_SUFFIX, archive_root, close_abandoned
-from workers.logs import get_logger
+from workers.core.logs import get_logger
 from workers.settings import Settings
 
 __all__ = ["FileSummary", "prune_archive", "summarize_file"]

@@ -9,9 +9,9 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from workers.errors import ExtractionError
-from workers.fetch import decode_html, header_charset
-from workers.models import ArchiveRef, FeedItem, FetchedPage
+from workers.core.errors import ExtractionError
+from workers.core.models import ArchiveRef, FeedItem, FetchedPage
+from workers.pipeline.fetch.page import decode_html, header_charset
 
 __all__ = ["RawRecord", "page_with_html", "read_record"]
 

@@ -23,7 +23,7 @@ from typing import Any
 from celery import Celery
 
 from workers.archive.write import OPEN_SUFFIX
-from workers.models import PIPELINE_VERSION, ArchiveRef, Article, DateSource, FeedItem, FetchedPage
+from workers.core.models import PIPELINE_VERSION, ArchiveRef, Article, DateSource, FeedItem, FetchedPage
 from workers.runtime import Runtime
 from workers.search.backend import SearchBackend
 from workers.search.model import SearchQuery, Sort

@@ -32,9 +32,9 @@ from typing import BinaryIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from workers.errors import RetryableFeedError, RetryableFetchError
-from workers.models import ArchiveRef, FeedItem
-from workers.processes import pid_alive
+from workers.core.errors import RetryableFeedError, RetryableFetchError
+from workers.core.models import ArchiveRef, FeedItem
+from workers.core.processes import pid_alive
 from workers.settings import Settings
 
 __all__ = [

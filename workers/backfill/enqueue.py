@@ -1,9 +1,9 @@
 """Sending a backfill's items: non-news filtering, dedupe against what is indexed, back-pressure, counts.
 
-Every source hands the :class:`Sender` one entry at a time: a :class:`~workers.models.FeedItem` for the
-fetch stage (sitemaps, URL lists) or a :class:`~workers.models.FetchedPage` with a WARC pointer for the
+Every source hands the :class:`Sender` one entry at a time: a :class:`~workers.core.models.FeedItem` for the
+fetch stage (sitemaps, URL lists) or a :class:`~workers.core.models.FetchedPage` with a WARC pointer for the
 extract stage. Items carry ``backfill`` (the backfill's id), so Celery routes them to the backfill queues
-(:func:`workers.celery_app.backfill_route`), which workers read only while live news is not waiting.
+(:func:`workers.worker.app.backfill_route`), which workers read only while live news is not waiting.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 from courlan import is_navigation_page, is_not_crawlable
 from courlan.filters import extension_filter, type_filter
 
-from workers.celery_app import BACKFILL_QUEUES, broker_is_redis
-from workers.ids import id_candidates
-from workers.models import FeedItem, FetchedPage
-from workers.oneshot import Job
+from workers.core.ids import id_candidates
+from workers.core.models import FeedItem, FetchedPage
+from workers.ops.oneshot import Job
+from workers.worker.app import BACKFILL_QUEUES, broker_is_redis
 
 __all__ = ["Sender", "Tally", "is_news_url"]
 

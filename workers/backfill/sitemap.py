@@ -2,7 +2,7 @@
 
 Sitemaps are fetched like feeds: through the shared client (address guard, size cap, deadline), after
 robots.txt and within the domain's politeness turn. The bytes are refused if they declare XML entities
-(:mod:`workers.xmlguard`) and parsed by lxml with entities and network access off. Each URL entry becomes
+(:mod:`workers.net.xmlguard`) and parsed by lxml with entities and network access off. Each URL entry becomes
 an item for the fetch stage, with the sitemap's title, publication name and date as its feed fields.
 
 The position is kept per sitemap: the index of the next entry to send, and ``done`` once it is through;
@@ -19,12 +19,12 @@ from typing import Any
 
 from lxml import etree
 
-from workers import http
 from workers.backfill.checkpoint import Checkpoint
 from workers.backfill.enqueue import Sender
-from workers.errors import NewsworkersError
-from workers.politeness import PolitenessDelay
-from workers.xmlguard import refuse_xml_entities
+from workers.core.errors import NewsworkersError
+from workers.net import http
+from workers.net.politeness import PolitenessDelay
+from workers.net.xmlguard import refuse_xml_entities
 
 __all__ = ["SitemapEntry", "backfill_sitemap", "parse_sitemap"]
 

@@ -28,8 +28,8 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from workers.backfill.checkpoint import Checkpoint
 from workers.backfill.enqueue import Sender
-from workers.errors import ConfigError
-from workers.models import ArchiveRef, FetchedPage
+from workers.core.errors import ConfigError
+from workers.core.models import ArchiveRef, FetchedPage
 
 __all__ = ["WarcFilters", "backfill_warc", "expand_paths", "in_domains"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from workers.models import Article
+from workers.core.models import Article
 from workers.search.model import SearchQuery, SearchResult
 from workers.settings import Settings
 
@@ -44,9 +44,9 @@ def open_backend(settings: Settings, *, writer: bool = False) -> SearchBackend:
     """Elasticsearch when ELASTICSEARCH_URL is set, else the embedded Tantivy index; ``writer`` opens it for
     indexing (one writer per Tantivy index, any number with Elasticsearch)."""
     if settings.elasticsearch_url:
-        from workers.search.elasticsearch import ElasticsearchBackend
+        from workers.search.elasticsearch.backend import ElasticsearchBackend
 
         return ElasticsearchBackend(settings, writer=writer)
-    from workers.search.tantivy import TantivyBackend
+    from workers.search.tantivy.backend import TantivyBackend
 
     return TantivyBackend(settings.index_dir, writer=writer)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from workers.errors import QuerySyntaxError
+from workers.core.errors import QuerySyntaxError
 
 __all__ = [
     "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery", "SearchResult",

@@ -31,7 +31,7 @@ NOT is anchored the same way, so no backend ever sees a bare negation. The AST
 is simplified: nested And/Or of one kind are flattened, a one-child group is
 that child, and a double negation cancels.
 
-Malformed input raises :class:`~workers.errors.QuerySyntaxError` whose
+Malformed input raises :class:`~workers.core.errors.QuerySyntaxError` whose
 ``position`` is the 0-based offset of the culprit: an unbalanced quote or
 parenthesis, an operator missing a term, an empty group or phrase, a field
 without a value, an unknown field, a query longer than ``MAX_QUERY_LENGTH``
@@ -45,7 +45,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import NoReturn, TypeAlias
 
-from workers.errors import QuerySyntaxError
+from workers.core.errors import QuerySyntaxError
 
 __all__ = [
     "DEFAULT_FIELDS", "MAX_DEPTH", "MAX_QUERY_LENGTH", "And", "MatchAll", "Node", "Not", "Or", "Phrase",

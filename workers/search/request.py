@@ -2,7 +2,7 @@
 
 The CLI's ``search`` and ``export`` and the HTTP API all build their query
 here, so a date, a filter or a sort means the same thing on every surface.
-Every mistake raises :class:`~workers.errors.QuerySyntaxError` with a message
+Every mistake raises :class:`~workers.core.errors.QuerySyntaxError` with a message
 naming the culprit (the API answers it with a 400).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from workers.errors import QuerySyntaxError
+from workers.core.errors import QuerySyntaxError
 from workers.search.model import FACETS, SearchQuery, Sort
 
 __all__ = ["build_query", "filters_from_specs", "parse_date"]

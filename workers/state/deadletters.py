@@ -20,7 +20,7 @@ from typing import Any
 
 from redis import Redis
 
-from workers.logs import get_logger
+from workers.core.logs import get_logger
 from workers.state.keys import Keys
 
 __all__ = ["DEFAULT_MAX_LETTERS", "DeadLetter", "DeadLetters", "FailureCounts"]
@@ -30,7 +30,7 @@ DEFAULT_MAX_LETTERS = 100_000
 
 log = get_logger(__name__)
 
-# The task that redoes each stage's work (see workers.redrive).
+# The task that redoes each stage's work (see workers.ops.redrive).
 _TASKS = {"poll": "newsworkers.poll", "fetch": "newsworkers.fetch", "extract": "newsworkers.extract",
           "index": "newsworkers.index", "pipeline": "newsworkers.fetch", "alert": "newsworkers.alert_webhook"}
 

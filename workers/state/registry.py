@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from redis import Redis
 from redis.client import Pipeline
 
-from workers.models import Feed
+from workers.core.models import Feed
 from workers.state.keys import Keys
 
 __all__ = ["FeedRegistry", "FeedState", "feed_host"]

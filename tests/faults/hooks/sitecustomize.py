@@ -3,7 +3,7 @@ each stage meet one Redis outage mid-task (tests/faults/test_outages.py, NEWSWOR
 
 Loaded only when a fault test puts this folder on PYTHONPATH and sets
 NEWSWORKERS_TEST_FAULT_HOOKS=1 for the processes it starts. It wraps
-``workers.extract.extract_article`` before the tasks module imports it; a page
+``workers.pipeline.extract.article.extract_article`` before the tasks module imports it; a page
 carrying ``<meta name="newsworkers-test-fault" content="KIND">`` then makes the
 extraction raise, hang (past the soft time limit), allocate without bound, or
 kill its own worker child the way the kernel's OOM killer would. Production
@@ -20,9 +20,9 @@ if os.environ.get("NEWSWORKERS_TEST_FAULT_HOOKS") == "1":
     import time
     from typing import Any
 
-    import workers.extract
+    import workers.pipeline.extract.article
 
-    _real = workers.extract.extract_article
+    _real = workers.pipeline.extract.article.extract_article
     _MARK = re.compile(r'<meta name="newsworkers-test-fault" content="(\w+)">')
 
     def extract_article(page: Any, *args: Any, **kwargs: Any) -> Any:
@@ -39,7 +39,7 @@ if os.environ.get("NEWSWORKERS_TEST_FAULT_HOOKS") == "1":
             os.kill(os.getpid(), signal.SIGKILL)
         return _real(page, *args, **kwargs)
 
-    workers.extract.extract_article = extract_article
+    workers.pipeline.extract.article.extract_article = extract_article
 
 if os.environ.get("NEWSWORKERS_TEST_FAULT_OUTAGES"):
     # tests/faults/test_outages.py: the poll, fetch, extract and index stages each meet Redis out of reach in
@@ -49,7 +49,7 @@ if os.environ.get("NEWSWORKERS_TEST_FAULT_OUTAGES"):
 
     import redis
 
-    import workers.tasks
+    import workers.worker.tasks
 
     _marks = Path(os.environ["NEWSWORKERS_TEST_FAULT_OUTAGES"])
 
@@ -67,7 +67,7 @@ if os.environ.get("NEWSWORKERS_TEST_FAULT_OUTAGES"):
             return real(*args, **kwargs)
         return wrapped
 
-    workers.tasks._poll = _outage_once("poll", workers.tasks._poll)
-    workers.tasks.fetch_page = _outage_once("fetch", workers.tasks.fetch_page)
-    workers.tasks.extract_pages = _outage_once("extract", workers.tasks.extract_pages)
-    workers.tasks._index_payloads = _outage_once("index", workers.tasks._index_payloads)
+    workers.worker.tasks._poll = _outage_once("poll", workers.worker.tasks._poll)
+    workers.worker.tasks.fetch_page = _outage_once("fetch", workers.worker.tasks.fetch_page)
+    workers.worker.tasks.extract_pages = _outage_once("extract", workers.worker.tasks.extract_pages)
+    workers.worker.tasks._index_payloads = _outage_once("index", workers.worker.tasks._index_payloads)

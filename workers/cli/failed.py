@@ -1,0 +1,116 @@
+"""``newsworkers failed ...``: list, show, retry and purge dead letters."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from workers.cli.admin import _print_json, _runtime
+from workers.cli.main import AsJson, DataDir, console, failed_app
+from workers.core.errors import ConfigError
+
+__all__: list[str] = []
+
+StageOption = Annotated[str | None, typer.Option(help="Only this stage: poll, fetch, extract, index, pipeline.")]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '30m', '12h', '7d', '2w' (or a sum such as '1d12h') in seconds."""
+    compact = re.sub(r"\s+", "", text.lower())
+    if not re.fullmatch(r"(\d+(?:\.\d+)?[smhdw])+", compact):
+        raise ConfigError(f"--older-than takes a duration such as 30m, 12h or 7d, not {text!r}")
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smhdw])", compact)
+    return sum(float(n) * _UNITS[unit] for n, unit in parts)
+
+
+@failed_app.command("list")
+def failed_list(
+    stage: StageOption = None,
+    reason: Annotated[str | None, typer.Option(help="Only this reason code; 'fetch.*' matches a prefix.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="Only the most recent N (0: all).")] = 200,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Dead letters, oldest first: when, stage, reason, URL, attempts (the most recent 200 unless --limit)."""
+    with _runtime(data_dir) as rt:
+        letters = rt.dead_letters.recent(limit, stage, reason) if limit else rt.dead_letters.list(stage, reason)
+        held = rt.dead_letters.count()
+    if as_json:
+        _print_json([d.to_json(payload=False) for d in letters])
+        return
+    for d in letters:
+        console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)} "
+                      f"[dim]({d.attempts} attempts, id {escape(d.key)})[/]\n    {escape(d.error[:300])}")
+    console.print(f"[dim]{len(letters)} dead letters" + (f" (the most recent; {held} held, --limit 0 for all)"
+                                                          if limit and len(letters) == limit < held else "") + "[/]")
+
+
+@failed_app.command("show")
+def failed_show(
+    key: Annotated[str, typer.Argument(help="The dead letter's id (see `failed list`).")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Everything one dead letter holds, traceback and retry payload included."""
+    with _runtime(data_dir) as rt:
+        letter = rt.dead_letters.get(key)
+    if letter is None:
+        raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
+    data = letter.to_json()
+    if as_json:
+        _print_json(data)
+        return
+    for name in ("id", "stage", "reason", "url", "feed_url", "error_class", "message", "attempts",
+                 "first_failed_at", "last_failed_at", "task"):
+        console.print(f"[bold]{name}[/]: {escape(str(data[name]))}")
+    if letter.traceback_tail:
+        console.print("[bold]traceback[/]:\n" + escape(letter.traceback_tail))
+    console.print(f"[bold]payload[/]: {escape(json.dumps(letter.payload, ensure_ascii=False))}")
+    retry = data.get("retry")
+    if retry:
+        message = json.dumps(retry["payload"], ensure_ascii=False)
+        console.print(f"[bold]a retry sends[/] {retry['task']}: {escape(message)}")
+
+
+@failed_app.command("retry")
+def failed_retry(
+    key: Annotated[str | None, typer.Argument(help="Document id of one dead letter.")] = None,
+    stage: StageOption = None,
+    all_: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Send dead letters back to the stage that can redo them (they run when workers run)."""
+    from workers.ops.redrive import redrive
+    from workers.worker.app import create_app
+
+    if sum(bool(x) for x in (key, stage, all_)) != 1:
+        raise ConfigError("name one dead letter's id, or pass --stage STAGE or --all")
+    with _runtime(data_dir) as rt:
+        if key:
+            letters = [d for d in [rt.dead_letters.get(key)] if d]
+            if not letters:
+                raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
+        else:
+            letters = rt.dead_letters.list(stage)
+        sent = redrive(create_app(rt.settings), rt, letters)
+    console.print(f"{sent} sent back")
+    if sent < len(letters):
+        console.print(f"[red]{len(letters) - sent} could not be[/]: they kept no message to retry (see `failed show`)")
+
+
+@failed_app.command("purge")
+def failed_purge(
+    older_than: Annotated[str | None, typer.Option(help="Only letters last failed longer ago, e.g. 7d, 12h.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Forget dead letters (all, or the old ones). Their items stay seen: polls will not fetch them again."""
+    seconds = parse_duration(older_than) if older_than else None
+    with _runtime(data_dir) as rt:
+        removed = rt.dead_letters.purge(seconds)
+    console.print(f"{removed} dead letters purged")

@@ -1,0 +1,200 @@
+"""Mentions of one article grouped into entities, each with one kind and one display name.
+
+Rules, in order: spellings equal but for case, accents or punctuation are
+one entity; the very common short forms of countries and organisations
+("U.S.", "US") join their full names; a lone surname or first name joins
+the one person's full name that has it ("Soleimani" -> "Qassem Soleimani",
+also across transliterations); spellings that match by
+:func:`workers.entities.match.same_entity` within a kind join; and an entity
+tagged with several kinds takes the kind most of its mentions had.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from workers.core.models import ENTITY_KINDS
+from workers.entities.match import DEFAULT_MATCH_RATIO, same_entity
+from workers.entities.normalize import COMMON_ALIASES, comparison_key
+
+__all__ = ["ArticleEntities", "Mention", "merge_mentions"]
+
+_SMALL_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "du", "des", "&"})
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One normalized entity mention: its kind from the NER label and its text."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class ArticleEntities:
+    """An article's entity lists by kind, most mentioned first, and the spellings merged away."""
+
+    by_kind: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in ENTITY_KINDS})
+    aliases: list[str] = field(default_factory=list)
+
+    def fields(self) -> dict[str, list[str]]:
+        """Keyword arguments for :class:`workers.core.models.Article`."""
+        return {**self.by_kind, "entity_aliases": self.aliases}
+
+
+@dataclass
+class _Entity:
+    spellings: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    forced_name: str | None = None
+    forced_kind: str | None = None
+
+    @property
+    def mentions(self) -> int:
+        return sum(self.spellings.values())
+
+    @property
+    def kind(self) -> str:
+        if self.forced_kind:
+            return self.forced_kind
+        return min(self.kinds, key=lambda k: (-self.kinds[k], ENTITY_KINDS.index(k)))
+
+    @property
+    def name(self) -> str:
+        if self.forced_name:
+            return self.forced_name
+        # Mixed case beats a headline's capitals, a full name its parts, then the commoner and longer spelling.
+        return min(self.spellings, key=lambda s: (_shouts(s), -len(s.split()), -self.spellings[s], -len(s), s))
+
+    def absorb(self, other: _Entity) -> None:
+        self.spellings.update(other.spellings)
+        self.kinds.update(other.kinds)
+
+
+def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
+    entities: dict[str, _Entity] = {}
+    for mention in mentions:
+        key = comparison_key(mention.text)
+        alias = COMMON_ALIASES.get(key) if mention.kind in ("locations", "organizations") else None
+        if alias is not None:
+            key = comparison_key(alias)
+        entity = entities.setdefault(key, _Entity())
+        if alias is not None:
+            entity.forced_name = alias
+        entity.spellings[mention.text] += 1
+        entity.kinds[mention.kind] += 1
+    groups = list(entities.values())
+    groups = _merge_partial_person_names(groups, ratio)
+    groups = _merge_acronyms(groups)
+    groups = _merge_qualified_names(groups)
+    groups = _merge_variants(groups, ratio)
+    by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
+    for entity in groups:
+        by_kind[entity.kind].append(entity)
+    result = ArticleEntities()
+    aliases: dict[str, None] = {}
+    for kind, members in by_kind.items():
+        members.sort(key=lambda e: (-e.mentions, e.name))
+        result.by_kind[kind] = [e.name for e in members]
+        for entity in members:
+            own = comparison_key(entity.name)
+            for spelling in entity.spellings:
+                if comparison_key(spelling) != own:
+                    aliases.setdefault(spelling)
+    result.aliases = list(aliases)
+    return result
+
+
+def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_Entity]:
+    """A one-word name tagged a person joins the single full person name with that surname or first name."""
+    full = [g for g in groups if len(comparison_key(g.name).split()) > 1]
+    kept: list[_Entity] = []
+    for group in groups:
+        words = comparison_key(group.name).split()
+        if len(words) != 1 or not group.kinds["persons"]:
+            kept.append(group)
+            continue
+        targets = [f for f in full if _names_part(words[0], f, ratio)]
+        # Two full names share it ("Bush"): a reader cannot tell which, so neither gets it.
+        distinct = {comparison_key(t.name) for t in targets}
+        if len(distinct) == 1:
+            targets[0].forced_name = targets[0].forced_name or targets[0].name
+            targets[0].absorb(group)
+            targets[0].forced_kind = "persons"
+        else:
+            kept.append(group)
+    return kept
+
+
+def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
+    """An organisation's acronym joins its spelled-out name in the same article ("PMF" -> "Popular
+    Mobilization Forces") when exactly one name has those initials."""
+    spelled = [g for g in groups if len(g.name.split()) > 1 and g.kind != "persons"]
+    kept: list[_Entity] = []
+    for group in groups:
+        name = group.name.replace(".", "")
+        if not (2 <= len(name) <= 6 and name.isalpha() and name.isupper()):
+            kept.append(group)
+            continue
+        targets = {comparison_key(t.name): t for t in spelled if _initials(t.name) == name}
+        if len(targets) == 1:
+            target = next(iter(targets.values()))
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+        else:
+            kept.append(group)
+    return kept
+
+
+def _merge_qualified_names(groups: list[_Entity]) -> list[_Entity]:
+    """A name qualified by a leading acronym joins the plain name in the same article: "UN Food and Agriculture
+    Organization" -> "Food and Agriculture Organization", "US Department of Justice" -> "Department of Justice".
+
+    (An organisation's first word alone is not merged into a longer name: "Microsoft" is not "Microsoft Teams".)
+    """
+    by_key = {comparison_key(g.name): g for g in groups}
+    merged: set[int] = set()
+    for group in groups:
+        words = group.name.split()
+        target: _Entity | None = None
+        if len(words) >= 3 and words[0].replace(".", "").isupper() and len(words[0].replace(".", "")) <= 4:
+            target = by_key.get(comparison_key(" ".join(words[1:])))
+        if target is not None and target is not group and id(target) not in merged:
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            merged.add(id(group))
+    return [g for g in groups if id(g) not in merged]
+
+
+def _initials(name: str) -> str:
+    words = [w for w in name.replace("-", " ").split() if w.casefold() not in _SMALL_WORDS]
+    return "".join(w[0] for w in words).upper()
+
+
+def _names_part(word: str, full: _Entity, ratio: float) -> bool:
+    words = [w for w in comparison_key(full.name).split() if w not in _NAME_SUFFIXES]
+    if len(words) < 2:
+        return False
+    # NER often tags a full name an organisation and its surname a person ("Novak Djokovic" / "Djokovic");
+    # the surname still names that person. A first name alone only joins a full name tagged a person.
+    return (word == words[0] and full.kinds["persons"] > 0) or same_entity(word, words[-1], ratio)
+
+
+def _merge_variants(groups: list[_Entity], ratio: float) -> list[_Entity]:
+    """Transliteration variants of one kind in the same article ("Qasem"/"Qassem Suleimani") become one."""
+    groups = sorted(groups, key=lambda g: (-g.mentions, g.name))
+    kept: list[_Entity] = []
+    for group in groups:
+        match = next((k for k in kept if k.kind == group.kind and same_entity(k.name, group.name, ratio)), None)
+        if match is None:
+            kept.append(group)
+        else:
+            match.absorb(group)
+    return kept
+
+
+def _shouts(spelling: str) -> bool:
+    letters = [ch for ch in spelling if ch.isalpha()]
+    return len(letters) > 4 and all(ch.isupper() for ch in letters)

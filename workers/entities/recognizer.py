@@ -1,0 +1,145 @@
+"""Named entities with spaCy, sorted into the Article's lists by kind.
+
+The stage splits in three so batching (``nlp.pipe``) can reuse the middle:
+a language's pipeline tags the text (:mod:`workers.entities.models`);
+:func:`entities_from_doc` turns one tagged ``Doc`` into normalized, merged
+entity lists (pure: no I/O); and, in workers, :class:`EntityCanon` maps each
+name to the spelling the whole corpus agreed on. Text in a language without
+a pipeline gets no entities rather than wrong ones.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from redis import Redis
+
+from workers.entities.canon import EntityCanon
+from workers.entities.match import DEFAULT_MATCH_RATIO
+from workers.entities.merge import ArticleEntities, Mention, merge_mentions
+from workers.entities.models import NerModels, language_models
+from workers.entities.normalize import comparison_key, normalize_entity
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from workers.settings import Settings
+
+__all__ = [
+    "LABEL_KINDS",
+    "ArticleEntities",
+    "EntityRecognizer",
+    "article_entities_from_doc",
+    "canonicalize",
+    "entities_from_doc",
+    "normalize_entity",
+    "recognizer_for",
+]
+
+LABEL_KINDS = {
+    "PERSON": "persons",
+    "ORG": "organizations",
+    "GPE": "locations",
+    "LOC": "locations",
+    "FAC": "locations",
+    "NORP": "groups",
+    "EVENT": "events",
+}
+
+_HEADLINE_MIN_LETTERS = 8  # fewer capitals than this are an acronym or two, not a shouted line
+
+
+def entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> dict[str, list[str]]:
+    """A tagged Doc's entity lists by kind, normalized and merged within the article."""
+    return article_entities_from_doc(doc, ratio).by_kind
+
+
+def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
+    """As :func:`entities_from_doc`, with the spellings merged away (for ``Article.entity_aliases``)."""
+    text = doc.text
+    shouted: dict[int, bool] = {}
+    mentions: list[Mention] = []
+    loud: list[Mention] = []
+    for ent in doc.ents:
+        kind = LABEL_KINDS.get(ent.label_)
+        if kind is None:
+            continue
+        line_start = text.rfind("\n", 0, ent.start_char) + 1
+        if line_start not in shouted:
+            line_end = text.find("\n", ent.start_char)
+            shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
+        name = normalize_entity(ent.text, person=kind == "persons", headline=shouted[line_start])
+        if name:
+            (loud if shouted[line_start] else mentions).append(Mention(kind, name))
+    # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
+    # such a mention counts only when the calmer text names it too, or when there is no calmer text.
+    confirmed = {comparison_key(m.text) for m in mentions}
+    mentions += [m for m in loud if not mentions or comparison_key(m.text) in confirmed]
+    return merge_mentions(mentions, ratio)
+
+
+def canonicalize(found: ArticleEntities, canon: EntityCanon) -> ArticleEntities:
+    """Each name as the corpus spells it; the article's own spellings join the aliases."""
+    result = ArticleEntities(aliases=list(found.aliases))
+    mappings = canon.canonical_by_kind(found.by_kind)
+    for kind, names in found.by_kind.items():
+        mapping = mappings[kind]
+        result.by_kind[kind] = list(dict.fromkeys(mapping[name] for name in names))
+        result.aliases.extend(name for name in names if mapping[name] != name)
+    result.aliases = [a for a in dict.fromkeys(result.aliases) if not _listed(a, result)]
+    return result
+
+
+class EntityRecognizer:
+    """Tags text with its language's pipeline (loaded on first use), optionally against a corpus-wide canon."""
+
+    def __init__(self, model: str | None = None, *, max_chars: int, models: dict[str, str] | None = None,
+                 canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO) -> None:
+        """``model`` is the English pipeline (the old single-model form); ``models`` maps languages to pipelines."""
+        mapping = dict(models or {})
+        if model is not None:
+            mapping.setdefault("en", model)
+        self.models = NerModels(mapping)
+        self.max_chars = max_chars
+        self.canon = canon
+        self.ratio = ratio
+
+    @property
+    def nlp(self) -> Language:
+        """The English pipeline."""
+        return self.models.get("en")
+
+    def supports(self, language: str | None) -> bool:
+        return self.models.supports(language)
+
+    def entities(self, text: str, language: str | None) -> dict[str, list[str]]:
+        """Entity lists by kind, most mentioned first, one entry per entity."""
+        return self.article_entities(text, language).by_kind
+
+    def article_entities(self, text: str, language: str | None) -> ArticleEntities:
+        if not text or language is None or not self.supports(language):
+            return ArticleEntities()
+        return self.from_doc(self.models.get(language)(text[: self.max_chars]))
+
+    def from_doc(self, doc: Doc) -> ArticleEntities:
+        """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
+        found = article_entities_from_doc(doc, self.ratio)
+        return canonicalize(found, self.canon) if self.canon is not None else found
+
+
+def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityRecognizer:
+    """The recognizer the settings describe; with Redis, names are canonical across the corpus."""
+    canon = EntityCanon(redis, settings.namespace, ratio=settings.entity_match_ratio) if redis is not None else None
+    return EntityRecognizer(max_chars=settings.ner_max_chars, models=language_models(settings), canon=canon,
+                            ratio=settings.entity_match_ratio)
+
+
+def _is_shouted(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(letters) >= _HEADLINE_MIN_LETTERS and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
+
+
+def _listed(alias: str, found: ArticleEntities) -> bool:
+    return any(alias in names for names in found.by_kind.values())
+

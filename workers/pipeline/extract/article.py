@@ -1,0 +1,187 @@
+"""Extract stage: main text and metadata from a page, with the feed item's
+own fields as fallbacks, then language and named entities.
+
+The result always says how it was obtained: ``body_source`` (page or feed)
+and ``date_source`` (page, feed, URL or fetch time), so a document is never
+left without a body or a time and a reader can tell how much to trust them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import py3langid
+import trafilatura
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from workers.core.errors import ExtractionError
+from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
+from workers.core.models import Article, BodySource, FetchedPage
+from workers.entities.recognizer import EntityRecognizer
+from workers.pipeline.extract.body import extract_body, prefer_feed_text
+from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.settings import Settings
+
+__all__ = ["extract_article", "html_to_text"]
+
+_CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its result is not used
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
+               "article", "figcaption", "pre", "dd", "dt")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None) -> Article:
+    """One Article from a fetched page; raises ExtractionError only when nothing at all is usable."""
+    item = page.item
+    extraction_error: str | None = None
+    document = None
+    page_text = ""
+    page_date: str | None = None
+    headings: list[str] = []
+    if page.html.strip():
+        try:
+            tree = load_html(page.html)
+            if tree is not None:
+                # Our own date search, without the URL: trafilatura would take a date in the URL for the
+                # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
+                page_date = find_page_date(tree)
+                headings = _headings(tree)
+                body = extract_body(
+                    tree,
+                    page.final_url if page.final_url.startswith("http") else None,
+                    with_metadata=True,
+                    date_params=_CHEAP_DATE_PARAMS,
+                )
+                document, page_text = body.document, body.text
+        except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
+            extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
+    if not page_text and extraction_error is None:
+        extraction_error = "extract.no_content: the page gave no main text"
+
+    feed_text = html_to_text(item.content_html or "") or html_to_text(item.summary or "")
+    body, body_source = _choose_body(page_text, feed_text, settings.min_body_chars)
+    if body_source is not BodySource.PAGE and extraction_error is None:
+        extraction_error = "extract.short: the page's main text was shorter than the feed's"
+    from_page = body_source is BodySource.PAGE
+    feed_full_text = html_to_text(item.content_html or "")
+    if from_page and feed_full_text and prefer_feed_text(feed_full_text, body):
+        # The feed's content:encoded is the publisher's own clean copy of the article the page shows: the page
+        # stays the article (title, date, identity), the text comes from the feed without the page's leftovers.
+        body, body_source = feed_full_text, BodySource.FEED
+    site_name = document.sitename if document is not None else None
+    page_title = clean_title(document.title, site_name, headings) if document is not None else None
+    # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
+    # either, so then the feed's title comes first.
+    titles = (page_title, item.title) if from_page else (item.title, page_title)
+    title = _first(*titles) or _first_sentence(body)
+    if not title and not body:
+        raise ExtractionError("neither the page nor the feed item has a title or text",
+                              reason="extract.empty", url=item.url)
+
+    canonical = document.url if document is not None and document.url else None
+    # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
+    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page)
+    language = detect_language(f"{title}\n{body}")
+    entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
+    authors = split_authors(document.author if document else None) or item.authors
+    tags = list(dict.fromkeys(
+        t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
+                            *split_list(document.categories if document else None)] if t and t.strip()
+    ))
+    return Article(
+        id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
+                                    is_article=from_page)),
+        id_version=CURRENT_ID_VERSION,
+        url=item.url,
+        canonical_url=canonical,
+        final_url=page.final_url,
+        domain=_domain(canonical, page.final_url, item.url),
+        source_name=item.source_name or (document.sitename if document else None) or item.feed_title,
+        site_name=document.sitename if document else None,
+        feed_url=item.feed_url,
+        feed_title=item.feed_title,
+        collections=item.collections,
+        title=title or "(untitled)",
+        body=body,
+        summary=html_to_text(item.summary or "") or (document.description if document else None),
+        authors=authors,
+        language=language,
+        published_at=published_at,
+        date_source=date_source,
+        fetched_at=page.fetched_at,
+        tags=tags,
+        image_url=(document.image if document else None) or item.image_url,
+        word_count=len(body.split()),
+        body_source=body_source,
+        extraction_error=extraction_error,
+        **entities,
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of a feed's HTML fragment, one line per paragraph."""
+    if not html.strip():
+        return ""
+    if "<" not in html:
+        return " ".join(html.split())
+    try:
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, SyntaxError):  # lxml's ParserError derives from these
+        return " ".join(trafilatura.html2txt(html).split())
+    for element in root.iter("script", "style", "noscript", "template"):
+        element.drop_tree()
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n" + (element.tail or "")
+        if element.tag != "br":
+            element.text = "\n" + (element.text or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def detect_language(text: str) -> str | None:
+    sample = text[:5000]
+    if sum(ch.isalpha() for ch in sample) < 20:
+        return None
+    code, _score = py3langid.classify(sample)
+    return str(code)
+
+
+def _choose_body(page_text: str, feed_text: str, min_chars: int) -> tuple[str, BodySource]:
+    if page_text and (len(page_text) >= min_chars or len(page_text) >= len(feed_text)):
+        return page_text, BodySource.PAGE
+    if feed_text:
+        return feed_text, BodySource.FEED
+    return "", BodySource.TITLE_ONLY
+
+
+def _domain(*urls: str | None) -> str:
+    for url in urls:
+        host = urlsplit(url or "").hostname
+        if host:
+            return host.removeprefix("www.")
+    return "local"
+
+
+def _first(*values: str | None) -> str | None:
+    for value in values:
+        if value and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _first_sentence(text: str) -> str | None:
+    if not text.strip():
+        return None
+    first_line = text.strip().splitlines()[0]
+    sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
+    return sentence[:200].rstrip() or None
+
+
+def _headings(tree: HtmlElement) -> list[str]:
+    """The page's own headline candidates (og:title, the first <h1>), to recognise the title inside <title>."""
+    found = [str(v) for v in tree.xpath('//meta[@property="og:title"]/@content')[:1]]
+    found += [h1.text_content() for h1 in tree.iter("h1")][:1]
+    return [" ".join(h.split()) for h in found if h.strip()]

@@ -1,0 +1,93 @@
+"""Compile the backend-neutral query AST and filters into Tantivy queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import tantivy
+
+from workers.core.errors import QuerySyntaxError
+from workers.search.model import FACETS, SearchQuery
+from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
+from workers.search.tantivy.schema import TEXT_FIELDS, facet_term
+
+__all__ = ["QueryCompiler"]
+
+_TITLE_BOOST = 2.0
+Occur = tantivy.Occur
+
+
+class QueryCompiler:
+    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer) -> None:
+        self.schema = schema
+        self.analyzer = analyzer
+
+    def compile(self, query: SearchQuery) -> tuple[tantivy.Query, tantivy.Query]:
+        """(query used for scoring and snippets, same query with filters) for ``query``."""
+        text_query = self.node(parse_query(query.text))
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, text_query)]
+        for facet, values in query.filters.items():
+            alternatives = [(Occur.Should, self._facet(facet, v)) for v in values if v.strip()]
+            if alternatives:
+                clauses.append((Occur.Must, tantivy.Query.boolean_query(alternatives)))
+        if query.cluster_id:
+            clauses.append((Occur.Must, tantivy.Query.term_query(self.schema, "cluster_id", query.cluster_id)))
+        if query.since or query.until:
+            clauses.append((Occur.Must, tantivy.Query.range_query(
+                self.schema, "published_at", tantivy.FieldType.Date,
+                _utc(query.since), _utc(query.until), True, True,
+            )))
+        filtered = text_query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+        return text_query, filtered
+
+    def node(self, node: Node) -> tantivy.Query:
+        match node:
+            case MatchAll():
+                return tantivy.Query.all_query()
+            case Term(text=text, field=field) | Phrase(text=text, field=field):
+                return self._leaf(text, field)
+            case And(children=children):
+                clauses = [
+                    (Occur.MustNot, self.node(c.child)) if isinstance(c, Not) else (Occur.Must, self.node(c))
+                    for c in children
+                ]
+                if all(occur == Occur.MustNot for occur, _ in clauses):
+                    clauses.append((Occur.Must, tantivy.Query.all_query()))
+                return tantivy.Query.boolean_query(clauses)
+            case Or(children=children):
+                return tantivy.Query.boolean_query([(Occur.Should, self.node(c)) for c in children])
+            case Not(child=child):
+                return tantivy.Query.boolean_query(
+                    [(Occur.Must, tantivy.Query.all_query()), (Occur.MustNot, self.node(child))]
+                )
+        raise QuerySyntaxError(f"cannot compile query node {node!r}")
+
+    def _leaf(self, text: str, field: str | None) -> tantivy.Query:
+        if field in FACETS:
+            return self._facet(field, text)
+        if field == "url":
+            return tantivy.Query.term_query(self.schema, "url", text)
+        fields = (field,) if field else TEXT_FIELDS
+        tokens = [t for t in self.analyzer.analyze(text) if t]
+        if not tokens:
+            # A word that analyses to nothing (pure punctuation) matches nothing, like in Elasticsearch.
+            return tantivy.Query.empty_query()
+        per_field = []
+        for name in fields:
+            if len(tokens) == 1:
+                q = tantivy.Query.term_query(self.schema, name, tokens[0])
+            else:
+                q = tantivy.Query.phrase_query(self.schema, name, tokens)
+            if name == "title":
+                q = tantivy.Query.boost_query(q, _TITLE_BOOST)
+            per_field.append((Occur.Should, q))
+        return per_field[0][1] if len(per_field) == 1 else tantivy.Query.boolean_query(per_field)
+
+    def _facet(self, field: str, value: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, "facet_terms", facet_term(field, value))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,119 @@
+"""The Celery side of alerts: matching after each index batch, and the webhook delivery task.
+
+Delivery runs on the I/O pool (the ``fetch`` queue's threads: a POST is a network wait, like a page), never
+inside the index batch, so a slow hook cannot hold the index writer. It is retried with the project's backoff
+through the delayed set (:func:`workers.worker.retries.retry_later`, never a broker countdown) and dead-lettered as
+stage ``alert`` when the hook keeps failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from celery import Celery, Task
+
+from workers.alerts.service import Alerts
+from workers.alerts.store import AlertStore, FeedEntry
+from workers.alerts.webhook import post
+from workers.broker.outage import OUTAGE
+from workers.core.errors import NewsworkersError, Retryable
+from workers.core.logs import get_logger
+from workers.core.models import Article
+from workers.net.http import make_client
+from workers.runtime import Runtime
+from workers.state import DeadLetter
+from workers.worker.retries import backoff_s, retry_later
+
+__all__ = ["WEBHOOK_TASK", "AlertHooks", "alert_store", "register_alert_tasks"]
+
+WEBHOOK_TASK = "newsworkers.alert_webhook"
+
+log = get_logger(__name__)
+
+
+def alert_store(runtime: Runtime) -> AlertStore:
+    return AlertStore(runtime.redis, runtime.keys, matches_max=runtime.settings.alert_matches_max)
+
+
+class AlertHooks:
+    """What the index task calls once a batch is in the index."""
+
+    def __init__(self, runtime: Runtime, deliver: Task) -> None:
+        self.runtime = runtime
+        self.deliver = deliver
+
+    @functools.cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(alert_store(self.runtime), self.runtime.settings, lambda: self.runtime.index_writer)
+
+    def indexed(self, articles: Sequence[Article]) -> None:
+        """Match the batch. A failure here costs alerts, never the batch: it is logged and counted, since the
+        articles are in the index and going back to the queue would index them again for nothing. But for
+        an outage (Redis away): the batch goes back, is matched again, and each pair still fires once."""
+        try:
+            new = self.alerts.match_batch(articles, lambda message: self.deliver.apply_async((message,)))
+        except OUTAGE:
+            raise
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, NewsworkersError) else "alert.crash"
+            log.error("alert matching failed", reason=reason, error=str(exc)[:500], documents=len(articles))
+            self.runtime.stats.incr("alert", "failed", reason=reason)
+            return
+        if new:
+            self.runtime.stats.incr("alert", "matched", new)
+
+
+def register_alert_tasks(app: Celery) -> AlertHooks:
+    runtime: Runtime = app.runtime  # type: ignore[attr-defined]
+    settings = runtime.settings
+
+    @functools.cache
+    def client() -> httpx.Client:
+        # Guarded like every outbound request (workers/net/addresses.py); no redirects are followed.
+        return make_client(settings, timeout_s=settings.alert_webhook_timeout_s)
+
+    @app.task(name=WEBHOOK_TASK, bind=True, shared=False)
+    def alert_webhook(self: Task, message: dict[str, Any]) -> str:
+        alert, entry = str(message.get("alert")), FeedEntry(**message["entry"])
+        store = alert_store(runtime)
+        if store.delivered(alert, entry.id):
+            return "delivered before"
+        saved = store.get(alert)
+        if saved is None or not saved.webhook:  # removed, or its hook dropped, since the match
+            return "no webhook"
+        try:
+            post(client(), saved.webhook, alert, entry)
+        except Exception as exc:
+            _failed(self, runtime, exc, message, saved.webhook)
+            return "failed"
+        store.mark_delivered(alert, entry.id, time.time())
+        runtime.stats.incr("alert", "ok")
+        return "delivered"
+
+    return AlertHooks(runtime, alert_webhook)
+
+
+def _failed(task: Task, runtime: Runtime, exc: BaseException, message: dict[str, Any], url: str) -> None:
+    """Retry a transient failure later (backoff, through the delayed set), else dead-letter it (stage alert)."""
+    reason = exc.reason if isinstance(exc, NewsworkersError) else "alert.crash"
+    retries = int(task.request.retries or 0)
+    if isinstance(exc, Retryable) and retries < runtime.settings.alert_webhook_max_retries:
+        asked = min(getattr(exc, "retry_after_s", None) or 0.0, runtime.settings.retry_backoff_max_s)
+        delay = max(backoff_s(runtime, retries), asked)
+        log.info("retry", stage="alert", reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
+        runtime.stats.incr("alert", "retried", reason=reason)
+        retry_later(task, runtime, delay)
+        return
+    key = f"alert:{message['alert']}:{message['entry']['id']}"
+    runtime.dead_letters.record(DeadLetter(
+        stage="alert", key=key, url=url, reason=reason, error=f"{type(exc).__name__}: {exc}"[:2000],
+        attempts=retries + 1, traceback_tail="".join(traceback.format_exception(exc)[-3:])[-2000:],
+        payload=message, task=WEBHOOK_TASK,
+    ))
+    runtime.stats.incr("alert", "failed", reason=reason)
+    log.warning("dead-lettered", stage="alert", reason=reason, url=url, attempts=retries + 1)
