@@ -28,6 +28,12 @@ from workers.settings import Settings
 from workers.state.embedded_redis import free_port, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def documentation() -> str:
+    """What a user reads: the README and every page of the guide in docs/."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return "\n".join(page.read_text() for page in pages)
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

@@ -261,10 +261,10 @@ def test_an_alert_dead_letter_retries_as_a_webhook_delivery() -> None:
 
 
 def test_every_alerts_command_is_in_the_readme() -> None:
-    from tests.conftest import ROOT
+    from tests.conftest import documentation
     from workers.cli.alerts import alerts_app
 
-    readme = (ROOT / "README.md").read_text()
+    readme = documentation()
     missing = [c.name for c in alerts_app.registered_commands if f"newsworkers alerts {c.name}" not in readme]
     assert missing == []
 

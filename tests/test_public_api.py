@@ -9,10 +9,7 @@ import pytest
 
 import workers
 
-MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(workers.__path__, "workers.")
-    if m.name not in ("workers.cli.admin",)
-)
+MODULES = sorted(m.name for m in pkgutil.walk_packages(workers.__path__, "workers."))
 
 
 def _isort_key(name: str) -> tuple[int, str]:

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from tests.conformance.corpus import article
-from tests.conftest import ROOT, cli_environment, run_cli
+from tests.conftest import cli_environment, documentation, run_cli
 from workers.archive import reprocess
 from workers.archive.read import page_with_html
 from workers.archive.reprocess import Selection, choose, page_for
@@ -111,5 +111,5 @@ def test_with_running_workers_elsewhere_it_sends_the_pages_and_returns(
 
 
 def test_the_command_is_documented() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = documentation()
     assert "newsworkers reprocess" in readme and "PIPELINE_VERSION" in readme

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, documentation
 from workers.core.errors import ConfigError
 from workers.settings import Settings, render_defaults_toml, settings_from
 
@@ -22,7 +22,7 @@ def test_config_file_documents_every_setting_with_its_default() -> None:
 
 
 def test_readme_names_the_environment_and_the_config_file() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = documentation()
     for needle in ("REDIS_URL", "ELASTICSEARCH_URL", "NEWSWORKERS_", "config/newsworkers.toml"):
         assert needle in readme
 

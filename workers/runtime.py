@@ -7,7 +7,9 @@ Nothing here is created at import time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,8 +27,9 @@ from workers.net.robots import RobotsRules
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
+from workers.state.ownership import redis_for_command
 
-__all__ = ["Runtime", "redact"]
+__all__ = ["Runtime", "attached_runtime", "redact"]
 
 
 class Runtime:
@@ -120,3 +123,15 @@ def redact(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
+
+
+@contextlib.contextmanager
+def attached_runtime(settings: Settings, *, attach_wait_s: float = 15.0) -> Iterator[Runtime]:
+    """A Runtime on the data directory's Redis (the owner's, or a brief embedded one), checked and closed after."""
+    with redis_for_command(settings, attach_wait_s=attach_wait_s) as url:
+        runtime = Runtime(settings.model_copy(update={"redis_url": url}))
+        try:
+            runtime.check_redis()
+            yield runtime
+        finally:
+            runtime.close()

@@ -27,8 +27,8 @@ from workers.alerts.store import NAME_PATTERN, AlertStore, SavedSearch
 from workers.api.app import ATTACH_WAIT_S
 from workers.api.schemas import ApiError
 from workers.core.errors import NewsworkersError
+from workers.runtime import attached_runtime
 from workers.settings import Settings
-from workers.state.ownership import attached_runtime
 
 __all__ = ["AlertIn", "AlertOut", "feed_path", "redacted_webhook", "router"]
 

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends
 from workers.api.app import ATTACH_WAIT_S, get_settings
 from workers.api.schemas import ApiError
 from workers.core.models import Feed
+from workers.runtime import attached_runtime
 from workers.settings import Settings
-from workers.state.ownership import attached_runtime
 
 __all__ = ["router"]
 

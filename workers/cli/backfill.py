@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from workers.backfill.checkpoint import Checkpoint, backfill_id
 from workers.backfill.enqueue import Sender, Tally
-from workers.cli.main import AsJson, DataDir, _settings, app, console
+from workers.cli.options import AsJson, DataDir, console, settings_for
 from workers.core.errors import ConfigError
 from workers.ops.oneshot import Job, run_oneshot
 
@@ -29,7 +29,6 @@ __all__: list[str] = []
 
 backfill_app = typer.Typer(no_args_is_help=True, help="Load history (WARC/ARC files, sitemaps, URL lists) behind "
                                                       "live news; resumable.")
-app.add_typer(backfill_app, name="backfill")
 
 Since = Annotated[str | None, typer.Option(help="Only pages published (WARC: captured) on or after this ISO date.")]
 Until = Annotated[str | None, typer.Option(help="Only pages captured on or before this ISO date.")]
@@ -52,7 +51,7 @@ def backfill_warc_command(
     """Index the HTML pages of WARC/ARC files (CC-NEWS and the like), read in place through pointers."""
     from workers.backfill.warc import WarcFilters, backfill_warc, expand_paths
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     files = expand_paths(paths)
     domains = tuple(sorted({d.lower().strip().removeprefix("www.") for d in domain or [] if d.strip()}))
     filters = WarcFilters(domains=domains, since=_date(since, "--since"), until=_date(until, "--until"),
@@ -75,7 +74,7 @@ def backfill_sitemap_command(
 
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"sitemap URLs must be http(s): {url!r}")
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     when = _date(since, "--since")
     _run("sitemap", {"url": url, "since": since},
          lambda s, c: backfill_sitemap(s, c, url, since=when, every=settings.backfill_checkpoint_every),
@@ -91,7 +90,7 @@ def backfill_urls_command(
     """Fetch and index every URL of a file."""
     from workers.backfill.urls import backfill_urls
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     path = file.resolve()
     _run("urls", {"file": str(path)},
          lambda s, c: backfill_urls(s, c, path, every=settings.backfill_checkpoint_every),
@@ -100,7 +99,7 @@ def backfill_urls_command(
 
 def _run(source: str, arguments: dict[str, Any], work: Work, *, wait: bool, restart: bool, timeout: float | None,
          as_json: bool, data_dir: Path | None) -> None:
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     backfill = backfill_id(source, arguments)
     tally = Tally()
 

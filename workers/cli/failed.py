@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from workers.cli.admin import _print_json, _runtime
-from workers.cli.main import AsJson, DataDir, console, failed_app
+from workers.cli.options import AsJson, DataDir, attached, console, print_json
 from workers.core.errors import ConfigError
 
-__all__: list[str] = []
+__all__ = ["failed_app", "parse_duration"]
+
+failed_app = typer.Typer(no_args_is_help=True, help="Dead letters: work that failed for good, with its reason.")
 
 StageOption = Annotated[str | None, typer.Option(help="Only this stage: poll, fetch, extract, index, pipeline.")]
 
@@ -38,11 +39,11 @@ def failed_list(
     data_dir: DataDir = None,
 ) -> None:
     """Dead letters, oldest first: when, stage, reason, URL, attempts (the most recent 200 unless --limit)."""
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         letters = rt.dead_letters.recent(limit, stage, reason) if limit else rt.dead_letters.list(stage, reason)
         held = rt.dead_letters.count()
     if as_json:
-        _print_json([d.to_json(payload=False) for d in letters])
+        print_json([d.to_json(payload=False) for d in letters])
         return
     for d in letters:
         console.print(f"{d.failed_at[:19]} [red]{d.stage}[/] {escape(d.reason)} {escape(d.url)} "
@@ -58,13 +59,13 @@ def failed_show(
     data_dir: DataDir = None,
 ) -> None:
     """Everything one dead letter holds, traceback and retry payload included."""
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         letter = rt.dead_letters.get(key)
     if letter is None:
         raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
     data = letter.to_json()
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     for name in ("id", "stage", "reason", "url", "feed_url", "error_class", "message", "attempts",
                  "first_failed_at", "last_failed_at", "task"):
@@ -91,7 +92,7 @@ def failed_retry(
 
     if sum(bool(x) for x in (key, stage, all_)) != 1:
         raise ConfigError("name one dead letter's id, or pass --stage STAGE or --all")
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         if key:
             letters = [d for d in [rt.dead_letters.get(key)] if d]
             if not letters:
@@ -111,6 +112,6 @@ def failed_purge(
 ) -> None:
     """Forget dead letters (all, or the old ones). Their items stay seen: polls will not fetch them again."""
     seconds = parse_duration(older_than) if older_than else None
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         removed = rt.dead_letters.purge(seconds)
     console.print(f"{removed} dead letters purged")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from workers.cli.main import AsJson, DataDir, _settings, app, console
+from workers.cli.options import AsJson, DataDir, console, settings_for
 from workers.core.errors import ConfigError
 from workers.settings import Settings
 
@@ -20,8 +20,6 @@ __all__: list[str] = []
 
 index_app = typer.Typer(no_args_is_help=True, help="The search index: create, status, migrate, drop old versions.")
 kibana_app = typer.Typer(no_args_is_help=True, help="Kibana: load the data view, saved search and dashboard.")
-app.add_typer(index_app, name="index")
-app.add_typer(kibana_app, name="kibana")
 
 
 @contextlib.contextmanager
@@ -51,7 +49,7 @@ def index_create(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Install the index template and create <alias>-v1 behind the alias (does nothing if it exists)."""
     from workers.search.elasticsearch.index import ensure_index
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _client(settings) as client:
         index = ensure_index(client, settings.elasticsearch_index)
     _print({"alias": settings.elasticsearch_index, "index": index}, as_json,
@@ -61,7 +59,7 @@ def index_create(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @index_app.command("status")
 def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Which index the alias points at, every version with its document count and mapping version."""
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     if not settings.elasticsearch_url:
         from workers.search.backend import open_backend
 
@@ -94,7 +92,7 @@ def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     The old index is kept until `newsworkers index drop`."""
     from workers.search.elasticsearch.index import migrate
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _client(settings) as client:
         result = migrate(client, settings.elasticsearch_index)
     text = (f"alias now → {escape(result['created'])}" + (
@@ -114,7 +112,7 @@ def index_drop(
     """Delete the old index versions the alias no longer points at (after a migrate)."""
     from workers.search.elasticsearch.index import alias_target, drop_old, versions
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _client(settings) as client:
         if not yes:
             target = alias_target(client, settings.elasticsearch_index)
@@ -138,7 +136,7 @@ def kibana_import(
     """Load the data view, saved search and dashboard into Kibana through its saved-objects API."""
     from workers.search.elasticsearch.kibana import KibanaAuth, import_saved_objects
 
-    settings = _settings(None)
+    settings = settings_for(None)
     auth = KibanaAuth(api_key=api_key or settings.elasticsearch_api_key,
                       username=user or settings.elasticsearch_username,
                       password=password or settings.elasticsearch_password)

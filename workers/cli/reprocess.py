@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from workers.archive.reprocess import ReprocessSummary, Selection, plan, send, settle
 from workers.archive.write import archive_root
-from workers.cli.main import AsJson, DataDir, _settings, app, console
+from workers.cli.options import AsJson, DataDir, console, settings_for
 from workers.ops.oneshot import Job, run_oneshot
 from workers.search.backend import open_backend
 from workers.search.request import parse_date
@@ -29,8 +29,10 @@ from workers.state.ownership import DataDirLock
 
 __all__: list[str] = []
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 def reprocess(
     since: Annotated[str | None, typer.Option(help="Articles published on or after (ISO date or time).")] = None,
     until: Annotated[str | None, typer.Option(help="Articles published on or before (ISO date or time).")] = None,
@@ -48,7 +50,7 @@ def reprocess(
     """Extract and index archived pages again (no network); documents are updated in place."""
     selection = Selection(since=parse_date(since, "--since"), until=parse_date(until, "--until", end=True),
                           domain=domain, query=query, only_older_version=only_older_version)
-    summary = run_reprocess(_settings(data_dir), selection, wait=wait, timeout_s=timeout)
+    summary = run_reprocess(settings_for(data_dir), selection, wait=wait, timeout_s=timeout)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json()) + "\n")
     else:

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from workers.cli.admin import _print_json, _runtime
-from workers.cli.main import AsJson, DataDir, _settings, app, console
+from workers.cli.options import AsJson, DataDir, attached, console, print_json, settings_for
 from workers.core.errors import ConfigError
 from workers.settings import Settings
 
@@ -18,8 +17,9 @@ if TYPE_CHECKING:  # the commands import their modules when they run, to keep `n
 
 __all__: list[str] = []
 
+commands = typer.Typer()
+
 blocklist_app = typer.Typer(no_args_is_help=True, help="Takedown blocklist: URLs and domains never ingested again.")
-app.add_typer(blocklist_app, name="blocklist")
 
 Wait = Annotated[float | None, typer.Option(
     "--wait", help="Seconds to wait for a running index worker to apply it (default: deletion_wait_s).")]
@@ -33,7 +33,7 @@ def _report(report: DeletionReport, noun: str) -> None:
     console.print(f"{report.deleted} documents {noun} ({report.where})")
 
 
-@app.command()
+@commands.command()
 def prune(
     older_than: Annotated[str, typer.Option("--older-than", help="Age by published_at: 90d, 12h, 2w, 30m.")],
     domain: Annotated[str | None, typer.Option(help="Only this domain (and its subdomains).")] = None,
@@ -47,7 +47,7 @@ def prune(
     from workers.ops.retention import cutoff, parse_age
     from workers.ops.takedown import Selection, execute
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     before = cutoff(parse_age(older_than))
     selection = Selection(domain=domain, before=before)
     where = f" of {escape(domain)}" if domain else ""
@@ -73,7 +73,7 @@ def _would_go(settings: Settings, selection: Selection) -> int:
         backend.close()
 
 
-@app.command()
+@commands.command()
 def delete(
     url: Annotated[str | None, typer.Option(help="The article's URL (every id version of it).")] = None,
     domain: Annotated[str | None, typer.Option(help="Every document of this domain and its subdomains.")] = None,
@@ -91,9 +91,9 @@ def delete(
         raise ConfigError("give exactly one of --url or --domain", reason="config.usage")
     if url is not None and not url.startswith(("http://", "https://")):
         raise ConfigError(f"--url takes an http(s) URL, got {url!r}", reason="config.usage")
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     if block:  # first, so nothing of it is indexed again while the deletion runs
-        with _runtime(data_dir) as rt:
+        with attached(data_dir) as rt:
             listed = Blocklist(rt.redis, rt.settings.namespace)
             if url is not None:
                 listed.block_url(url)
@@ -109,10 +109,10 @@ def blocklist_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """The blocked URLs and domains."""
     from workers.state.blocklist import Blocklist
 
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         entries = Blocklist(rt.redis, rt.settings.namespace).entries()
     if as_json:
-        _print_json(entries.to_json())
+        print_json(entries.to_json())
         return
     urls = sorted(set(entries.urls.values()))
     for domain in entries.domains:
@@ -128,14 +128,14 @@ def blocklist_remove(entry: Annotated[str, typer.Argument(help="A blocked URL or
     """Unblock a URL or a domain (documents deleted stay deleted; the next poll may ingest them again)."""
     from workers.state.blocklist import Blocklist
 
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         removed = Blocklist(rt.redis, rt.settings.namespace).remove(entry)
     if not removed:
         raise ConfigError(f"not on the blocklist: {entry}", reason="config.not_blocked")
     console.print(f"unblocked {escape(entry)}")
 
 
-@app.command("backup")
+@commands.command("backup")
 def backup_command(
     target: Annotated[Path, typer.Argument(help="A new or empty folder outside the data directory.")],
     data_dir: DataDir = None,
@@ -143,12 +143,12 @@ def backup_command(
     """Copy the embedded data directory (Redis state, index, archive) consistently, while `run` goes on."""
     from workers.ops.backup import backup
 
-    manifest = backup(_settings(data_dir), target)
+    manifest = backup(settings_for(data_dir), target)
     console.print(f"backed up {manifest.documents} documents, {manifest.feeds} feeds, {manifest.keys} Redis keys, "
                   f"{manifest.archive_files} archive files into {escape(str(target))}")
 
 
-@app.command("restore")
+@commands.command("restore")
 def restore_command(
     source: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A folder `backup` wrote.")],
     force: Annotated[bool, typer.Option("--force", help="Replace an index and keys already there.")] = False,
@@ -157,6 +157,6 @@ def restore_command(
     """Restore a backup into a data directory no process owns."""
     from workers.ops.backup import restore
 
-    manifest = restore(_settings(data_dir), source, force=force)
+    manifest = restore(settings_for(data_dir), source, force=force)
     console.print(f"restored {manifest.documents} documents, {manifest.feeds} feeds, {manifest.keys} Redis keys "
                   f"(backup of {manifest.created_at})")

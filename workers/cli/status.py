@@ -7,29 +7,31 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.admin import _print_json, _runtime
-from workers.cli.main import AsJson, DataDir, app, console
+from workers.cli.options import AsJson, DataDir, attached, console, print_json
 
 __all__: list[str] = []
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Queue depths and in-flight messages, workers alive, index size, feeds, failures, ingest rate."""
     from workers.ops.status import collect_status
     from workers.worker.app import create_app
 
-    with _runtime(data_dir) as rt:
+    with attached(data_dir) as rt:
         celery = create_app(rt.settings)
         try:
             data = collect_status(celery, celery.runtime)  # type: ignore[attr-defined]
         finally:
             celery.runtime.close()  # type: ignore[attr-defined]
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     _print_table(data)
 

@@ -14,16 +14,13 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from workers.core.errors import ConfigError
 from workers.settings import Settings
 from workers.state.embedded_redis import EmbeddedRedis
 
-if TYPE_CHECKING:
-    from workers.runtime import Runtime
-
-__all__ = ["DataDirLock", "attached_runtime", "owned_redis", "redis_for_command"]
+__all__ = ["DataDirLock", "owned_redis", "redis_for_command"]
 
 
 class DataDirLock:
@@ -111,17 +108,3 @@ def redis_for_command(settings: Settings, *, attach_wait_s: float = 15.0) -> Ite
             )
         time.sleep(0.1)
     yield url_file.read_text().strip()
-
-
-@contextlib.contextmanager
-def attached_runtime(settings: Settings, *, attach_wait_s: float = 15.0) -> Iterator[Runtime]:
-    """A Runtime on the data directory's Redis (the owner's, or a brief embedded one), checked and closed after."""
-    from workers.runtime import Runtime
-
-    with redis_for_command(settings, attach_wait_s=attach_wait_s) as url:
-        runtime = Runtime(settings.model_copy(update={"redis_url": url}))
-        try:
-            runtime.check_redis()
-            yield runtime
-        finally:
-            runtime.close()

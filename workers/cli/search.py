@@ -1,19 +1,66 @@
-"""``newsworkers serve`` (the HTTP API and search page) and ``newsworkers export`` (a whole result set)."""
+"""``newsworkers search`` (one page of results), ``export`` (a whole result set) and ``serve`` (the HTTP API
+and search page)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from workers.cli.main import DataDir, _settings, app, console
+from workers.cli.options import AsJson, DataDir, console, settings_for
 
 __all__: list[str] = []
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", AND/OR/NOT, +/-, field:value.')] = "",
+    facet: Annotated[list[str] | None, typer.Option("--facet", help="Count values of this facet.")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="FACET=VALUE; repeat to OR.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (ISO date or time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (ISO date or time).")] = None,
+    sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
+    limit: Annotated[int, typer.Option(min=0, max=10_000)] = 10,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    collapse: Annotated[bool, typer.Option("--collapse", help="One hit per near-duplicate cluster.")] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Search the index."""
+    from workers.search.backend import open_backend
+    from workers.search.request import build_query, filters_from_specs
+
+    request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
+                          limit=limit, offset=offset, facets=facet or [], collapse=collapse)
+    backend = open_backend(settings_for(data_dir))
+    try:
+        result = backend.search(request)
+    finally:
+        backend.close()
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{result.total} matching articles")
+    for column in ("published", "source", "title", "locations"):
+        table.add_column(column)
+    for hit in result.hits:
+        published = hit.published_at.date().isoformat() if hit.published_at else ""
+        table.add_row(published, escape(hit.source_name or hit.domain or ""), escape(hit.title),
+                      escape(", ".join(hit.locations[:4])))
+    console.print(table)
+    for name, counts in result.facets.items():
+        console.print(f"[bold]{name}[/]: " + ", ".join(f"{escape(c.value)} ({c.count})" for c in counts))
+
+
+
+@commands.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default api_host: 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default api_port: 8000).")] = None,
@@ -24,7 +71,7 @@ def serve(
 
     from workers.api import create_app
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
     api = create_app(settings)
@@ -34,7 +81,7 @@ def serve(
     uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning")
 
 
-@app.command()
+@commands.command()
 def export(
     query: Annotated[str, typer.Argument(help='Words, "phrases", AND/OR/NOT, +/-, field:value.')] = "",
     format_: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
@@ -53,7 +100,7 @@ def export(
 
     if format_ not in FORMATS:
         raise QuerySyntaxError(f"--format is jsonl or csv, not {format_!r}")
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort="date",
                           collapse=collapse)
     backend = open_backend(settings)

@@ -1,0 +1,66 @@
+"""What every command shares: the consoles, the common options, and how a command gets its settings.
+
+Command modules import from here and never from each other or from :mod:`workers.cli.main`, which only
+assembles them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from workers.core.errors import ConfigError
+from workers.runtime import Runtime, attached_runtime
+from workers.settings import Settings, settings_from
+
+__all__ = ["AsJson", "DataDir", "attached", "console", "err", "global_options", "print_json", "settings_for",
+           "when"]
+
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./data).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+# --set NAME=VALUE given before the command: one process runs one command, so one table serves it.
+_overrides: dict[str, str] = {}
+
+
+def global_options(
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE", help="Override any setting for this command, e.g. --set fetch_timeout_s=5.",
+    )] = None,
+) -> None:
+    for spec in set_ or []:
+        name, sep, value = spec.partition("=")
+        if not sep or name.strip() not in Settings.model_fields:
+            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting (see `newsworkers settings`), got {spec!r}")
+        _overrides[name.strip()] = value.strip()
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """The settings of this command: --set values, then the environment, the config file and the defaults."""
+    return settings_from({**_overrides, "data_dir": data_dir})
+
+
+@contextlib.contextmanager
+def attached(data_dir: Path | None) -> Iterator[Runtime]:
+    """A runtime on the data directory's Redis: the running owner's, or the embedded one started briefly."""
+    with attached_runtime(settings_for(data_dir)) as runtime:
+        yield runtime
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def when(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "never"
