@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from workers.core.ids import document_id  # noqa: E402
 from workers.core.models import Article, DateSource, Feed, FeedItem  # noqa: E402
 from workers.ops.backup import backup, restore  # noqa: E402
-from workers.ops.takedown import Selection, delete_selected  # noqa: E402
+from workers.pipeline.index.deletion import Selection, delete_selected  # noqa: E402
 from workers.runtime import Runtime  # noqa: E402
 from workers.search.tantivy.backend import TantivyBackend  # noqa: E402
 from workers.settings import Settings  # noqa: E402

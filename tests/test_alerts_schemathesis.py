@@ -21,7 +21,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
 from tests.conftest import LOOPBACK_SETTINGS
-from workers.api.app import add_error_handlers
+from workers.api.deps import add_error_handlers
 from workers.api.routes_alerts import router
 from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings

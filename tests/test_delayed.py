@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 from workers.broker.delayed import DelayedMessages, send_due
 from workers.broker.delivery import backlog, delayed_count
+from workers.broker.routing import queue_name
 from workers.settings import Settings
-from workers.worker.app import create_app, queue_name
+from workers.worker.app import create_app
 from workers.worker.pools import worker_argv, worker_spec
 from workers.worker.retries import delayed_messages
 

@@ -17,8 +17,9 @@ from workers.settings import Settings
 from workers.state import DeadLetter
 from workers.state.embedded_redis import free_port
 from workers.worker.app import create_app
-from workers.worker.metrics import EXPORTED, KIND_OFFSETS, _Instruments
+from workers.worker.metrics import EXPORTED, _Instruments
 from workers.worker.metrics_export import start_metrics_server
+from workers.worker.metrics_files import KIND_OFFSETS
 
 PROMETHEUS = ROOT / "config" / "prometheus"
 
@@ -142,7 +143,7 @@ def test_files_of_dead_workers_are_dropped_only_when_nobody_sums_them(tmp_path: 
     import sys
 
     from workers.state.ownership import DataDirLock
-    from workers.worker.metrics import forget_dead_workers, run_owns
+    from workers.worker.metrics_files import forget_dead_workers, run_owns
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

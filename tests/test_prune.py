@@ -22,8 +22,9 @@ from workers.archive import prune_archive
 from workers.core.errors import ConfigError
 from workers.core.ids import document_id
 from workers.core.models import Article, DateSource
+from workers.core.stages import INDEX_DELETE_TASK
 from workers.ops.retention import RetentionSchedule, cutoff, parse_age
-from workers.ops.takedown import DELETE_TASK, apply_deletion_message
+from workers.pipeline.index.deletion import apply_deletion_message
 from workers.runtime import Runtime
 from workers.search.model import SearchQuery
 from workers.search.tantivy.backend import TantivyBackend
@@ -99,7 +100,7 @@ def _queued_deletions(runtime: Runtime) -> list[dict[str, Any]]:
     found = []
     for raw in runtime.redis.lrange(runtime.keys.queue("index"), 0, -1):
         envelope = json.loads(raw)
-        if envelope.get("headers", {}).get("task") == DELETE_TASK:
+        if envelope.get("headers", {}).get("task") == INDEX_DELETE_TASK:
             args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
             found.append(args[0])
     return found

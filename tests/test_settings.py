@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, documentation
 from workers.core.errors import ConfigError
-from workers.settings import Settings, render_defaults_toml, settings_from
+from workers.entities import models
+from workers.settings import Settings, environment_variable, parse_model_map, render_defaults_toml, settings_from
+from workers.settings.model import GROUPS
 
 
 def test_every_setting_has_a_description() -> None:
@@ -68,3 +71,44 @@ def test_worker_environment_round_trips(tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch.setenv(key, value)
     rebuilt = Settings()
     assert rebuilt.model_dump() == {**original.model_dump(), "data_dir": tmp_path.resolve()}
+
+
+def test_the_groups_hold_every_setting_once_in_field_order() -> None:
+    grouped = [name for group in GROUPS for name in group.model_fields]
+    assert grouped == list(Settings.model_fields)
+    assert all(group.__doc__ for group in GROUPS)
+
+
+def test_one_environment_name_per_setting_read_written_and_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert environment_variable("redis_url") == "REDIS_URL"
+    assert environment_variable("elasticsearch_url") == "ELASTICSEARCH_URL"
+    assert environment_variable("fetch_timeout_s") == "NEWSWORKERS_FETCH_TIMEOUT_S"
+    rendered = render_defaults_toml()
+    for name in Settings.model_fields:
+        assert f"[{environment_variable(name)}]" in rendered
+    monkeypatch.setenv("NEWSWORKERS_ELASTICSEARCH_URL", "http://127.0.0.1:9/")
+    assert Settings().elasticsearch_url == "http://127.0.0.1:9/"
+    assert set(Settings().as_environment()) <= {environment_variable(name) for name in Settings.model_fields}
+
+
+def test_settings_imports_nothing_above_core() -> None:
+    for module in (ROOT / "workers" / "settings").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "workers":
+                    assert name.startswith(("workers.core.", "workers.settings.")), f"{module.name}: {name}"
+
+
+def test_parse_model_map_is_the_one_entities_uses() -> None:
+    assert models.parse_model_map is parse_model_map
+    assert parse_model_map(" en = en_core_web_sm , de=de_core_news_sm,") == {
+        "en": "en_core_web_sm", "de": "de_core_news_sm"
+    }
+    with pytest.raises(ValueError, match="lang=package"):
+        parse_model_map("english")

@@ -9,10 +9,11 @@ from kombu import Connection
 
 from tests.faults.test_rabbitmq import AMQP_URL, rabbitmq_reachable
 from workers.broker.delivery import amqp_queue_depths
+from workers.core.stages import QUEUES
 from workers.ops.status import collect_status
 from workers.runtime import Runtime
 from workers.settings import Settings
-from workers.worker.app import QUEUES, create_app
+from workers.worker.app import create_app
 
 
 def test_status_reads_queue_depths_from_rabbitmq(settings: Settings) -> None:

@@ -21,7 +21,8 @@ from workers.core.ids import document_id
 from workers.core.models import Article, DateSource, Feed
 from workers.neardup.clusters import ClusterStore
 from workers.neardup.fingerprint import FingerprintParams
-from workers.ops.takedown import Selection, apply_deletion_message, delete_selected, execute
+from workers.ops.takedown import execute
+from workers.pipeline.index.deletion import Selection, apply_deletion_message, delete_selected
 from workers.pipeline.poll.cycle import run_poll
 from workers.runtime import Runtime
 from workers.search.elasticsearch import requests as rq

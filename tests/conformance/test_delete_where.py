@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conformance.corpus import ARTICLES, ID, KEY, article, day
-from workers.ops.takedown import Selection, delete_selected, domain_values, selected_ids
+from workers.pipeline.index.deletion import Selection, delete_selected, domain_values, selected_ids
 from workers.search.backend import SearchBackend
 from workers.search.model import SearchQuery
 

@@ -14,8 +14,8 @@ from kombu import Connection
 
 from tests.faults.test_worker_kills import kill_run
 from tests.site import FixtureSite
+from workers.core.stages import QUEUES
 from workers.settings import Settings
-from workers.worker.app import QUEUES
 
 pytestmark = pytest.mark.slow
 

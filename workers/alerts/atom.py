@@ -9,11 +9,11 @@ and the source named as an Atom ``category`` and in ``source/title``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from workers.alerts.store import FeedEntry, SavedSearch
+from workers.core.dates import iso_utc, parse_iso
 
 __all__ = ["ATOM_MEDIA_TYPE", "atom_feed"]
 
@@ -56,6 +56,4 @@ def atom_feed(saved: SavedSearch, entries: Sequence[FeedEntry], *, self_url: str
 
 
 def _rfc3339(iso: str) -> str:
-    value = datetime.fromisoformat(iso)
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc(parse_iso(iso), timespec="seconds")

@@ -1,31 +1,27 @@
 """The Elasticsearch path: saved searches as percolator queries, and each indexed batch percolated.
 
-The bodies come from :mod:`workers.search.elasticsearch.percolator`; this module is their lifecycle: the percolator index
-created behind ``<alias>-saved-searches`` when the first search is saved, a stored query per saved search (id =
-its name) put and deleted with it, and one batch percolation per indexed batch, paged by saved-search id.
-Client errors are translated once, here, by :func:`workers.search.elasticsearch.errors.translate`.
+The bodies come from :mod:`workers.search.elasticsearch.percolator`; this module is their lifecycle: the
+percolator index created behind ``<alias>-saved-searches`` when the first search is saved, a stored query per
+saved search (id = its name) put and deleted with it, and one batch percolation per indexed batch, paged by
+saved-search id. Client errors become ours in :func:`workers.search.elasticsearch.errors.es_errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-import elastic_transport
-import elasticsearch
 from elasticsearch import Elasticsearch
 
 from workers.alerts.store import SavedSearch
+from workers.core.dates import parse_iso
 from workers.core.models import Article
 from workers.search.elasticsearch import percolator as pc
 from workers.search.elasticsearch import requests as rq
-from workers.search.elasticsearch.errors import translate
+from workers.search.elasticsearch.errors import CLIENT_ERRORS, es_errors
 from workers.search.elasticsearch.index import ensure_saved_searches_index
 
 __all__ = ["PercolatorAlerts", "matches_from_hits"]
-
-_T = TypeVar("_T")
 
 
 def matches_from_hits(hits: Sequence[dict[str, Any]], doc_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -47,15 +43,17 @@ class PercolatorAlerts:
         self.page = page
 
     def ensure(self) -> str:
-        return _call(lambda: ensure_saved_searches_index(self.client, self.alias), "create the saved-searches index")
+        # Only the client's errors: ensure_saved_searches_index raises ours (a ConfigError naming the fix) itself.
+        with es_errors("create the saved-searches index", catch=CLIENT_ERRORS):
+            return ensure_saved_searches_index(self.client, self.alias)
 
     def store(self, saved: SavedSearch) -> None:
         """Put the saved search's compiled query; refreshed, so the next batch is matched against it."""
         self.ensure()
         document = pc.saved_search_document(saved.name, saved.name, saved.search_query(),
-                                            created_at=datetime.fromisoformat(saved.created_at))
-        _call(lambda: self.client.index(index=self.index, id=saved.name, document=document, refresh=True),
-              "store a saved search")
+                                            created_at=parse_iso(saved.created_at))
+        with es_errors("store a saved search", catch=CLIENT_ERRORS):
+            self.client.index(index=self.index, id=saved.name, document=document, refresh=True)
 
     def sync(self, searches: Sequence[SavedSearch]) -> None:
         """Create the index and put every saved search (puts by id are idempotent): a worker does it once, so
@@ -63,14 +61,15 @@ class PercolatorAlerts:
         self.ensure()
         for saved in searches:
             document = pc.saved_search_document(saved.name, saved.name, saved.search_query(),
-                                                created_at=datetime.fromisoformat(saved.created_at))
-            _call(lambda d=document, n=saved.name: self.client.index(index=self.index, id=n, document=d),  # type: ignore[misc]
-                  "store a saved search")
-        _call(lambda: self.client.indices.refresh(index=self.index), "refresh the saved searches")
+                                                created_at=parse_iso(saved.created_at))
+            with es_errors("store a saved search", catch=CLIENT_ERRORS):
+                self.client.index(index=self.index, id=saved.name, document=document)
+        with es_errors("refresh the saved searches", catch=CLIENT_ERRORS):
+            self.client.indices.refresh(index=self.index)
 
     def remove(self, name: str) -> None:
-        _call(lambda: self.client.options(ignore_status=404).delete(index=self.index, id=name, refresh=True),
-              "delete a saved search")
+        with es_errors("delete a saved search", catch=CLIENT_ERRORS):
+            self.client.options(ignore_status=404).delete(index=self.index, id=name, refresh=True)
 
     def match(self, articles: Sequence[Article]) -> dict[str, list[str]]:
         """Saved-search name → ids of the articles it matches, in as few requests as there are pages."""
@@ -82,17 +81,11 @@ class PercolatorAlerts:
         after: str | None = None
         while True:
             body = pc.percolate_batch_body(documents, size=self.page, search_after=after)
-            hits = _call(lambda b=body: self.client.search(index=self.index, body=b).body["hits"]["hits"],  # type: ignore[misc]
-                         "percolate a batch")
+            with es_errors("percolate a batch", catch=CLIENT_ERRORS):
+                hits = self.client.search(index=self.index, body=body).body["hits"]["hits"]
             for name, matched in matches_from_hits(hits, ids).items():
                 found.setdefault(name, []).extend(matched)
             if len(hits) < self.page:
                 return found
             after = hits[-1]["_source"]["saved_search"]["id"]
 
-
-def _call(call: Callable[[], _T], where: str) -> _T:
-    try:
-        return call()
-    except (elasticsearch.ApiError, elastic_transport.TransportError, elasticsearch.UnsupportedProductError) as exc:
-        raise translate(exc, where=where) from exc

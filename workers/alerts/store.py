@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from redis import Redis
 
+from workers.core.dates import parse_iso
 from workers.core.errors import QuerySyntaxError
 from workers.core.models import Article
 from workers.search.model import Hit, SearchQuery, Sort
@@ -172,7 +173,7 @@ class AlertStore:
         # One round trip for the whole batch; each script call is still atomic on its own.
         pipe = self._redis.pipeline(transaction=False)
         for entry in entries:
-            score = datetime.fromisoformat(entry.published_at).timestamp()
+            score = parse_iso(entry.published_at).timestamp()
             self._record(keys=keys, args=[entry.id, score, json.dumps(entry.to_json()), self._matches_max],
                          client=pipe)
         return [entry for entry, added in zip(entries, pipe.execute(), strict=True) if added]

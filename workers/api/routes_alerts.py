@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from workers.alerts.atom import ATOM_MEDIA_TYPE, atom_feed
 from workers.alerts.service import Alerts, UnknownAlert
 from workers.alerts.store import NAME_PATTERN, AlertStore, SavedSearch
-from workers.api.app import ATTACH_WAIT_S
+from workers.api.deps import ATTACH_WAIT_S
 from workers.api.schemas import ApiError
 from workers.core.errors import NewsworkersError
 from workers.runtime import attached_runtime

@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from workers.api.app import ATTACH_WAIT_S, get_settings
+from workers.api.deps import ATTACH_WAIT_S, get_settings
 from workers.api.schemas import ApiError
 from workers.core.models import Feed
+from workers.ops.status import collect_status
 from workers.runtime import attached_runtime
 from workers.settings import Settings
+from workers.worker.app import create_app as create_celery
 
 __all__ = ["router"]
 
@@ -26,9 +28,6 @@ _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 @router.get("/status", responses=_UNAVAILABLE)
 def status(settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
     """Queues, workers, index, feeds, failures and ingest rate: ``newsworkers status --json``."""
-    from workers.ops.status import collect_status
-    from workers.worker.app import create_app as create_celery
-
     with attached_runtime(settings, attach_wait_s=ATTACH_WAIT_S) as runtime:
         celery = create_celery(runtime.settings)
         try:

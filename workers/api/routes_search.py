@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from workers.api.app import get_backend, get_settings
+from workers.api.deps import get_backend, get_settings
 from workers.api.export import FORMATS, export_lines
 from workers.api.params import SearchParams, facet_filters, reject_unknown
 from workers.api.schemas import ApiError, ArticleResponse, SearchResponse

@@ -20,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from workers.archive.write import OPEN_SUFFIX, archive_root, close_abandoned
+from workers.core.dates import parse_iso
 from workers.core.logs import get_logger
 from workers.settings import Settings
 
@@ -114,7 +115,6 @@ def _warc_date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

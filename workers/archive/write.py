@@ -32,6 +32,7 @@ from typing import BinaryIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from workers.core.dates import iso_utc
 from workers.core.errors import RetryableFeedError, RetryableFetchError
 from workers.core.models import ArchiveRef, FeedItem
 from workers.core.processes import pid_alive
@@ -226,5 +227,4 @@ class ArchiveWriter:
 
 
 def _warc_date(when: datetime | None) -> str:
-    when = (when or datetime.now(UTC)).astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(when or datetime.now(UTC), timespec="seconds")

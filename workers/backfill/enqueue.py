@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from courlan import is_navigation_page, is_not_crawlable
 from courlan.filters import extension_filter, type_filter
 
+from workers.broker.routing import broker_is_redis
 from workers.core.ids import id_candidates
 from workers.core.models import FeedItem, FetchedPage
+from workers.core.stages import BACKFILL_QUEUES
 from workers.ops.oneshot import Job
-from workers.worker.app import BACKFILL_QUEUES, broker_is_redis
 
 __all__ = ["Sender", "Tally", "is_news_url"]
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
 from workers.backfill.checkpoint import Checkpoint
 from workers.backfill.enqueue import Sender
+from workers.core.dates import parse_iso
 from workers.core.errors import NewsworkersError
 from workers.net import http
 from workers.net.politeness import PolitenessDelay
@@ -93,10 +94,9 @@ def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_iso(value.strip())
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def backfill_sitemap(sender: Sender, checkpoint: Checkpoint, url: str, *, since: datetime | None,

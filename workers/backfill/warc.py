@@ -28,6 +28,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from workers.backfill.checkpoint import Checkpoint
 from workers.backfill.enqueue import Sender
+from workers.core.dates import parse_iso
 from workers.core.errors import ConfigError
 from workers.core.models import ArchiveRef, FetchedPage
 
@@ -175,7 +176,7 @@ def _when(value: str | None) -> datetime | None:
     try:
         if value.isdigit() and len(value) >= 14:  # an ARC date: YYYYMMDDhhmmss
             return datetime.strptime(value[:14] + "+0000", "%Y%m%d%H%M%S%z")
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
 

@@ -16,17 +16,20 @@ there for a visibility timeout.
 from __future__ import annotations
 
 import functools
+import json
 import threading
+from collections import Counter
 
 from celery import Celery
 from kombu import Connection
 from redis import Redis
 
 from workers.broker.delayed import delayed_key
+from workers.core.stages import BACKFILL_QUEUES, QUEUES
 from workers.state import Keys
-from workers.worker.app import BACKFILL_QUEUES, QUEUES
 
-__all__ = ["amqp_queue_depths", "backlog", "delayed_count", "queue_depths", "restore_unacked", "unacked_count"]
+__all__ = ["amqp_queue_depths", "backlog", "delayed_count", "inflight_per_queue", "queue_depths", "restore_unacked",
+           "unacked_count"]
 
 
 def queue_depths(redis: Redis, keys: Keys, *, broker_url: str | None = None) -> dict[str, int]:
@@ -70,6 +73,19 @@ def unacked_count(redis: Redis, keys: Keys, *, broker_url: str | None = None) ->
     if broker_url and broker_url.startswith(("amqp", "pyamqp")):
         return None
     return int(redis.hlen(keys.unacked))
+
+
+def inflight_per_queue(redis: Redis, keys: Keys) -> dict[str, int]:
+    """Messages delivered to a worker and not yet acknowledged, per queue (from kombu's unacked hash)."""
+    counts: Counter[str] = Counter()
+    for raw in redis.hvals(keys.unacked):
+        try:
+            _message, exchange, routing_key = json.loads(raw)
+        except (ValueError, TypeError):
+            counts["unknown"] += 1
+            continue
+        counts[routing_key or exchange or "unknown"] += 1
+    return dict(counts)
 
 
 def delayed_count(redis: Redis, keys: Keys) -> int:

@@ -13,7 +13,8 @@ from workers.core.errors import ConfigError
 from workers.settings import Settings
 
 if TYPE_CHECKING:  # the commands import their modules when they run, to keep `newsworkers --help` quick
-    from workers.ops.takedown import DeletionReport, Selection
+    from workers.ops.takedown import DeletionReport
+    from workers.pipeline.index.deletion import Selection
 
 __all__: list[str] = []
 
@@ -45,7 +46,8 @@ def prune(
     """Remove documents published before an age (by published_at), with --archive their archived pages too."""
     from workers.archive import prune_archive
     from workers.ops.retention import cutoff, parse_age
-    from workers.ops.takedown import Selection, execute
+    from workers.ops.takedown import execute
+    from workers.pipeline.index.deletion import Selection
 
     settings = settings_for(data_dir)
     before = cutoff(parse_age(older_than))
@@ -63,7 +65,7 @@ def prune(
 
 
 def _would_go(settings: Settings, selection: Selection) -> int:
-    from workers.ops.takedown import selected_ids
+    from workers.pipeline.index.deletion import selected_ids
     from workers.search.backend import open_backend
 
     backend = open_backend(settings)
@@ -84,7 +86,8 @@ def delete(
 ) -> None:
     """Remove documents at once (a takedown request); --block keeps them from being ingested again."""
     from workers.core.ids import id_candidates
-    from workers.ops.takedown import Selection, execute
+    from workers.ops.takedown import execute
+    from workers.pipeline.index.deletion import Selection
     from workers.state.blocklist import Blocklist, normalize_domain
 
     if (url is None) == (domain is None):

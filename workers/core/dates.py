@@ -14,14 +14,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-__all__ = ["iso_utc", "parse_iso"]
+__all__ = ["Timespec", "iso_utc", "parse_iso"]
 
 Timespec = Literal["auto", "hours", "minutes", "seconds", "milliseconds", "microseconds"]
+"""The precisions ``datetime.isoformat`` takes."""
 
 
 def parse_iso(value: str) -> datetime:
     """The aware datetime of an ISO-8601 date or date-time such as ``2024-05-01``, ``2024-05-01T09:30:00Z`` or
-    ``2024-05-01T11:30:00+02:00``; a trailing ``Z`` and a missing offset both mean UTC, any other offset is kept.
+    ``2024-05-01T11:30:00+02:00``; a trailing ``Z`` and a missing offset both mean UTC; any other offset is kept.
 
     Raises ValueError, naming the value, for text that is not ISO-8601 (surrounding whitespace included: strip
     first where the input may carry it), and TypeError for anything but a str, as ``datetime.fromisoformat`` does.

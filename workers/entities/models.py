@@ -6,11 +6,11 @@ text finds "entities" that are mostly capitalised nouns.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import TYPE_CHECKING
 
 from workers.core.errors import ConfigError
+from workers.settings import parse_model_map
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -19,21 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NerModels", "language_models", "load_ner_model", "parse_model_map"]
 
-_PAIR = re.compile(r"^\s*([a-z]{2,3})\s*=\s*([A-Za-z0-9_./-]+)\s*$")
 _NEEDED = {"tok2vec", "ner"}
-
-
-def parse_model_map(value: str) -> dict[str, str]:
-    """'en=en_core_web_sm,de=de_core_news_sm' as {language code: package}; ValueError names a bad pair."""
-    models: dict[str, str] = {}
-    for pair in value.split(","):
-        if not pair.strip():
-            continue
-        match = _PAIR.match(pair)
-        if match is None:
-            raise ValueError(f"ner_models: {pair.strip()!r} is not lang=package, e.g. de=de_core_news_sm")
-        models[match.group(1)] = match.group(2)
-    return models
 
 
 def language_models(settings: Settings) -> dict[str, str]:

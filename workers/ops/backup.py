@@ -39,9 +39,13 @@ from typing import Any
 
 from redis import Redis
 
+from workers.broker.delivery import restore_unacked
+from workers.broker.routing import broker_is_redis
 from workers.core.errors import ConfigError
 from workers.settings import Settings
+from workers.state import Keys
 from workers.state.ownership import DataDirLock, owned_redis, redis_for_command
+from workers.worker.app import create_app
 
 __all__ = ["BackupManifest", "backup", "restore"]
 
@@ -235,10 +239,6 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> BackupM
 
 def _requeue_unacked(settings: Settings) -> None:
     """Messages workers held when the backup was taken go back to their queues: nothing holds them here."""
-    from workers.broker.delivery import restore_unacked
-    from workers.state import Keys
-    from workers.worker.app import broker_is_redis, create_app
-
     if not broker_is_redis(settings):
         return  # an AMQP broker keeps its own messages; the backup has none of them
     app = create_app(settings)

@@ -38,6 +38,7 @@ from rich.console import Console
 
 from workers.broker.delayed import send_due
 from workers.broker.delivery import restore_unacked
+from workers.broker.routing import broker_is_redis
 from workers.ops.progress import Progress
 from workers.ops.runner import REDIS_DOWN, OrphanWatch, ProgressDisplay, RedisOutage, check_before_start, is_drained
 from workers.ops.scheduler import Scheduler
@@ -45,7 +46,7 @@ from workers.ops.worker_processes import WorkerProcesses
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state.ownership import DataDirLock, owned_redis, redis_for_command
-from workers.worker.app import broker_is_redis, create_app
+from workers.worker.app import create_app
 from workers.worker.retries import delayed_messages
 
 __all__ = ["Enqueue", "Job", "OneShotResult", "run_oneshot"]

@@ -19,7 +19,8 @@ from celery import Celery
 
 from workers.core.errors import ConfigError
 from workers.core.logs import get_logger
-from workers.ops.takedown import Selection, send_deletion
+from workers.ops.takedown import send_deletion
+from workers.pipeline.index.deletion import Selection
 from workers.runtime import Runtime
 from workers.settings import Settings
 

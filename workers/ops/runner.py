@@ -25,6 +25,7 @@ from rich.text import Text
 
 from workers.broker.delayed import send_due
 from workers.broker.delivery import backlog, delayed_count, queue_depths, restore_unacked
+from workers.broker.routing import broker_is_redis
 from workers.core.errors import ConfigError
 from workers.entities.models import language_models
 from workers.ops.progress import Progress
@@ -34,7 +35,7 @@ from workers.runtime import Runtime
 from workers.search.backend import open_backend
 from workers.settings import Settings
 from workers.state.ownership import DataDirLock, owned_redis
-from workers.worker.app import broker_is_redis, create_app
+from workers.worker.app import create_app
 from workers.worker.retries import delayed_messages
 
 __all__ = [

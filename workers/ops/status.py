@@ -18,20 +18,21 @@ It works with or without a run going: no worker answering means ``workers: 0`` p
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from typing import Any
 
 from celery import Celery
 
-from workers.broker.delivery import queue_depths
+from workers.broker.delivery import inflight_per_queue, queue_depths
+from workers.broker.routing import broker_is_redis
 from workers.core.errors import NewsworkersError
+from workers.core.stages import QUEUES
 from workers.pipeline.poll.backpressure import BackPressure
 from workers.runtime import Runtime
-from workers.worker.app import QUEUES, broker_is_redis
+from workers.search.backend import open_backend
 
-__all__ = ["collect_status", "inflight_per_queue", "workers_per_queue"]
+__all__ = ["collect_status", "workers_per_queue"]
 
 
 def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
     depths = queue_depths(runtime.redis, runtime.keys, broker_url=settings.broker_url)
     # With RabbitMQ as broker the unacknowledged messages live there, out of our sight: unknown, not zero.
     inflight: dict[str, int | None] = (
-        dict(inflight_per_queue(runtime)) if broker_is_redis(settings) else dict.fromkeys(QUEUES)
+        dict(inflight_per_queue(runtime.redis, runtime.keys)) if broker_is_redis(settings) else dict.fromkeys(QUEUES)
     )
     consumers, nodes = workers_per_queue(app, timeout_s=settings.status_ping_timeout_s,
                                          prefix=f"{settings.namespace}.")
@@ -68,19 +69,6 @@ def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
         "counters": dict(sorted(runtime.stats.snapshot().items())),
         "backpressure": _backpressure(runtime),
     }
-
-
-def inflight_per_queue(runtime: Runtime) -> dict[str, int]:
-    """Messages delivered to a worker and not yet acknowledged, per queue (from kombu's unacked hash)."""
-    counts: Counter[str] = Counter()
-    for raw in runtime.redis.hvals(runtime.keys.unacked):
-        try:
-            _message, exchange, routing_key = json.loads(raw)
-        except (ValueError, TypeError):
-            counts["unknown"] += 1
-            continue
-        counts[routing_key or exchange or "unknown"] += 1
-    return dict(counts)
 
 
 def workers_per_queue(app: Celery, *, timeout_s: float, prefix: str = "") -> tuple[dict[str, int], list[str]]:
@@ -112,8 +100,6 @@ def _backpressure(runtime: Runtime) -> dict[str, Any]:
 
 
 def _index_documents(runtime: Runtime) -> dict[str, Any]:
-    from workers.search.backend import open_backend
-
     try:
         backend = open_backend(runtime.settings)
     except NewsworkersError as exc:

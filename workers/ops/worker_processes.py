@@ -11,10 +11,11 @@ import time
 
 from redis import Redis, RedisError
 
+from workers.broker.routing import broker_is_redis
 from workers.core.processes import die_with_parent, stop_group
+from workers.core.stages import BACKFILL_QUEUES
 from workers.settings import Settings
 from workers.state import Keys
-from workers.worker.app import BACKFILL_QUEUES, broker_is_redis
 from workers.worker.pools import BACKFILL_KIND, KINDS, worker_argv, worker_spec
 
 __all__ = ["WorkerProcesses"]

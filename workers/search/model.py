@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from workers.core.errors import QuerySyntaxError
+from workers.core.models import Article
 
 __all__ = [
     "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery", "SearchResult",
@@ -129,6 +130,20 @@ class Hit:
     collections: list[str] = field(default_factory=list)
     cluster_id: str | None = None
     duplicates: int = 0
+
+    @classmethod
+    def from_article(cls, article: Article, *, snippet: str, score: float | None = None) -> Hit:
+        """The hit showing a stored ``article``: both backends keep the whole Article and read it back, so
+        only the snippet (each backend's highlighter) and the score (None when sorted by date) differ."""
+        return cls(
+            id=article.id, url=article.url, title=article.title, published_at=article.published_at,
+            source_name=article.source_name, domain=article.domain, language=article.language,
+            authors=article.authors, persons=article.persons, organizations=article.organizations,
+            locations=article.locations, groups=article.groups, events=article.events,
+            snippet=snippet, score=score, collections=article.collections,
+            # The model's None ("its own cluster") is spelled out, so a hit's cluster can always be asked for.
+            cluster_id=article.cluster_id or article.id, duplicates=article.duplicates,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in HIT_FIELDS}

@@ -9,8 +9,9 @@ naming the culprit (the API answers it with a 400).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
+from workers.core.dates import parse_iso
 from workers.core.errors import QuerySyntaxError
 from workers.search.model import FACETS, SearchQuery, Sort
 
@@ -22,12 +23,12 @@ def parse_date(value: str | None, name: str, *, end: bool = False) -> datetime |
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = parse_iso(value.strip())
     except ValueError as exc:
         raise QuerySyntaxError(f"{name} {value!r} is not an ISO date such as 2020-01-27") from exc
     if end and len(value.strip()) == 10:
         parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def filters_from_specs(specs: Iterable[str], name: str = "--filter") -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from redis import Redis
 
+from workers.core.dates import parse_iso
 from workers.core.logs import get_logger
 from workers.state.keys import Keys
 
@@ -262,8 +263,7 @@ def _matches(value: str, pattern: str | None) -> bool:
 
 
 def _epoch(iso: str) -> float:
-    parsed = datetime.fromisoformat(iso)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    return parse_iso(iso).timestamp()
 
 
 def _feed_of(payload: dict[str, Any] | None) -> str | None:

@@ -19,64 +19,32 @@ from __future__ import annotations
 import functools
 import resource
 from pathlib import Path
-from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
-from kombu import Queue
 
 from workers.broker.message_repr import SummarizingAMQP
 from workers.broker.outage import RequeueOnOutage
+from workers.broker.routing import (
+    backfill_route,
+    broker_is_redis,
+    broker_url,
+    celery_queues,
+    celery_routes,
+    plain_redis,
+    queue_name,
+)
 from workers.core.errors import ConfigError
 from workers.core.logs import configure_logging
+from workers.core.stages import BACKFILL_QUEUES, EXTRACT, POLL
 from workers.net.politeness import domain_of
+from workers.pipeline.extract.batch import warm_up
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.worker.metrics import install_metrics
+from workers.worker.tasks import register_tasks
 
-__all__ = ["BACKFILL_QUEUES", "QUEUES", "backfill_route", "broker_is_redis", "broker_url", "create_app", "queue_name"]
-
-QUEUES = ("poll", "fetch", "extract", "index")
-# History (``newsworkers backfill``) waits on queues of its own, which the fetch and extract workers read only
-# while their live queue is empty (or, with backfill_own_worker, a worker of its own at the lowest CPU priority
-# extracts it; see workers/worker/pools.py), so live news never queues behind it.
-BACKFILL_QUEUES = {"fetch": "backfill_fetch", "extract": "backfill_extract"}
-
-
-def broker_url(settings: Settings) -> str | None:
-    return settings.broker_url or settings.redis_url
-
-
-def broker_is_redis(settings: Settings) -> bool:
-    return (broker_url(settings) or "redis:").startswith(("redis:", "rediss:", "unix:"))
-
-
-def _plain_redis(settings: Settings) -> bool:
-    return (broker_url(settings) or "").startswith("redis://")
-
-
-def queue_name(settings: Settings, stage: str) -> str:
-    """The broker's name of a stage's queue.
-
-    Redis: the stage name (kombu's ``global_keyprefix`` puts our namespace before it). AMQP has no key
-    prefix, so the namespace goes into the name, and deployments (or test runs) sharing a RabbitMQ vhost
-    keep apart.
-    """
-    return stage if broker_is_redis(settings) else f"{settings.namespace}.{stage}"
-
-
-def backfill_route(settings: Settings, name: str, args: Any, kwargs: Any, options: Any, task: Any = None,
-                   **_: Any) -> dict[str, str] | None:
-    """Celery router: an item sent by a backfill (``FeedItem.backfill`` set) goes to the backfill queue of its
-    stage, wherever it is sent from (the backfill, the fetch task, a retry, a re-sent lost item)."""
-    stage = {"newsworkers.fetch": "fetch", "newsworkers.extract": "extract",
-             "newsworkers.extract_batch": "extract"}.get(name)
-    if stage is None or not args or not isinstance(args[0], dict):
-        return None
-    item = args[0] if stage == "fetch" else args[0].get("item")
-    if isinstance(item, dict) and item.get("backfill"):
-        return {"queue": queue_name(settings, BACKFILL_QUEUES[stage])}
-    return None
+__all__ = ["cap_heap_growth", "create_app"]
 
 
 def create_app(settings: Settings) -> Celery:
@@ -108,7 +76,7 @@ def create_app(settings: Settings) -> Celery:
     app.conf.update(
         broker_url=broker_url(settings),
         # Kombu's Redis transport with one client kept per channel (workers/broker/transport.py).
-        broker_transport="workers.broker.transport:Transport" if _plain_redis(settings) else None,
+        broker_transport="workers.broker.transport:Transport" if plain_redis(settings) else None,
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options,
         task_serializer="json",
@@ -121,22 +89,15 @@ def create_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(queue_name(settings, name)) for name in (*QUEUES, *BACKFILL_QUEUES.values())],
-        task_default_queue=queue_name(settings, "poll"),
-        task_routes=[functools.partial(backfill_route, settings), {
-            **{f"newsworkers.{name}": {"queue": queue_name(settings, name)} for name in QUEUES},
-            # Extract pages in batches for nlp.pipe: the same queue and pool as one-page extract.
-            "newsworkers.extract_batch": {"queue": queue_name(settings, "extract")},
-            # Alert webhooks are network waits: the I/O pool's threads, beside the page fetches.
-            "newsworkers.alert_webhook": {"queue": queue_name(settings, "fetch")},
-        }],
+        task_queues=celery_queues(settings),
+        task_default_queue=queue_name(settings, POLL.name),
+        # History first finds its backfill queue; every task has its queue in the stage table.
+        task_routes=[functools.partial(backfill_route, settings), celery_routes(settings)],
         worker_send_task_events=False,
         task_send_sent_event=False,
         enable_utc=True,
     )
     app.runtime = Runtime(settings)  # type: ignore[attr-defined]
-    from workers.worker.tasks import register_tasks
-
     register_tasks(app)
     install_metrics(app)
     worker_init.connect(_warm_up, sender=None, weak=False)
@@ -177,9 +138,8 @@ def _warm_up(sender: object = None, **_: object) -> None:
         return
     domain_of("http://www.example.co.uk/")
     runtime: Runtime = worker_app.runtime  # type: ignore[attr-defined]
-    extract_queues = {queue_name(runtime.settings, "extract"), queue_name(runtime.settings, BACKFILL_QUEUES["extract"])}
+    extract_queues = {queue_name(runtime.settings, EXTRACT.name),
+                      queue_name(runtime.settings, BACKFILL_QUEUES[EXTRACT.name])}
     if not extract_queues & set(queues.consume_from):
         return
-    from workers.pipeline.extract.batch import warm_up
-
     warm_up(runtime.settings, runtime.ner)

@@ -36,18 +36,19 @@ signals alone cannot tell). No task names a metric.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import time
-from pathlib import Path
 from typing import Any
 
 from workers.core.logs import get_logger
-from workers.core.processes import pid_alive
+from workers.core.stages import stage_of_task
 from workers.pipeline.index.batch import index_payloads
 from workers.settings import Settings
+from workers.state import Stats
+from workers.worker.metrics_export import start_metrics_server
+from workers.worker.metrics_files import KIND_OFFSETS, forget_dead_workers, metrics_dir, run_owns
 
-__all__ = ["EXPORTED", "KIND_OFFSETS", "forget_dead_workers", "install_metrics", "metrics_dir", "run_owns"]
+__all__ = ["EXPORTED", "install_metrics"]
 
 EXPORTED = frozenset({
     "newsworkers_items_in_total", "newsworkers_items_out_total", "newsworkers_items_failed_total",
@@ -57,20 +58,10 @@ EXPORTED = frozenset({
 })
 """Every series name the endpoints export (what dashboards and config/prometheus/alerts.yml may use)."""
 
-KIND_OFFSETS = {"poll": 0, "fetch": 1, "extract": 2, "index": 3}
-"""Added to ``worker_metrics_port`` so the four worker kinds of one machine do not collide."""
-
-_STAGE_OF_TASK = {"newsworkers.poll": "poll", "newsworkers.fetch": "fetch", "newsworkers.extract": "extract",
-                  "newsworkers.extract_batch": "extract", "newsworkers.index": "index"}
 _OUT = ("ok", "not_modified")  # outcomes that hand the item on; "from_feed" is a kind of ok, counted already
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 log = get_logger(__name__)
-
-
-def metrics_dir(settings: Settings) -> Path:
-    """Where the worker processes of this data directory write their multiprocess files."""
-    return settings.data_dir.resolve() / "metrics"
 
 
 class _Instruments:
@@ -100,7 +91,7 @@ class _Instruments:
             self.retried.labels(stage, reason or f"{stage}.unknown").inc(amount)
 
     def prerun(self, task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
-        stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
+        stage = stage_of_task(getattr(task, "name", ""), metered_only=True)
         if stage is None:
             return
         # Batch tasks (index, extract_batch) get the list of requests as their first argument.
@@ -112,7 +103,7 @@ class _Instruments:
             self.started[task_id] = (time.perf_counter(), max(1, items))
 
     def postrun(self, task_id: str | None = None, task: Any = None, **_: Any) -> None:
-        stage = _STAGE_OF_TASK.get(getattr(task, "name", ""))
+        stage = stage_of_task(getattr(task, "name", ""), metered_only=True)
         began = self.started.pop(task_id or "", None)
         if stage is not None and began is not None:
             started, items = began
@@ -123,7 +114,7 @@ class _Instruments:
     def failure(self, sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
         # Only exceptions that escape a task reach here: crashes of ours. The stage has already counted
         # the item as failed through Stats where it could, so this is a count of its own.
-        stage = _STAGE_OF_TASK.get(getattr(sender, "name", ""))
+        stage = stage_of_task(getattr(sender, "name", ""), metered_only=True)
         if stage is not None:
             self.crashes.labels(stage).inc()
 
@@ -134,8 +125,6 @@ _instruments: _Instruments | None = None
 def install_metrics(app: Any) -> None:
     """Hook metrics into this process's Celery signals; they start counting once a worker starts."""
     from celery.signals import task_failure, task_postrun, task_prerun, worker_init
-
-    from workers.state import Stats
 
     worker_init.connect(_worker_started, weak=False, dispatch_uid="newsworkers.metrics.worker_init")
     task_prerun.connect(lambda **kw: _instruments and _instruments.prerun(**kw), weak=False,
@@ -183,35 +172,6 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     _instruments = _Instruments()
     if settings.worker_metrics_port:
         port = settings.worker_metrics_port + KIND_OFFSETS.get(kind, 0)
-        from workers.worker.metrics_export import start_metrics_server
-
         start_metrics_server(settings, port, [own], redis_url=lambda: settings.redis_url)
-
-
-def forget_dead_workers(root: Path, kinds: list[str], host: str) -> None:
-    """Drop the files of this machine's earlier workers of ``kinds`` whose process is gone.
-
-    Never while a run sums them: a sum that drops when one worker is replaced would read as a counter
-    reset followed by a jump. A run clears them at its start, a worker serving its own files at its start;
-    either way it is a process restart to Prometheus, which ``rate`` handles.
-    """
-    if not root.is_dir():
-        return
-    for path in root.iterdir():
-        pid = path.name.rsplit("-", 1)[-1]
-        if (any(path.name.startswith(f"{kind}-{host}-") for kind in kinds) and pid.isdigit()
-                and not pid_alive(int(pid))):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def run_owns(data_dir: Path) -> bool:
-    """Whether a `newsworkers run` holds this data directory (its lock is taken)."""
-    from workers.state.ownership import DataDirLock
-
-    lock = DataDirLock(data_dir)
-    if lock.acquire():
-        lock.release()
-        return False
-    return True
 
 

@@ -17,9 +17,12 @@ from typing import Any
 
 from redis import Redis
 
+from workers.broker.delivery import inflight_per_queue, queue_depths
 from workers.core.logs import get_logger
+from workers.core.stages import QUEUES
+from workers.runtime import Runtime
 from workers.settings import Settings
-from workers.worker.metrics import KIND_OFFSETS, forget_dead_workers, metrics_dir
+from workers.worker.metrics_files import KIND_OFFSETS, forget_dead_workers, metrics_dir
 
 __all__ = ["serve_run_metrics", "start_metrics_server"]
 
@@ -61,9 +64,6 @@ class _RedisCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        from workers.ops.status import inflight_per_queue
-        from workers.runtime import Runtime
-        from workers.worker.app import QUEUES
 
         up = GaugeMetricFamily("newsworkers_redis_up", "1 when the exporter could read Redis at this scrape.")
         client = self._redis()
@@ -74,10 +74,8 @@ class _RedisCollector:
         runtime = Runtime(self.settings)
         runtime.__dict__["redis"] = client  # borrow our connection: a scrape must not open a pool each time
         try:
-            from workers.broker.delivery import queue_depths
-
             depths = queue_depths(client, runtime.keys, broker_url=self.settings.broker_url)
-            inflight = inflight_per_queue(runtime)
+            inflight = inflight_per_queue(client, runtime.keys)
             letters = runtime.dead_letters.counts()
             pressure_held = client.exists(f"{runtime.keys.namespace}:backpressure")
         except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape

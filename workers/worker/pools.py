@@ -13,9 +13,10 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from workers.broker.routing import queue_name
 from workers.core.errors import ConfigError
+from workers.core.stages import BACKFILL_QUEUES
 from workers.settings import Settings
-from workers.worker.app import BACKFILL_QUEUES, queue_name
 
 __all__ = ["BACKFILL_KIND", "KINDS", "WorkerSpec", "worker_argv", "worker_spec"]
 

@@ -18,12 +18,13 @@ from workers.core.errors import ExtractionError, FeedError, FetchError, Indexing
 from workers.core.ids import document_id, pin_id_version
 from workers.core.logs import get_logger
 from workers.core.models import Article, Feed, FeedItem, FetchedPage
+from workers.core.stages import INDEX_DELETE_TASK
 from workers.neardup.clusters import ClusterStore
 from workers.net.politeness import PolitenessDelay
-from workers.ops.takedown import DELETE_TASK, apply_deletion_message
 from workers.pipeline.extract.batch import extract_pages
 from workers.pipeline.fetch.page import fetch_page
 from workers.pipeline.index.batch import index_batch, index_payloads
+from workers.pipeline.index.deletion import apply_deletion_message
 from workers.pipeline.poll.cycle import POLL_TASK, poll_or_hold, record_failure
 from workers.runtime import Runtime
 from workers.state import DeadLetter
@@ -164,7 +165,7 @@ def register_tasks(app: Celery) -> None:
         _index_batch(runtime, index, requests, alerts)
 
     # Takedowns and pruning on the index queue, so the one process holding the Tantivy writer applies them.
-    @app.task(name=DELETE_TASK, bind=True, shared=False)
+    @app.task(name=INDEX_DELETE_TASK, bind=True, shared=False)
     def index_delete(self: Task, message: dict[str, Any]) -> None:
         apply_deletion_message(runtime, message)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from workers.archive.read import page_with_html
 from workers.archive.write import archive_root
 from workers.broker.outage import OUTAGE
-from workers.core.models import Article, FetchedPage
+from workers.core.models import Article, FeedItem, FetchedPage
 from workers.entities.batch import tag_articles
 from workers.entities.recognizer import EntityRecognizer
 from workers.neardup.clusters import ClusterStore
@@ -71,8 +71,6 @@ def warm_up(settings: Settings, ner: EntityRecognizer | None) -> None:
     """One page through the stage, so what its libraries load on first use (the language identifier's model,
     the NER pipeline, parsers' tables) is loaded in the extract worker's parent, before its pool forks, and
     shared by the children instead of loaded by each one on its first article."""
-    from workers.core.models import FeedItem
-
     url = "http://warm-up.invalid/article.html"
     item = FeedItem(doc_id="warm-up", url=url, feed_url="http://warm-up.invalid/feed.xml", title="Warm-up")
     extract_pages([FetchedPage(item=item, final_url=url, status=200, html=_WARM_UP_HTML)], settings, ner, None)

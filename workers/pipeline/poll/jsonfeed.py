@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from workers.core.dates import parse_iso
 from workers.core.errors import FeedError
 
 __all__ = ["is_json_feed", "parse_json_feed"]
@@ -114,9 +115,7 @@ def _struct_time(value: Any) -> time.struct_time | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = parse_iso(value.strip())
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).timetuple()

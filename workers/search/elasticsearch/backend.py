@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
 from workers.core.errors import IndexingError, QuerySyntaxError
 from workers.core.models import Article
 from workers.search.elasticsearch import requests as rq
 from workers.search.elasticsearch.bulk import BulkPolicy, Line, send_bulk
-from workers.search.elasticsearch.errors import from_elasticsearch, or_missing, translate
-from workers.search.elasticsearch.index import ensure_index
+from workers.search.elasticsearch.errors import es_errors, or_missing
+from workers.search.elasticsearch.index import alias_target, ensure_index
 from workers.search.model import DateBucket, FacetCount, Hit, SearchQuery, SearchResult, Sort
 from workers.settings import Settings
 
@@ -85,27 +85,19 @@ class ElasticsearchBackend:
             send_bulk(partial(self._bulk, refresh="wait_for"), lines, self.policy)
             return
         send_bulk(partial(self._bulk, refresh=False), lines, self.policy)
-        try:
+        with es_errors("refresh"):
             self.client.indices.refresh(index=self.alias)
-        except Exception as exc:
-            raise translate(exc, where="refresh") from exc
 
     def _bulk(self, operations: list[dict[str, Any]], *, refresh: str | bool) -> dict[str, Any]:
         return dict(self.client.bulk(operations=operations, refresh=refresh).body)
 
     # -- reading ------------------------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
-        try:
-            response = self._page(query)
-        except NotFoundError as exc:
-            if not from_elasticsearch(exc):
-                raise translate(exc, where="search") from exc
+        # A query that does not compile is the caller's mistake, not an index failure: it stays a QuerySyntaxError.
+        response = or_missing(partial(self._page, query), where="search", keep=QuerySyntaxError)
+        if response is None:  # no index behind the alias yet: what an empty index answers
             return SearchResult(total=0, hits=[], facets={name: [] for name in query.facets},
                                 histogram=[] if query.histogram else None)
-        except QuerySyntaxError:
-            raise
-        except Exception as exc:
-            raise translate(exc, where="search") from exc
         hits = [_hit(h, query) for h in response["hits"]["hits"]]
         total = response["hits"]["total"]["value"] if response["hits"].get("total") else len(hits)
         aggs = response.get("aggregations", {})
@@ -170,13 +162,9 @@ class ElasticsearchBackend:
         return 0 if found is None else int(found["count"])
 
     def health(self) -> dict[str, Any]:
-        from workers.search.elasticsearch.index import alias_target
-
-        try:
+        with es_errors("health"):
             info = self.client.info().body
             cluster = self.client.cluster.health().body
-        except Exception as exc:
-            raise translate(exc, where="health") from exc
         return {"backend": "elasticsearch", "alias": self.alias, "index": alias_target(self.client, self.alias),
                 "documents": self.count(), "cluster": info.get("cluster_name"),
                 "version": info.get("version", {}).get("number"), "status": cluster.get("status"),
@@ -196,14 +184,6 @@ def _article(source: dict[str, Any]) -> Article:
 def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
     earliest = raw.get("inner_hits", {}).get(rq.EARLIEST_COPY, {}).get("hits", {}).get("hits", [])
     shown = earliest[0] if earliest else raw  # a collapsed cluster shows its earliest matching copy
-    article = _article(shown["_source"])
     fragments = shown.get("highlight", {}).get("body", [])
-    return Hit(
-        id=article.id, url=article.url, title=article.title, published_at=article.published_at,
-        source_name=article.source_name, domain=article.domain, language=article.language,
-        authors=article.authors, persons=article.persons, organizations=article.organizations,
-        locations=article.locations, groups=article.groups, events=article.events,
-        snippet=fragments[0] if fragments else "",
-        score=float(raw["_score"]) if query.sort is Sort.RELEVANCE and raw.get("_score") is not None else None,
-        collections=article.collections, cluster_id=article.cluster_id or article.id, duplicates=article.duplicates,
-    )
+    score = float(raw["_score"]) if query.sort is Sort.RELEVANCE and raw.get("_score") is not None else None
+    return Hit.from_article(_article(shown["_source"]), snippet=fragments[0] if fragments else "", score=score)

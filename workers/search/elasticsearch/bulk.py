@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.core.errors import IndexingError, RetryableIndexingError
-from workers.search.elasticsearch.errors import ItemVerdict, item_verdict, translate
+from workers.search.elasticsearch.errors import ItemVerdict, es_errors, item_verdict
 
 __all__ = ["BulkPolicy", "BulkRejected", "chunk_lines", "send_bulk"]
 
@@ -88,11 +88,9 @@ def _send_chunk(send: Send, chunk: list[Line], policy: BulkPolicy, rejected: dic
                 delay = max(delay, min(policy.backoff_max_s, last.retry_after_s))
             sleep(delay * (0.5 + jitter()))  # full jitter around the delay, so consumers do not resend in step
         try:
-            response = send([part for line in pending for part in line if part is not None])
-        except Exception as exc:
-            error = translate(exc, where="bulk")
-            if not isinstance(error, RetryableIndexingError):
-                raise error from exc
+            with es_errors("bulk"):
+                response = send([part for line in pending for part in line if part is not None])
+        except RetryableIndexingError as error:  # anything else is final: es_errors raised it from the cause
             last = error
             continue
         retry, progress = _sort_items(pending, response, rejected)

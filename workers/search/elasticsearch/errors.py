@@ -6,11 +6,16 @@
     not Elasticsearch at that URL       IndexingError           index.not_elasticsearch
     a document the mapping refuses      IndexingError           index.rejected    (that document fails alone)
     anything else from the API          IndexingError           index.es_<status>
+
+Call sites wrap their requests in :func:`es_errors`, which raises the
+translation ``from`` the client's exception, the way httpx's
+``map_httpcore_exceptions()`` maps httpcore's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -20,12 +25,19 @@ import elasticsearch
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.net.http import retry_after_seconds
 
-__all__ = ["RETRY_STATUSES", "ItemVerdict", "from_elasticsearch", "item_verdict", "or_missing", "translate"]
+__all__ = [
+    "CLIENT_ERRORS", "RETRY_STATUSES", "ItemVerdict", "es_errors", "from_elasticsearch", "item_verdict", "or_missing",
+    "translate",
+]  # fmt: skip
 
 _T = TypeVar("_T")
+_Caught = type[Exception] | tuple[type[Exception], ...]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses of a bulk item (or a whole request) that say "later", not "never"."""
+
+CLIENT_ERRORS: tuple[type[Exception], ...] = (elasticsearch.ApiError, elastic_transport.TransportError)
+"""What the client raises about a request itself (UnsupportedProductError is an ApiError)."""
 
 
 def translate(exc: Exception, *, where: str = "") -> IndexingError:
@@ -57,17 +69,35 @@ def translate(exc: Exception, *, where: str = "") -> IndexingError:
     return IndexingError(f"unexpected Elasticsearch client error{context}: {exc!r}", reason="index.crash")
 
 
-def or_missing(call: Callable[[], _T], *, where: str) -> _T | None:
-    """``call()``, or None when Elasticsearch itself answers 404 (no such index or document yet); every other
-    failure, a 404 from something that is not Elasticsearch included, becomes ours."""
+@contextmanager
+def es_errors(where: str = "", *, catch: _Caught = Exception, keep: _Caught = ()) -> Iterator[None]:
+    """Raise :func:`translate`'s error for what the block raises, ``from`` it; ``where`` names the request in
+    the message (``with es_errors("bulk"): ...``).
+
+    By default everything is translated, so a surprise inside a request (a response without the expected key)
+    still reaches the task layer as an IndexingError with a reason. ``catch=CLIENT_ERRORS`` translates only the
+    client's errors, for blocks that also run our own code whose errors are already ours; ``keep`` lets the
+    given exceptions through untouched (a QuerySyntaxError raised while the request is built).
+    """
     try:
-        return call()
-    except elasticsearch.NotFoundError as exc:
-        if not from_elasticsearch(exc):
-            raise translate(exc, where=where) from exc
-        return None
-    except Exception as exc:
+        yield
+    except keep:
+        raise
+    except catch as exc:
         raise translate(exc, where=where) from exc
+
+
+def or_missing(call: Callable[[], _T], *, where: str, keep: _Caught = ()) -> _T | None:
+    """``call()``, or None when Elasticsearch itself answers 404 (no such index or document yet); every other
+    failure, a 404 from something that is not Elasticsearch included, becomes ours (``keep`` as for
+    :func:`es_errors`)."""
+    with es_errors(where, keep=keep):
+        try:
+            return call()
+        except elasticsearch.NotFoundError as exc:
+            if not from_elasticsearch(exc):
+                raise
+            return None
 
 
 def from_elasticsearch(exc: elasticsearch.ApiError) -> bool:

@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch
 from workers.core.errors import ConfigError, IndexingError
 from workers.search.elasticsearch import percolator as pc
 from workers.search.elasticsearch import requests as rq
-from workers.search.elasticsearch.errors import or_missing, translate
+from workers.search.elasticsearch.errors import es_errors, or_missing
 
 __all__ = [
     "alias_target", "drop_old", "ensure_index", "ensure_saved_searches_index", "index_status", "migrate", "versions",
@@ -62,10 +62,8 @@ def alias_target(client: Elasticsearch, alias: str) -> str | None:
 
 def put_template(client: Elasticsearch, alias: str, template: dict[str, Any] | None = None) -> None:
     body = rq.index_template_body(template or rq.load_template(), alias)
-    try:
+    with es_errors("put index template"):
         client.indices.put_index_template(name=rq.template_name(alias), body=body)
-    except Exception as exc:
-        raise translate(exc, where="put index template") from exc
 
 
 def ensure_index(client: Elasticsearch, alias: str, *, template: dict[str, Any] | None = None) -> str:
@@ -74,10 +72,8 @@ def ensure_index(client: Elasticsearch, alias: str, *, template: dict[str, Any] 
     target = alias_target(client, alias)
     if target is not None:
         return target
-    try:
+    with es_errors("check the alias name"):
         taken = bool(client.indices.exists(index=alias))
-    except Exception as exc:
-        raise translate(exc, where="check the alias name") from exc
     if taken:
         raise ConfigError(f"Elasticsearch has an index (not an alias) named {alias!r}; newsworkers needs that name "
                           "for its alias: reindex it elsewhere and delete it, or set NEWSWORKERS_ELASTICSEARCH_INDEX")
@@ -85,12 +81,12 @@ def ensure_index(client: Elasticsearch, alias: str, *, template: dict[str, Any] 
     existing = versions(client, alias)
     index = rq.versioned_index(alias, max(existing.values(), default=0) + 1)
     try:
-        client.indices.create(index=index, body=rq.create_index_body(alias))
-    except Exception as exc:
-        error = translate(exc, where=f"create {index}")
-        if "resource_already_exists" not in str(exc):
-            raise error from exc
-        # Another consumer created it at the same moment: fine.
+        with es_errors(f"create {index}"):
+            client.indices.create(index=index, body=rq.create_index_body(alias))
+    except IndexingError as error:
+        # Another consumer created it at the same moment: fine. Elasticsearch's own words are in the cause.
+        if "resource_already_exists" not in str(error.__cause__):
+            raise
     return alias_target(client, alias) or index
 
 
@@ -108,11 +104,9 @@ def index_status(client: Elasticsearch, alias: str) -> dict[str, Any]:
     template_version = rq.schema_version(rq.load_template()["template"]["mappings"])
     indices = []
     for name, version in versions(client, alias).items():
-        try:
+        with es_errors(f"status of {name}"):
             count = int(client.count(index=name).body["count"])
             mappings = client.indices.get_mapping(index=name).body[name]["mappings"]
-        except Exception as exc:
-            raise translate(exc, where=f"status of {name}") from exc
         indices.append({"index": name, "version": version, "documents": count, "alias": name == target,
                         "schema_version": rq.schema_version(mappings)})
     live = next((i for i in indices if i["alias"]), None)
@@ -128,13 +122,11 @@ def migrate(client: Elasticsearch, alias: str, *, now: datetime | None = None) -
     put_template(client, alias)
     new = rq.versioned_index(alias, max(versions(client, alias).values(), default=0) + 1)
     started = (now or datetime.now(UTC)) - _CATCH_UP_MARGIN
-    try:
+    with es_errors(f"migrate {old} to {new}"):
         client.indices.create(index=new, body=rq.create_index_body(None))
         copied = _reindex(client, rq.reindex_body(old, new))
         client.indices.update_aliases(body=rq.alias_swap_body(alias, old, new))
         caught_up = _reindex(client, rq.reindex_body(old, new, indexed_since=started))
-    except Exception as exc:
-        raise translate(exc, where=f"migrate {old} to {new}") from exc
     failures = [*copied.get("failures", []), *caught_up.get("failures", [])]
     return {"created": new, "from": old, "copied": int(copied.get("total", 0)),
             "caught_up": int(caught_up.get("created", 0)), "failures": failures[:10]}
@@ -158,8 +150,6 @@ def drop_old(client: Elasticsearch, alias: str) -> list[str]:
     target = alias_target(client, alias)
     old = [name for name in versions(client, alias) if name != target]
     for name in old:
-        try:
+        with es_errors(f"delete {name}"):
             client.indices.delete(index=name)
-        except Exception as exc:
-            raise translate(exc, where=f"delete {name}") from exc
     return old

@@ -13,8 +13,8 @@ Every article field is mapped, not only the ones a query can name, because the m
 percolated document is a whole stored article (:func:`workers.search.elasticsearch.requests.document`).
 
 Like :mod:`workers.search.elasticsearch.requests`, nothing here talks to a cluster:
-:func:`workers.search.elasticsearch.index.ensure_saved_searches_index` creates the index behind its own alias. Migrating it,
-storing and removing saved searches are left to the saved-searches feature (issue 8); the stored queries
+:func:`workers.search.elasticsearch.index.ensure_saved_searches_index` creates the index behind its own alias.
+Migrating it, storing and removing saved searches are left to the saved-searches feature (issue 8); the stored queries
 must be re-indexed whenever the articles mapping changes, as Elasticsearch keeps them parsed.
 """
 
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError
 from workers.search.elasticsearch import requests as rq
 from workers.search.model import SearchQuery
@@ -91,12 +92,12 @@ def saved_search_document(search_id: str, name: str, query: SearchQuery, *, crea
         "name": name,
         "query_text": query.text,
         "filters": {facet: [v for v in values if v.strip()] for facet, values in query.filters.items()},
-        "created_at": rq.iso_utc(created_at),
+        "created_at": iso_utc(created_at),
     }
     if query.since:
-        saved["since"] = rq.iso_utc(query.since)
+        saved["since"] = iso_utc(query.since)
     if query.until:
-        saved["until"] = rq.iso_utc(query.until)
+        saved["until"] = iso_utc(query.until)
     return {QUERY_FIELD: rq.query_clause(query), "saved_search": saved}
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError, QuerySyntaxError
 from workers.core.models import Article
 from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
@@ -26,7 +27,7 @@ __all__ = [
     "EARLIEST_COPY", "HISTOGRAM_AGG", "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST",
     "aggregations", "alias_swap_body", "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body",
     "date_histogram", "delete_by_query_body", "document", "filter_clauses", "highlight", "index_template_body",
-    "iso_utc", "load_template", "query_clause", "reindex_body", "schema_version", "search_body", "sort_clause",
+    "load_template", "query_clause", "reindex_body", "schema_version", "search_body", "sort_clause",
     "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
@@ -265,8 +266,3 @@ def search_body(query: SearchQuery, *, size: int, offset: int = 0, search_after:
             body["collapse"]["inner_hits"] = {"name": EARLIEST_COPY, "size": 1, "sort": [
                 {"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}], "highlight": highlight(text)}
     return body
-
-
-def iso_utc(value: datetime) -> str:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat().replace("+00:00", "Z")

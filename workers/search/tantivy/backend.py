@@ -115,7 +115,7 @@ class TantivyBackend:
         for key, address in page:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
-            hits.append(_hit(article, _snippet(snippets, article), score))
+            hits.append(Hit.from_article(article, snippet=_snippet(snippets, article), score=score))
         facets, histogram = self._aggregate(searcher, filtered, query)
         return SearchResult(total=found.count or 0, hits=hits, facets=facets, histogram=histogram)
 
@@ -263,16 +263,3 @@ def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:
     if snippet.highlighted():
         return snippet.to_html()
     return html.escape(article.body[:_SNIPPET_CHARS])
-
-
-def _hit(article: Article, snippet: str, score: float | None) -> Hit:
-    return Hit(
-        id=article.id, url=article.url, title=article.title, published_at=article.published_at,
-        source_name=article.source_name, domain=article.domain, language=article.language,
-        authors=article.authors, persons=article.persons, organizations=article.organizations,
-        locations=article.locations, groups=article.groups, events=article.events,
-        snippet=snippet, score=score, collections=article.collections,
-        cluster_id=article.cluster_id or article.id, duplicates=article.duplicates,
-    )
-
-
