@@ -46,10 +46,10 @@ from trafilatura.utils import load_html  # noqa: E402
 from bench.body_metric import Scores, score  # noqa: E402
 from workers.core.ids import document_id  # noqa: E402
 from workers.core.models import FeedItem, FetchedPage  # noqa: E402
+from workers.net.decoding import decode_html  # noqa: E402
 from workers.pipeline.extract.article import extract_article  # noqa: E402
 from workers.pipeline.extract.body import extract_body  # noqa: E402
 from workers.pipeline.extract.metadata import find_page_date  # noqa: E402
-from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "article-extraction" / "dev"

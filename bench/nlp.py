@@ -39,9 +39,9 @@ from workers.entities.batch import ner_text, tag_texts  # noqa: E402
 from workers.entities.recognizer import EntityRecognizer  # noqa: E402
 from workers.neardup.clusters import ClusterStore  # noqa: E402
 from workers.neardup.fingerprint import FingerprintParams  # noqa: E402
+from workers.net.decoding import decode_html  # noqa: E402
 from workers.pipeline.extract.article import extract_article  # noqa: E402
 from workers.pipeline.extract.batch import extract_pages  # noqa: E402
-from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 from workers.state.embedded_redis import EmbeddedRedis  # noqa: E402
 

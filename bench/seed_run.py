@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from workers.core.ids import document_id  # noqa: E402
 from workers.core.models import FeedItem, FetchedPage  # noqa: E402
 from workers.entities.recognizer import EntityRecognizer  # noqa: E402
+from workers.net.decoding import decode_html  # noqa: E402
 from workers.pipeline.extract.article import extract_article  # noqa: E402
-from workers.pipeline.fetch.page import decode_html  # noqa: E402
 from workers.settings import Settings  # noqa: E402
 
 

@@ -22,7 +22,6 @@ from workers.ops.redrive import redrive
 from workers.settings import Settings
 from workers.worker.alert_tasks import WEBHOOK_TASK, alert_store
 from workers.worker.app import create_app
-from workers.worker.retries import delayed_messages
 
 
 @dataclass
@@ -74,7 +73,7 @@ def app(settings: Settings) -> Iterator[Celery]:
 def deliver_until_settled(app: Celery, message: dict[str, Any], *, rounds: int = 10) -> list[str]:
     """Run the delivery task, then each retry it held in the delayed set (as the run loop would send it)."""
     task = app.tasks[WEBHOOK_TASK]
-    held = delayed_messages(app.runtime)  # type: ignore[attr-defined]
+    held = app.runtime.delayed  # type: ignore[attr-defined]
     outcomes = [task.apply(args=(message,)).get()]
     for _ in range(rounds):
         due = held.take_due(now=1e12)

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from tests.conformance.corpus import ARTICLES, BY_DATE_DESC, ID, KEY, article, day
 from tests.conftest import ROOT, cli_environment, newsworkers_cli, run_cli, wait_until
 from workers.api import app as app_module
-from workers.api import create_app, get_backend, get_settings
+from workers.api import create_app, get_backend, get_settings, routes_alerts
 from workers.api.export import iter_hits
 from workers.api.params import Interval
 from workers.core.models import Feed
@@ -254,6 +254,8 @@ def test_extra_routers_join_with_the_apps_settings_and_backend(api_settings: Set
     plugin.router = router  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "newsworkers_test_router", plugin)
     monkeypatch.setattr(app_module, "EXTRA_ROUTERS", ("newsworkers_not_installed.http", "newsworkers_test_router"))
+    # Without the saved-searches router, as a deployment that leaves it out would run.
+    monkeypatch.setattr(app_module, "ROUTERS", tuple(r for r in app_module.ROUTERS if r is not routes_alerts.router))
     with TestClient(create_app(api_settings)) as client:
         assert client.get("/api/probe").json() == {"data_dir": str(api_settings.data_dir), "documents": len(ARTICLES)}
         assert client.get("/api/alerts").status_code == 404  # what the page reads as "no saved searches here"

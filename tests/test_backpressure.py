@@ -17,7 +17,6 @@ from workers.pipeline.poll.cycle import poll_or_hold
 from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.worker.app import create_app
-from workers.worker.retries import delayed_messages
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_a_poll_under_back_pressure_is_held_not_failed_and_touches_nothing(runti
     assert site.hits == before  # nothing requested from the feed's host
     state = runtime.registry.state(feed.url)
     assert state.error_streak == 0 and state.last_polled_at is None
-    held = delayed_messages(runtime)
+    held = runtime.delayed
     assert held.count() == 1
     assert runtime.redis.zscore(runtime.keys.pending_polls, feed.url) is not None  # still under way for --once
     assert runtime.stats.snapshot().get("poll.held") == 1

@@ -14,7 +14,6 @@ from workers.broker.routing import queue_name
 from workers.settings import Settings
 from workers.worker.app import create_app
 from workers.worker.pools import worker_argv, worker_spec
-from workers.worker.retries import delayed_messages
 
 
 def index_request(doc_id: str, path: str) -> SimpleNamespace:
@@ -27,7 +26,7 @@ def index_request(doc_id: str, path: str) -> SimpleNamespace:
 def test_a_held_message_is_sent_when_due_and_only_then(settings: Settings) -> None:
     app = create_app(settings)
     runtime = app.runtime
-    held = delayed_messages(runtime)
+    held = runtime.delayed
     held.hold("newsworkers.fetch", [{"doc_id": "a"}], due_at=1000.0, options={"retries": 2, "task_id": "t-1"})
     assert backlog(runtime.redis, runtime.keys) == 1  # a run is not drained while a retry waits
     assert send_due(app, held, now=999.0) == 0

@@ -24,7 +24,12 @@ def api_error(status: int, *, elastic: bool = True, body: Any = None,
     headers = HttpHeaders({"X-Elastic-Product": "Elasticsearch"} if elastic else {})
     meta = ApiResponseMeta(status=status, http_version="1.1", duration=0.0, headers=headers,
                            node=NodeConfig("http", "localhost", 9200))
-    return kind(f"status {status}", meta=meta, body=body if body is not None else {})
+    body = body if body is not None else {}
+    # The message as the client makes it: the body's error, by its type when it has one.
+    message = body.get("error", str(body)) if isinstance(body, dict) else str(body)
+    if isinstance(message, dict) and "type" in message:
+        message = message["type"]
+    return kind(message, meta=meta, body=body)
 
 
 def raising(exc: Exception) -> Callable[..., Any]:

@@ -15,8 +15,8 @@ from workers.core.errors import ExtractionError
 from workers.core.ids import document_id
 from workers.core.models import ENTITY_KINDS, Article, FeedItem, FetchedPage
 from workers.entities.recognizer import EntityRecognizer, normalize_entity
+from workers.net.decoding import decode_html
 from workers.pipeline.extract.article import extract_article, html_to_text
-from workers.pipeline.fetch.page import decode_html
 from workers.settings import Settings
 
 SEEDS = ROOT / "seeds"

@@ -18,7 +18,6 @@ from workers.core.models import Feed
 from workers.pipeline.poll.cycle import POLL_TASK, poll_or_hold
 from workers.runtime import Runtime
 from workers.settings import Settings
-from workers.worker.retries import delayed_messages
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def test_feeds_of_one_host_are_spaced_and_held_not_failed(site: FixtureSite, hos
     assert runtime.redis.hget(runtime.keys.stats, "poll.held") in (b"3", "3")
     assert runtime.redis.zcard(runtime.keys.pending_polls) == 3  # still under way for `run --once`
     # The held polls wait in the delayed set (no broker countdown) and run when due, still spaced.
-    delayed = delayed_messages(runtime)
+    delayed = runtime.delayed
     again: list[Feed] = []
     deadline = time.monotonic() + 10
     while len(again) < 3 and time.monotonic() < deadline:

@@ -14,7 +14,8 @@ from workers.core.errors import FetchError, Retryable, RetryableFetchError
 from workers.core.ids import document_id
 from workers.core.models import FeedItem
 from workers.net import http
-from workers.pipeline.fetch.page import decode_html, fetch_page
+from workers.net.decoding import decode_html
+from workers.pipeline.fetch.page import fetch_page
 from workers.settings import Settings
 from workers.state.embedded_redis import free_port
 

@@ -35,7 +35,6 @@ def test_final_failures_are_dead_lettered_with_their_reason(settings: Settings, 
 def test_transient_failures_are_retried_not_dead_lettered(settings: Settings) -> None:
     import json
 
-    from workers.worker.retries import delayed_messages
 
     app = create_app(settings)
     # The retry waits in Redis (workers/broker/delayed.py), not as a countdown in the broker.
@@ -43,7 +42,7 @@ def test_transient_failures_are_retried_not_dead_lettered(settings: Settings) ->
          stage="fetch", key="doc-2", url="https://x.example/2", payload={})
     assert app.runtime.dead_letters.get("doc-2") is None
     assert app.runtime.stats.snapshot() == {"fetch.retried": 1}
-    held = delayed_messages(app.runtime)
+    held = app.runtime.delayed
     assert held.count() == 1
     assert json.loads(held.take_due(now=1e12)[0])["options"]["retries"] == 1
 

@@ -17,6 +17,7 @@ from redis import Redis
 from redis import exceptions as redis_errors
 
 from workers.archive.write import ArchiveWriter
+from workers.broker.delayed import DelayedMessages
 from workers.core.errors import ConfigError
 from workers.entities.recognizer import EntityRecognizer, recognizer_for
 from workers.neardup.clusters import ClusterStore
@@ -36,6 +37,11 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.keys = Keys(settings.namespace)
+
+    @functools.cached_property
+    def delayed(self) -> DelayedMessages:
+        """Messages held in Redis until due: retries' backoff, polls and fetches waiting for their turn."""
+        return DelayedMessages(self.redis, self.keys, lease_s=self.settings.delayed_lease_s)
 
     @functools.cached_property
     def redis(self) -> Redis:

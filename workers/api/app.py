@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,10 +22,12 @@ from workers.api.deps import add_error_handlers
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 
-__all__ = ["EXTRA_ROUTERS", "STATIC_DIR", "create_app"]
+__all__ = ["EXTRA_ROUTERS", "ROUTERS", "STATIC_DIR", "create_app"]
 
 log = logging.getLogger(__name__)
 
+ROUTERS: tuple[APIRouter, ...] = (routes_search.router, routes_ops.router, routes_alerts.router)
+"""Ours: search and export, status and feeds, saved searches."""
 EXTRA_ROUTERS: tuple[str, ...] = ()
 """Modules of other packages whose ``router`` joins the app when they can be imported (an extension point)."""
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,9 +47,8 @@ def create_app(settings: Settings, *, backend: SearchBackend | None = None) -> F
     )
     app.state.settings = settings
     app.state.backend = backend if backend is not None else open_backend(settings)
-    app.include_router(routes_search.router)
-    app.include_router(routes_ops.router)
-    app.include_router(routes_alerts.router)
+    for router in ROUTERS:
+        app.include_router(router)
     for name in EXTRA_ROUTERS:
         try:
             module = importlib.import_module(name)

@@ -1,7 +1,7 @@
 """The page archive: every fetched page as a WARC record, read back by pointer (file, offset, length).
 
 ``write`` appends records (fetch and poll stages), ``read`` reads one back (extract, reprocess),
-``reprocess`` chooses articles to extract again, ``prune`` removes old files (retention).
+``prune`` removes old files (retention).
 """
 
 from workers.archive.prune import prune_archive

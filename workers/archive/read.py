@@ -11,7 +11,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from workers.core.errors import ExtractionError
 from workers.core.models import ArchiveRef, FeedItem, FetchedPage
-from workers.pipeline.fetch.page import decode_html, header_charset
+from workers.net.decoding import decode_html, header_charset
 
 __all__ = ["RawRecord", "page_with_html", "read_record"]
 

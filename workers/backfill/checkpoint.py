@@ -32,7 +32,7 @@ class Checkpoint:
 
     def __init__(self, redis: Redis, keys: Keys, backfill: str) -> None:
         self.redis, self.backfill = redis, backfill
-        self.key = f"{keys.namespace}:backfill:{backfill}"
+        self.key = keys.backfill(backfill)
 
     def start(self, arguments: dict[str, Any], *, restart: bool = False) -> bool:
         """Record the arguments; True when an earlier run of this backfill left positions to resume from."""

@@ -41,7 +41,7 @@ return due
 
 def delayed_key(keys: Keys) -> str:
     """Sorted set: delayed message JSON scored by the epoch second it is due."""
-    return f"{keys.namespace}:delayed"
+    return keys.delayed
 
 
 class DelayedMessages:

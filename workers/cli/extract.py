@@ -29,8 +29,8 @@ def extract(
     from workers.core.ids import document_id
     from workers.core.models import FeedItem, FetchedPage
     from workers.entities.recognizer import recognizer_for
+    from workers.net.decoding import decode_html
     from workers.pipeline.extract.article import extract_article
-    from workers.pipeline.fetch.page import decode_html
 
     settings = settings_for(None)
     ner = None if no_entities else recognizer_for(settings)

@@ -18,10 +18,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from workers.archive.reprocess import ReprocessSummary, Selection, plan, send, settle
 from workers.archive.write import archive_root
 from workers.cli.options import AsJson, DataDir, console, settings_for
 from workers.ops.oneshot import Job, run_oneshot
+from workers.ops.reprocess import ReprocessSummary, Selection, plan, send, settle
 from workers.search.backend import open_backend
 from workers.search.request import parse_date
 from workers.settings import Settings

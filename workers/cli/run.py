@@ -75,9 +75,8 @@ def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between tw
     ticker = Scheduler(celery, celery.runtime)  # type: ignore[attr-defined]
     console.print(f"scheduling {ticker.runtime.registry.count()} feeds")
     from workers.broker.delayed import send_due
-    from workers.worker.retries import delayed_messages
 
-    delayed = delayed_messages(ticker.runtime)
+    delayed = ticker.runtime.delayed
     with contextlib.suppress(KeyboardInterrupt):
         while True:
             ticker.tick()

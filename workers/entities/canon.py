@@ -21,6 +21,7 @@ from redis.client import Pipeline
 
 from workers.entities.match import DEFAULT_MATCH_RATIO, block_of, same_entity
 from workers.entities.normalize import comparison_key
+from workers.state.keys import Keys
 
 __all__ = ["EntityCanon"]
 
@@ -99,10 +100,10 @@ class EntityCanon:
         return None
 
     def _pinned(self, kind: str) -> str:
-        return f"{self.namespace}:entity:canonical:{kind}"
+        return Keys(self.namespace).entity_canonical(kind)
 
     def _block(self, kind: str, block: str) -> str:
-        return f"{self.namespace}:entity:block:{kind}:{block}"
+        return Keys(self.namespace).entity_block(kind, block)
 
 
 def _position(entries: list[str], key: str) -> int | None:

@@ -41,6 +41,7 @@ from workers.core.logs import get_logger
 from workers.core.models import Article
 from workers.neardup.fingerprint import Fingerprint, FingerprintParams, fingerprint, similar
 from workers.search.backend import SearchBackend
+from workers.state.keys import Keys
 
 __all__ = ["Cluster", "ClusterStore"]
 
@@ -131,7 +132,7 @@ class ClusterStore:
         self.redis = redis
         self.window_s = window_s
         self.params = params
-        self.prefix = f"{namespace}:nd:{params.tag}:"
+        self.prefix = Keys(namespace).near_duplicates(params.tag)
         self._insert = redis.register_script(_INSERT)
         self._join = redis.register_script(_JOIN)
 

@@ -27,6 +27,7 @@ from redis import Redis
 
 from workers.core.errors import RetryableFeedError, RetryableFetchError
 from workers.settings import Settings
+from workers.state.keys import Keys
 
 __all__ = ["DomainGate", "PolitenessDelay", "domain_of"]
 
@@ -101,7 +102,8 @@ class DomainGate:
         self._pause = redis.register_script(_PAUSE)
 
     def _keys(self, domain: str) -> list[str]:
-        return [f"{self.namespace}:polite:running:{domain}", f"{self.namespace}:polite:next:{domain}"]
+        keys = Keys(self.namespace)
+        return [keys.polite_running(domain), keys.polite_next(domain)]
 
     @contextlib.contextmanager
     def turn(self, url: str) -> Iterator[None]:

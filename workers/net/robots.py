@@ -18,6 +18,7 @@ from redis import Redis
 from workers.core.errors import FetchError, RetryableFetchError
 from workers.net import http
 from workers.settings import Settings
+from workers.state.keys import Keys
 
 __all__ = ["RobotsRules", "robots_url"]
 
@@ -70,7 +71,7 @@ class RobotsRules:
         local = self._local.get(rules_url)
         if local is not None and local[0] > now:
             return local[1]
-        key = f"{self.settings.namespace}:robots:{rules_url}"
+        key = Keys(self.settings.namespace).robots(rules_url)
         cached = self.redis.get(key)
         if cached is not None:
             text = cached.decode("utf-8", "replace") if isinstance(cached, bytes) else str(cached)

@@ -112,7 +112,7 @@ def backup(settings: Settings, target: Path) -> BackupManifest:
         client = Redis.from_url(url)  # bytes: DUMP payloads are binary
         try:
             keys = _dump_redis(client, settings.namespace, target / _REDIS_FILE)
-            feeds = int(client.hlen(f"{settings.namespace}:feeds"))
+            feeds = int(client.hlen(Keys(settings.namespace).feeds))
         finally:
             client.close()
     index_files = _snapshot_index(settings.index_dir, target / "index")
@@ -125,7 +125,7 @@ def backup(settings: Settings, target: Path) -> BackupManifest:
 
 
 def _dump_redis(client: Redis, namespace: str, path: Path) -> int:
-    names = sorted(set(client.scan_iter(match=f"{namespace}:*", count=1000)))
+    names = sorted(set(client.scan_iter(match=Keys(namespace).pattern, count=1000)))
     pipe = client.pipeline(transaction=True)  # MULTI/EXEC: every DUMP of one instant
     for name in names:
         pipe.dump(name)
@@ -217,7 +217,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> BackupM
         with owned_redis(settings, lock) as url:
             client = Redis.from_url(url)
             try:
-                existing = list(client.scan_iter(match=f"{settings.namespace}:*", count=1000))
+                existing = list(client.scan_iter(match=Keys(settings.namespace).pattern, count=1000))
                 has_index = (settings.index_dir / "meta.json").exists()
                 if (existing or has_index) and not force:
                     what = "an index" if has_index else f"{len(existing)} keys in namespace {settings.namespace!r}"

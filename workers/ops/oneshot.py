@@ -47,7 +47,6 @@ from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state.ownership import DataDirLock, owned_redis, redis_for_command
 from workers.worker.app import create_app
-from workers.worker.retries import delayed_messages
 
 __all__ = ["Enqueue", "Job", "OneShotResult", "run_oneshot"]
 
@@ -178,7 +177,7 @@ def _own(settings: Settings, enqueue: Enqueue, *, console: Console, timeout_s: f
         if restored:
             console.print(f"{restored} messages a previous run had not finished go back to their queues")
     scheduler = Scheduler(app, runtime)
-    delayed = delayed_messages(runtime)
+    delayed = runtime.delayed
     progress = Progress(runtime)
     reasons = runtime.stats.reasons()
     result = OneShotResult(mode="own")

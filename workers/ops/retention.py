@@ -55,7 +55,7 @@ class RetentionSchedule:
 
     @property
     def key(self) -> str:
-        return f"{self.runtime.settings.namespace}:retention-claimed"
+        return self.runtime.keys.retention_claimed
 
     def tick(self, now: float | None = None) -> bool:
         settings: Settings = self.runtime.settings

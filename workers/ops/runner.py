@@ -36,7 +36,6 @@ from workers.search.backend import open_backend
 from workers.settings import Settings
 from workers.state.ownership import DataDirLock, owned_redis
 from workers.worker.app import create_app
-from workers.worker.retries import delayed_messages
 
 __all__ = [
     "REDIS_DOWN",
@@ -116,7 +115,7 @@ def _run(settings: Settings, *, once: bool, timeout_s: float | None, console: Co
     if seed:
         console.print(f"feed registry is empty: polling the offline corpus ({len(seed)} feeds)")
     scheduler = Scheduler(app, runtime, seed=seed)
-    delayed = delayed_messages(runtime)
+    delayed = runtime.delayed
     if embedded and broker_is_redis(settings):
         restored = restore_unacked(app, runtime.redis, runtime.keys)
         if restored:

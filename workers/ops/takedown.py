@@ -52,7 +52,7 @@ def send_deletion(runtime: Runtime, selection: Selection, *, reply: str | None =
 
 
 def _through_index_worker(runtime: Runtime, selection: Selection, wait_s: float) -> DeletionReport:
-    reply = f"{runtime.settings.namespace}:deletion-reply:{uuid.uuid4().hex}"
+    reply = runtime.keys.deletion_reply(uuid.uuid4().hex)
     send_deletion(runtime, selection, reply=reply)
     answer = runtime.redis.blpop([reply], timeout=max(1, round(wait_s))) if wait_s > 0 else None
     if answer is None:

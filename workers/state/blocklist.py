@@ -29,6 +29,7 @@ from redis import Redis
 from workers.core.errors import ConfigError
 from workers.core.ids import id_candidates
 from workers.core.logs import get_logger
+from workers.state.keys import Keys
 
 if TYPE_CHECKING:  # runtime imports the stages; the checks below only need its type
     from workers.core.models import FeedItem
@@ -74,8 +75,8 @@ class BlocklistEntries:
 class Blocklist:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
-        self.ids_key = f"{namespace}:blocked-ids"
-        self.domains_key = f"{namespace}:blocked-domains"
+        self.ids_key = Keys(namespace).blocked_ids
+        self.domains_key = Keys(namespace).blocked_domains
 
     # -- writing -------------------------------------------------------------------------------------------
     def block_url(self, url: str) -> list[str]:

@@ -137,3 +137,70 @@ class Keys:
     def alert_delivered(self) -> str:
         """Hash: '<alert name> <document id>' → when its webhook delivery succeeded (epoch seconds)."""
         return self._k("alert-delivered")
+
+    @property
+    def prefix(self) -> str:
+        """What every key of ours starts with (the broker's keys too: kombu's ``global_keyprefix``)."""
+        return f"{self.namespace}:"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this namespace (backup, restore)."""
+        return self._k("*")
+
+    @property
+    def delayed(self) -> str:
+        """Sorted set of messages held until due, scored by due time (broker/delayed.py)."""
+        return self._k("delayed")
+
+    @property
+    def backpressure(self) -> str:
+        """Present while polling holds back for the fetch and extract backlog."""
+        return self._k("backpressure")
+
+    @property
+    def retention_claimed(self) -> str:
+        """The last retention run's claim, so one scheduler among many prunes."""
+        return self._k("retention-claimed")
+
+    def deletion_reply(self, token: str) -> str:
+        """List the index worker answers a sent deletion on."""
+        return self._k("deletion-reply", token)
+
+    def polite_running(self, domain: str) -> str:
+        """Requests to a domain under way now (its concurrency cap)."""
+        return self._k("polite", "running", domain)
+
+    def polite_next(self, domain: str) -> str:
+        """When the next request to a domain may start (its rate)."""
+        return self._k("polite", "next", domain)
+
+    def robots(self, rules_url: str) -> str:
+        """A site's robots.txt, cached."""
+        return self._k("robots", rules_url)
+
+    def backfill(self, backfill_id: str) -> str:
+        """One backfill's checkpoint (what was read of its source, and its tallies)."""
+        return self._k("backfill", backfill_id)
+
+    def entity_canonical(self, kind: str) -> str:
+        """Canonical spelling of each entity name of a kind, agreed across workers."""
+        return self._k("entity", "canonical", kind)
+
+    def entity_block(self, kind: str, block: str) -> str:
+        """Names of one kind sharing a blocking key, the candidates a new spelling is compared with."""
+        return self._k("entity", "block", kind, block)
+
+    @property
+    def blocked_ids(self) -> str:
+        """Document ids never ingested again (takedowns)."""
+        return self._k("blocked-ids")
+
+    @property
+    def blocked_domains(self) -> str:
+        """Domains never ingested again (takedowns)."""
+        return self._k("blocked-domains")
+
+    def near_duplicates(self, tag: str) -> str:
+        """Prefix of the near-duplicate index of one fingerprint configuration (``tag``)."""
+        return self._k("nd", tag) + ":"

@@ -41,6 +41,7 @@ from workers.net.politeness import domain_of
 from workers.pipeline.extract.batch import warm_up
 from workers.runtime import Runtime
 from workers.settings import Settings
+from workers.state.keys import Keys
 from workers.worker.metrics import install_metrics
 from workers.worker.tasks import register_tasks
 
@@ -57,7 +58,7 @@ def create_app(settings: Settings) -> Celery:
     if broker_is_redis(settings):
         transport_options = {
             # Our namespace prefixes the broker's keys too, so deployments can share a Redis.
-            "global_keyprefix": f"{settings.namespace}:",
+            "global_keyprefix": Keys(settings.namespace).prefix,
             # Longer than any task may take (tasks never carry a countdown: see workers/broker/delayed.py), or a
             # message still being worked on is handed to a second worker.
             "visibility_timeout": settings.visibility_timeout_s,

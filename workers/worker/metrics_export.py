@@ -77,7 +77,7 @@ class _RedisCollector:
             depths = queue_depths(client, runtime.keys, broker_url=self.settings.broker_url)
             inflight = inflight_per_queue(client, runtime.keys)
             letters = runtime.dead_letters.counts()
-            pressure_held = client.exists(f"{runtime.keys.namespace}:backpressure")
+            pressure_held = client.exists(runtime.keys.backpressure)
         except Exception as exc:  # Redis down is a metric (newsworkers_redis_up 0), not a failed scrape
             log.warning("metrics could not read redis", error=str(exc)[:200])
             up.add_metric([], 0)

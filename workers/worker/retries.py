@@ -15,14 +15,13 @@ from typing import Any
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from workers.broker.delayed import DelayedMessages
 from workers.broker.outage import OUTAGE
 from workers.core.errors import NewsworkersError, Retryable
 from workers.core.logs import get_logger
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
-__all__ = ["backoff_s", "delayed_messages", "fail", "retry_later"]
+__all__ = ["backoff_s", "fail", "retry_later"]
 
 log = get_logger(__name__)
 
@@ -32,10 +31,6 @@ def backoff_s(runtime: Runtime, retries: int) -> float:
     settings = runtime.settings
     ceiling = min(settings.retry_backoff_max_s, settings.retry_backoff_s * 2**retries)
     return random.uniform(ceiling / 2, ceiling)
-
-
-def delayed_messages(runtime: Runtime) -> DelayedMessages:
-    return DelayedMessages(runtime.redis, runtime.keys, lease_s=runtime.settings.delayed_lease_s)
 
 
 def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
@@ -48,7 +43,7 @@ def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
     options = {"retries": int(request.retries or 0) + 1}
     if request.id:
         options["task_id"] = request.id
-    delayed_messages(runtime).hold(task.name, list(request.args or ()), due_at=time.time() + delay_s,
+    runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s,
                                    options=options)
 
 

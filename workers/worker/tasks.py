@@ -32,7 +32,7 @@ from workers.state.blocklist import drop_blocked_articles, drop_blocked_page
 from workers.worker.alert_tasks import AlertHooks, register_alert_tasks
 from workers.worker.batches import TimedBatches
 from workers.worker.poison import delivered, given_back_on_outage, is_poison, poisoned
-from workers.worker.retries import delayed_messages, fail
+from workers.worker.retries import fail
 
 __all__ = ["register_tasks"]
 
@@ -85,7 +85,7 @@ def register_tasks(app: Celery) -> None:
                 return
         except PolitenessDelay as exc:
             # The domain's turn is far off: held until then (never a broker countdown), without spending a retry.
-            delayed_messages(runtime).hold(fetch.name, [item_json], due_at=time.time() + (exc.retry_after_s or 1.0))
+            runtime.delayed.hold(fetch.name, [item_json], due_at=time.time() + (exc.retry_after_s or 1.0))
             runtime.stats.incr("fetch", "deferred")
             return
         except Exception as exc:
@@ -225,7 +225,7 @@ def _index_payloads(runtime: Runtime, task: Task, payloads: list[Any], keys: lis
                        for p in poison]
     # Everything below happens before celery-batches acknowledges these messages: what goes back to
     # the queue is held in Redis first, so a crash here costs a redelivery, never an article.
-    delayed = delayed_messages(runtime)
+    delayed = runtime.delayed
     for payload in outcome.requeue:
         delay = min(settings.retry_backoff_max_s, settings.retry_backoff_s * 2 ** payload["attempts"])
         delayed.hold(task.name, [payload], due_at=time.time() + delay)

@@ -43,7 +43,7 @@ class BackPressure:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.key = f"{runtime.keys.namespace}:backpressure"
+        self.key = runtime.keys.backpressure
 
     def backlog(self) -> int:
         depths = queue_depths(self.runtime.redis, self.runtime.keys, broker_url=self.runtime.settings.broker_url)

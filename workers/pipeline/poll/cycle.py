@@ -51,7 +51,6 @@ from workers.runtime import Runtime
 from workers.state.blocklist import drop_blocked_items
 from workers.state.item_memory import remember, trim
 from workers.state.registry import FeedState, feed_host
-from workers.worker.retries import delayed_messages
 
 __all__ = ["POLL_TASK", "hold_poll", "poll_or_hold", "record_failure", "run_poll"]
 
@@ -88,7 +87,7 @@ def poll_or_hold(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, gate: Domain
 
 def hold_poll(runtime: Runtime, feed: Feed, *, due_at: float) -> None:
     """Send the poll of ``feed`` again at ``due_at`` from the delayed set (never a broker countdown)."""
-    delayed_messages(runtime).hold(POLL_TASK, [feed.model_dump(mode="json")], due_at=due_at)
+    runtime.delayed.hold(POLL_TASK, [feed.model_dump(mode="json")], due_at=due_at)
     pipe = runtime.redis.pipeline(transaction=False)
     # Still under way: `run --once` waits for it, and the lost-poll check does not count it lost.
     pipe.zadd(runtime.keys.pending_polls, {feed.url: due_at})
