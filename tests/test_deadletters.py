@@ -13,7 +13,7 @@ from workers.ops.redrive import redrive
 from workers.settings import Settings
 from workers.state import DeadLetter, DeadLetters, Keys, Stats
 from workers.worker.app import create_app
-from workers.worker.retries import fail
+from workers.worker.middleware import retry_or_dead_letter
 
 
 def iso(seconds_ago: float) -> str:
@@ -30,7 +30,7 @@ def test_a_final_failure_leaves_everything_a_person_needs(settings: Settings) ->
     app = create_app(settings)
     runtime = app.runtime
     item = {"doc_id": "doc-1", "url": "https://x.example/1", "feed_url": "https://x.example/rss"}
-    fail(app.tasks["newsworkers.fetch"], runtime, FetchError("HTTP 410 Gone", reason="fetch.http_410"),
+    retry_or_dead_letter(app.tasks["newsworkers.fetch"], runtime, FetchError("HTTP 410 Gone", reason="fetch.http_410"),
          stage="fetch", key="doc-1", url=item["url"], payload=item)
     got = runtime.dead_letters.get("doc-1")
     assert got is not None

@@ -15,7 +15,8 @@ from tests.hostile import served_on
 from tests.site import FixtureSite
 from tests.test_politeness import in_threads, starts
 from workers.core.models import Feed
-from workers.pipeline.poll.cycle import POLL_TASK, poll_or_hold
+from workers.core.stages import POLL_TASK
+from workers.pipeline.poll.cycle import poll_or_hold
 from workers.runtime import Runtime
 from workers.settings import Settings
 

@@ -15,7 +15,7 @@ from tests.conftest import RedisServer
 from workers.broker.outage import retry_through_outage, wait_for_redis
 from workers.settings import Settings
 from workers.worker.app import create_app
-from workers.worker.retries import fail
+from workers.worker.middleware import retry_or_dead_letter
 
 
 @pytest.mark.parametrize("exc", [redis.ConnectionError("gone"), redis.TimeoutError("slow"),
@@ -24,7 +24,7 @@ def test_an_outage_is_never_dead_lettered_nor_retried(settings: Settings, exc: E
     app = create_app(settings)
     runtime = app.runtime
     with pytest.raises(type(exc)):
-        fail(app.tasks["newsworkers.fetch"], runtime, exc, stage="fetch", key="doc-1", url="https://x.example/1",
+        retry_or_dead_letter(app.tasks["newsworkers.fetch"], runtime, exc, stage="fetch", key="doc-1", url="https://x.example/1",
              payload={})
     assert runtime.dead_letters.get("doc-1") is None
     assert runtime.stats.snapshot() == {}

@@ -11,11 +11,11 @@ import redis
 
 from tests.conformance.corpus import article
 from tests.conftest import cli_environment, documentation, run_cli
-from workers.ops import reprocess
 from workers.archive.read import page_with_html
-from workers.ops.reprocess import Selection, choose, page_for
 from workers.archive.write import ArchiveWriter, archive_root
 from workers.core.models import PIPELINE_VERSION, BodySource, DateSource, FeedItem
+from workers.ops import reprocess
+from workers.ops.reprocess import Selection, choose, page_for
 from workers.search.tantivy.backend import TantivyBackend
 from workers.settings import Settings
 from workers.state import Keys

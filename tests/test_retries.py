@@ -9,7 +9,7 @@ from workers.core.errors import FetchError, RetryableFetchError
 from workers.ops.runner import RunSummary, is_expected
 from workers.settings import Settings
 from workers.worker.app import create_app
-from workers.worker.retries import fail
+from workers.worker.middleware import retry_or_dead_letter
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ def test_final_failures_are_dead_lettered_with_their_reason(settings: Settings, 
                                                             reason: str) -> None:
     app = create_app(settings)
     runtime = app.runtime
-    fail(app.tasks["newsworkers.extract"], runtime, exc, stage="extract", key="doc-1", url="https://x.example/1",
+    retry_or_dead_letter(app.tasks["newsworkers.extract"], runtime, exc, stage="extract", key="doc-1", url="https://x.example/1",
          payload={"url": "https://x.example/1"})
     letter = runtime.dead_letters.get("doc-1")
     assert letter is not None and letter.reason == reason and letter.stage == "extract"
@@ -38,8 +38,9 @@ def test_transient_failures_are_retried_not_dead_lettered(settings: Settings) ->
 
     app = create_app(settings)
     # The retry waits in Redis (workers/broker/delayed.py), not as a countdown in the broker.
-    fail(app.tasks["newsworkers.fetch"], app.runtime, RetryableFetchError("slow", reason="fetch.timeout"),
-         stage="fetch", key="doc-2", url="https://x.example/2", payload={})
+    retry_or_dead_letter(app.tasks["newsworkers.fetch"], app.runtime,
+                         RetryableFetchError("slow", reason="fetch.timeout"),
+                         stage="fetch", key="doc-2", url="https://x.example/2", payload={})
     assert app.runtime.dead_letters.get("doc-2") is None
     assert app.runtime.stats.snapshot() == {"fetch.retried": 1}
     held = app.runtime.delayed

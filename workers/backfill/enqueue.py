@@ -22,7 +22,7 @@ from courlan.filters import extension_filter, type_filter
 from workers.broker.routing import broker_is_redis
 from workers.core.ids import id_candidates
 from workers.core.models import FeedItem, FetchedPage
-from workers.core.stages import BACKFILL_QUEUES
+from workers.core.stages import BACKFILL_QUEUES, EXTRACT_BATCH_TASK, FETCH_TASK
 from workers.ops.oneshot import Job
 
 __all__ = ["Sender", "Tally", "is_news_url"]
@@ -90,11 +90,11 @@ class Sender:
 
     def send_fetch(self, item: FeedItem) -> bool:
         payload = item.model_dump(mode="json")
-        return self._send(item, "newsworkers.fetch", payload, "fetch")
+        return self._send(item, FETCH_TASK, payload, "fetch")
 
     def send_extract(self, page: FetchedPage) -> bool:
         payload = page.model_dump(mode="json")
-        return self._send(page.item, "newsworkers.extract_batch", payload, "extract")
+        return self._send(page.item, EXTRACT_BATCH_TASK, payload, "extract")
 
     def _send(self, item: FeedItem, task: str, payload: dict[str, Any], stage: str) -> bool:
         self.wait_for_room(stage)

@@ -9,7 +9,7 @@ losing the work until the in-flight TTL sends it again.
 So an outage error passes every stage's error handling untouched, and a task
 that ends on one waits a little for Redis to answer, so what it clears and
 rejects reaches Redis, then gives its message back to the queue
-(:class:`RequeueOnOutage`). Batch tasks do the same through
+(:class:`workers.worker.middleware.StageTask`). Batch tasks do the same through
 :mod:`workers.worker.batches`.
 """
 
@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from celery import Task
-from celery.exceptions import Reject
 from kombu.exceptions import OperationalError
 from redis import Redis
 from redis import exceptions as redis_errors
 
 from workers.core.logs import get_logger
 
-__all__ = ["OUTAGE", "OUTAGE_WAIT_S", "RequeueOnOutage", "before_giving_back", "retry_through_outage",
+__all__ = ["OUTAGE", "OUTAGE_WAIT_S", "before_giving_back", "retry_through_outage",
            "wait_for_redis"]
 
 log = get_logger(__name__)
@@ -74,18 +73,3 @@ def before_giving_back(task: Task, exc: BaseException, what: str) -> None:
                 redis_back=back)
 
 
-class RequeueOnOutage(Task):  # type: ignore[misc]
-    """The app's task class: a task ended by an outage rejects its message back to the queue.
-
-    With ``acks_late`` and ``task_acks_on_failure_or_timeout`` a failed task's message is acknowledged, which
-    is right for a task's own failures (recorded before it ends) and wrong for an outage. Waiting for Redis
-    first makes the reject land, so the message is redelivered at once rather than after the visibility
-    timeout.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except OUTAGE as exc:
-            before_giving_back(self, exc, "message")
-            raise Reject(f"{type(exc).__name__}: {exc}", requeue=True) from exc

@@ -82,8 +82,3 @@ def scheduler(interval_s: Annotated[float, typer.Option(help="Seconds between tw
             ticker.tick()
             send_due(celery, delayed)  # retries held back until due (workers/broker/delayed.py)
             time.sleep(interval_s)
-
-
-# Feed export/discover/check (which use the helpers above), dead letters and status live in modules of their
-# own; importing them registers them.
-from workers.cli import failed as cli_failed  # noqa: E402, F401

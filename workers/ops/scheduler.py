@@ -18,6 +18,7 @@ from celery import Celery
 
 from workers.broker.delivery import queue_depths
 from workers.core.models import Feed
+from workers.core.stages import FETCH_TASK, POLL_TASK
 from workers.ops.retention import RetentionSchedule
 from workers.pipeline.poll.backpressure import BackPressure
 from workers.runtime import Runtime
@@ -55,7 +56,7 @@ class Scheduler:
 
     def enqueue(self, feed: Feed) -> None:
         self.runtime.redis.zadd(self.runtime.keys.pending_polls, {feed.url: time.time()})
-        self.app.tasks["newsworkers.poll"].apply_async((feed.model_dump(mode="json"),))
+        self.app.tasks[POLL_TASK].apply_async((feed.model_dump(mode="json"),))
 
     def pending_polls(self) -> int:
         """Polls enqueued and not finished; one older than the lease was lost and no longer counts."""
@@ -130,7 +131,7 @@ class Scheduler:
                 continue
             tracker.release(doc_id)
             if tracker.claim(doc_id, item_json):
-                self.app.tasks["newsworkers.fetch"].apply_async((item,))
+                self.app.tasks[FETCH_TASK].apply_async((item,))
                 self.runtime.stats.incr("pipeline", "resent")
                 resent += 1
         return resent

@@ -22,6 +22,7 @@ from redis import Redis
 
 from workers.core.dates import parse_iso
 from workers.core.logs import get_logger
+from workers.core.stages import DEAD_LETTER_STAGES
 from workers.state.keys import Keys
 
 __all__ = ["DEFAULT_MAX_LETTERS", "DeadLetter", "DeadLetters", "FailureCounts"]
@@ -31,9 +32,6 @@ DEFAULT_MAX_LETTERS = 100_000
 
 log = get_logger(__name__)
 
-# The task that redoes each stage's work (see workers.ops.redrive).
-_TASKS = {"poll": "newsworkers.poll", "fetch": "newsworkers.fetch", "extract": "newsworkers.extract",
-          "index": "newsworkers.index", "pipeline": "newsworkers.fetch", "alert": "newsworkers.alert_webhook"}
 
 # Forget one letter: its record, its place in the age order and its count; 1 if there was a record.
 _FORGET_ONE = """
@@ -105,7 +103,7 @@ class DeadLetter:
         if self.error_class is None and ": " in self.error:
             self.error_class = self.error.split(": ", 1)[0]
         self.feed_url = self.feed_url or _feed_of(self.payload)
-        self.task = self.task or _TASKS.get(self.stage)
+        self.task = self.task or (DEAD_LETTER_STAGES[self.stage].task if self.stage in DEAD_LETTER_STAGES else None)
 
     @property
     def message(self) -> str:
@@ -117,15 +115,12 @@ class DeadLetter:
         """The task and message that redo this item: an extract failure is fetched again (the letter keeps
         the feed item, not the HTML); an index failure goes back to index with its attempts reset."""
         payload = self.payload or {}
+        redo = DEAD_LETTER_STAGES.get(self.stage, DEAD_LETTER_STAGES["fetch"]).redo_task
         if self.stage == "extract":
-            return "newsworkers.fetch", payload["item"]
+            return redo, payload["item"]
         if self.stage == "index":
-            return "newsworkers.index", {**payload, "attempts": 0}
-        if self.stage == "poll":
-            return "newsworkers.poll", payload
-        if self.stage == "alert":
-            return "newsworkers.alert_webhook", payload  # a webhook delivery, sent again as it was
-        return "newsworkers.fetch", payload  # fetch, and items lost in flight ("pipeline")
+            return redo, {**payload, "attempts": 0}
+        return redo, payload  # a feed, a page, an item lost in flight, a webhook delivery: sent again as it was
 
     @property
     def failed_epoch(self) -> float:

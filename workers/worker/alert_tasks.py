@@ -2,15 +2,14 @@
 
 Delivery runs on the I/O pool (the ``fetch`` queue's threads: a POST is a network wait, like a page), never
 inside the index batch, so a slow hook cannot hold the index writer. It is retried with the project's backoff
-through the delayed set (:func:`workers.worker.retries.retry_later`, never a broker countdown) and dead-lettered as
-stage ``alert`` when the hook keeps failing.
+through the delayed set (never a broker countdown) and dead-lettered as stage ``alert`` when the hook keeps
+failing, both by :func:`workers.worker.middleware.retry_or_dead_letter`.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,17 +20,17 @@ from workers.alerts.service import Alerts
 from workers.alerts.store import AlertStore, FeedEntry
 from workers.alerts.webhook import post
 from workers.broker.outage import OUTAGE
-from workers.core.errors import NewsworkersError, Retryable
+from workers.core.errors import NewsworkersError
 from workers.core.logs import get_logger
 from workers.core.models import Article
+from workers.core.stages import ALERT_WEBHOOK_TASK
 from workers.net.http import make_client
 from workers.runtime import Runtime
-from workers.state import DeadLetter
-from workers.worker.retries import backoff_s, retry_later
+from workers.worker.middleware import retry_or_dead_letter
 
 __all__ = ["WEBHOOK_TASK", "AlertHooks", "alert_store", "register_alert_tasks"]
 
-WEBHOOK_TASK = "newsworkers.alert_webhook"
+WEBHOOK_TASK = ALERT_WEBHOOK_TASK
 
 log = get_logger(__name__)
 
@@ -100,20 +99,6 @@ def register_alert_tasks(app: Celery) -> AlertHooks:
 
 def _failed(task: Task, runtime: Runtime, exc: BaseException, message: dict[str, Any], url: str) -> None:
     """Retry a transient failure later (backoff, through the delayed set), else dead-letter it (stage alert)."""
-    reason = exc.reason if isinstance(exc, NewsworkersError) else "alert.crash"
-    retries = int(task.request.retries or 0)
-    if isinstance(exc, Retryable) and retries < runtime.settings.alert_webhook_max_retries:
-        asked = min(getattr(exc, "retry_after_s", None) or 0.0, runtime.settings.retry_backoff_max_s)
-        delay = max(backoff_s(runtime, retries), asked)
-        log.info("retry", stage="alert", reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
-        runtime.stats.incr("alert", "retried", reason=reason)
-        retry_later(task, runtime, delay)
-        return
-    key = f"alert:{message['alert']}:{message['entry']['id']}"
-    runtime.dead_letters.record(DeadLetter(
-        stage="alert", key=key, url=url, reason=reason, error=f"{type(exc).__name__}: {exc}"[:2000],
-        attempts=retries + 1, traceback_tail="".join(traceback.format_exception(exc)[-3:])[-2000:],
-        payload=message, task=WEBHOOK_TASK,
-    ))
-    runtime.stats.incr("alert", "failed", reason=reason)
-    log.warning("dead-lettered", stage="alert", reason=reason, url=url, attempts=retries + 1)
+    retry_or_dead_letter(task, runtime, exc, stage="alert", key=f"alert:{message['alert']}:{message['entry']['id']}",
+                         url=url, payload=message, max_retries=runtime.settings.alert_webhook_max_retries,
+                         task=ALERT_WEBHOOK_TASK, finished=[])

@@ -9,7 +9,7 @@ Celery's documented gaps on the Redis transport, and where each is closed:
 a message unacknowledged for longer than the visibility timeout is delivered
 again (the timeout is a setting; no task carries a countdown or ETA, see
 workers/broker/delayed.py); a message that keeps killing its worker would loop
-forever (workers/worker/poison.py counts deliveries per stage and item); Celery's
+forever (workers/worker/middleware.py counts deliveries per stage and item); Celery's
 time limits do not apply to thread pools (poll and fetch downloads carry
 their own wall-clock deadline, ``download_deadline_s``, in workers/net/http.py).
 """
@@ -24,7 +24,6 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from workers.broker.message_repr import SummarizingAMQP
-from workers.broker.outage import RequeueOnOutage
 from workers.broker.routing import (
     backfill_route,
     broker_is_redis,
@@ -43,6 +42,7 @@ from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.state.keys import Keys
 from workers.worker.metrics import install_metrics
+from workers.worker.middleware import StageTask
 from workers.worker.tasks import register_tasks
 
 __all__ = ["cap_heap_growth", "create_app"]
@@ -52,8 +52,8 @@ def create_app(settings: Settings) -> Celery:
     if not settings.redis_url:
         raise ConfigError("no broker: set REDIS_URL, or use `newsworkers run`, which starts an embedded Redis")
     configure_logging(settings)
-    # RequeueOnOutage: a task ended by Redis or the broker being away gives its message back (workers/broker/outage.py).
-    app = Celery("newsworkers", set_as_current=False, amqp=SummarizingAMQP, task_cls=RequeueOnOutage)
+    # StageTask: a task ended by Redis or the broker being away gives its message back (worker/middleware.py).
+    app = Celery("newsworkers", set_as_current=False, amqp=SummarizingAMQP, task_cls=StageTask)
     transport_options: dict[str, object] = {}
     if broker_is_redis(settings):
         transport_options = {

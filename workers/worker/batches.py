@@ -20,7 +20,7 @@ Here the batch has a hard time limit; it is acknowledged only when the task
 returned, and a batch that raised, timed out or lost its child is rejected
 back to the queue at once (after Redis answers again, for an outage). The
 tasks send pages seen more than once through the one-page task, and count
-deliveries (workers/worker/poison.py), so the page at fault ends alone, and
+deliveries (workers/worker/middleware.py), so the page at fault ends alone, and
 dead-lettered, while the rest go on.
 """
 

@@ -1,27 +1,19 @@
-"""What happens when a stage fails: retry transient errors with backoff,
-dead-letter everything else with its reason.
+"""Retries without a broker countdown: backoff with jitter, the message held in Redis until due.
 
-One policy for every task, so no task decides on its own whether an error
-is worth another try: the error's class does (``Retryable``).
+The decision to retry or dead-letter is :func:`workers.worker.middleware.retry_or_dead_letter`'s.
 """
 
 from __future__ import annotations
 
 import random
 import time
-import traceback
-from typing import Any
 
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
 
-from workers.broker.outage import OUTAGE
-from workers.core.errors import NewsworkersError, Retryable
 from workers.core.logs import get_logger
 from workers.runtime import Runtime
-from workers.state import DeadLetter
 
-__all__ = ["backoff_s", "fail", "retry_later"]
+__all__ = ["backoff_s", "retry_later"]
 
 log = get_logger(__name__)
 
@@ -45,52 +37,3 @@ def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
         options["task_id"] = request.id
     runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s,
                                    options=options)
-
-
-def fail(
-    task: Task,
-    runtime: Runtime,
-    exc: BaseException,
-    *,
-    stage: str,
-    key: str,
-    url: str,
-    payload: dict[str, Any],
-) -> None:
-    """Retry later (transient errors, up to ``max_retries``) or dead-letter ``exc``.
-
-    An outage is no fault of the item: it is raised again, and the task gives its message back
-    (workers/broker/outage.py)."""
-    if isinstance(exc, OUTAGE):
-        raise exc
-    if isinstance(exc, NewsworkersError):
-        reason = exc.reason
-    elif isinstance(exc, SoftTimeLimitExceeded):
-        reason = f"{stage}.timeout"  # a page that hangs the parser: its fault, recorded, the worker goes on
-    elif isinstance(exc, MemoryError):
-        reason = f"{stage}.memory"  # the child's heap cap (extract_max_alloc_mb) stopped a runaway page
-    else:
-        reason = f"{stage}.crash"
-    retries = int(task.request.retries or 0)
-    if isinstance(exc, Retryable) and retries < runtime.settings.max_retries:
-        runtime.stats.incr(stage, "retried", reason=reason)
-        # A server's Retry-After is a floor: asking again sooner only earns another refusal.
-        asked = min(getattr(exc, "retry_after_s", None) or 0.0, runtime.settings.retry_backoff_max_s)
-        delay = max(backoff_s(runtime, retries), asked)
-        log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
-        retry_later(task, runtime, delay)
-        return
-    runtime.dead_letters.record(
-        DeadLetter(
-            stage=stage,
-            key=key,
-            url=url,
-            reason=reason,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            attempts=retries + 1,
-            traceback_tail="".join(traceback.format_exception(exc)[-3:])[-2000:],
-            payload=payload,
-        )
-    )
-    runtime.tracker.finish([key])
-    runtime.stats.incr(stage, "failed", reason=reason)

@@ -14,25 +14,31 @@ from celery import Celery, Task
 from celery_batches import SimpleRequest
 
 from workers.broker.outage import OUTAGE
-from workers.core.errors import ExtractionError, FeedError, FetchError, IndexingError, NewsworkersError
 from workers.core.ids import document_id, pin_id_version
 from workers.core.logs import get_logger
 from workers.core.models import Article, Feed, FeedItem, FetchedPage
-from workers.core.stages import INDEX_DELETE_TASK
+from workers.core.stages import EXTRACT_BATCH_TASK, EXTRACT_TASK, FETCH_TASK, INDEX_DELETE_TASK, INDEX_TASK, POLL_TASK
 from workers.neardup.clusters import ClusterStore
 from workers.net.politeness import PolitenessDelay
 from workers.pipeline.extract.batch import extract_pages
 from workers.pipeline.fetch.page import fetch_page
 from workers.pipeline.index.batch import index_batch, index_payloads
 from workers.pipeline.index.deletion import apply_deletion_message
-from workers.pipeline.poll.cycle import POLL_TASK, poll_or_hold, record_failure
+from workers.pipeline.poll.cycle import poll_or_hold, record_failure
 from workers.runtime import Runtime
-from workers.state import DeadLetter
 from workers.state.blocklist import drop_blocked_articles, drop_blocked_page
 from workers.worker.alert_tasks import AlertHooks, register_alert_tasks
 from workers.worker.batches import TimedBatches
-from workers.worker.poison import delivered, given_back_on_outage, is_poison, poisoned
-from workers.worker.retries import fail
+from workers.worker.middleware import dead_letter as record_dead_letter
+from workers.worker.middleware import (
+    delivered,
+    given_back_on_outage,
+    is_poison,
+    poison_error,
+    poisoned,
+    reason_for,
+    retry_or_dead_letter,
+)
 
 __all__ = ["register_tasks"]
 
@@ -51,8 +57,7 @@ def register_tasks(app: Celery) -> None:
         url = str(feed_json.get("url"))
         if is_poison(runtime, "poll", url):
             delivered(runtime, "poll", url)
-            _poll_failed(runtime, url, FeedError(f"the poll was delivered {settings.max_deliveries} times without "
-                                                 "finishing; it keeps killing its worker", reason="feed.poison"))
+            _poll_failed(runtime, url, poison_error(runtime, "poll"))
             runtime.redis.zrem(runtime.keys.pending_polls, url)
             return {"feed": url, "status": "failed", "reason": "feed.poison"}
         held = False
@@ -70,13 +75,12 @@ def register_tasks(app: Celery) -> None:
             if not held:  # a held poll is still under way, in the delayed set
                 runtime.redis.zrem(runtime.keys.pending_polls, url)
 
-    @app.task(name="newsworkers.fetch", bind=True, shared=False)
+    @app.task(name=FETCH_TASK, bind=True, shared=False)
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
         item = FeedItem.model_validate(item_json)
         try:
             if is_poison(runtime, "fetch", item.doc_id):
-                raise FetchError(f"the page was delivered {settings.max_deliveries} times without finishing; it "
-                                 "keeps killing its worker", reason="fetch.poison")
+                raise poison_error(runtime, "fetch")
             if drop_blocked_page(runtime, item.doc_id, item.url):
                 return  # a takedown: done quietly, never retried nor dead-lettered (see workers/state/blocklist.py)
             page = fetch_page(item, settings, runtime.page_client, gate=runtime.domain_gate, robots=runtime.robots,
@@ -89,7 +93,7 @@ def register_tasks(app: Celery) -> None:
             runtime.stats.incr("fetch", "deferred")
             return
         except Exception as exc:
-            fail(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
+            retry_or_dead_letter(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
             return
         finally:
             delivered(runtime, "fetch", item.doc_id)
@@ -98,7 +102,7 @@ def register_tasks(app: Celery) -> None:
 
     # acks_on_failure_or_timeout=False: a child killed by the hard time limit leaves its message unacked, so
     # it comes back and its delivery count makes it poison, instead of being acked and lost in flight.
-    @app.task(name="newsworkers.extract", bind=True, shared=False, time_limit=settings.extract_time_limit_s,
+    @app.task(name=EXTRACT_TASK, bind=True, shared=False, time_limit=settings.extract_time_limit_s,
               soft_time_limit=max(1, settings.extract_time_limit_s - 10), acks_on_failure_or_timeout=False)
     def extract(self: Task, page_json: dict[str, Any]) -> None:
         page = FetchedPage.model_validate(page_json)
@@ -107,16 +111,14 @@ def register_tasks(app: Celery) -> None:
         # few deliveries it is recorded instead of taking down child after child forever.
         try:
             if is_poison(runtime, "extract", item.doc_id):
-                fail(self, runtime, ExtractionError(f"the page was delivered {settings.max_deliveries} times "
-                                                    "without finishing; it keeps killing its worker",
-                                                    reason="extract.poison"),
-                     stage="extract", key=item.doc_id, url=item.url,
-                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
+                retry_or_dead_letter(self, runtime, poison_error(runtime, "extract"), stage="extract",
+                                     key=item.doc_id, url=item.url,
+                                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
                 return
             result = extract_pages([page], settings, runtime.ner, _clusters(runtime))[0]
             if isinstance(result, Exception):
-                fail(self, runtime, result, stage="extract", key=item.doc_id, url=item.url,
-                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
+                retry_or_dead_letter(self, runtime, result, stage="extract", key=item.doc_id, url=item.url,
+                                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
                 return
             index.apply_async((_extracted(runtime, page, result),))
         finally:
@@ -126,7 +128,7 @@ def register_tasks(app: Celery) -> None:
 
     # Pages in batches, so NER runs them through nlp.pipe. A page delivered before (its batch's child died)
     # or that failed here goes to the one-page task above, which owns poison detection, retries and dead letters.
-    @app.task(name="newsworkers.extract_batch", base=TimedBatches, bind=True, shared=False,
+    @app.task(name=EXTRACT_BATCH_TASK, base=TimedBatches, bind=True, shared=False,
               flush_every=settings.extract_batch_size, flush_interval=settings.extract_batch_interval_s,
               batch_time_limit_s=settings.extract_time_limit_s)
     def extract_batch(self: Task, requests: list[SimpleRequest]) -> None:
@@ -159,7 +161,7 @@ def register_tasks(app: Celery) -> None:
             runtime.stats.incr("extract", "from_feed", from_feed)
         delivered(runtime, "extract-batch", *(p.item.doc_id for p in pages))
 
-    @app.task(name="newsworkers.index", base=TimedBatches, bind=True, shared=False,
+    @app.task(name=INDEX_TASK, base=TimedBatches, bind=True, shared=False,
               flush_every=settings.index_batch_messages, flush_interval=settings.index_flush_interval_s)
     def index(self: Task, requests: list[SimpleRequest]) -> None:
         _index_batch(runtime, index, requests, alerts)
@@ -191,7 +193,7 @@ def _extracted(runtime: Runtime, page: FetchedPage, article: Article, *, count: 
 
 def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
     # Feeds share their domain's politeness budget with its pages; a far turn holds the poll, not the thread.
-    return poll_or_hold(runtime, feed, lambda item_json: app.tasks["newsworkers.fetch"].apply_async((item_json,)),
+    return poll_or_hold(runtime, feed, lambda item_json: app.tasks[FETCH_TASK].apply_async((item_json,)),
                         gate=runtime.domain_gate)
 
 
@@ -220,9 +222,7 @@ def _index_payloads(runtime: Runtime, task: Task, payloads: list[Any], keys: lis
     good = drop_blocked_articles(runtime, good)  # extracted before a takedown blocked them
     outcome = index_batch(good, lambda: runtime.index_writer, max_attempts=settings.max_retries + 1,
                           refresh=runtime.clusters.refresh if settings.near_dup_enabled else None)
-    outcome.failed += [(p, IndexingError(f"the document was delivered {settings.max_deliveries} times without "
-                                         "finishing; it keeps killing the index worker", reason="index.poison"))
-                       for p in poison]
+    outcome.failed += [(p, poison_error(runtime, "index")) for p in poison]
     # Everything below happens before celery-batches acknowledges these messages: what goes back to
     # the queue is held in Redis first, so a crash here costs a redelivery, never an article.
     delayed = runtime.delayed
@@ -236,14 +236,9 @@ def _index_payloads(runtime: Runtime, task: Task, payloads: list[Any], keys: lis
         article = payload.get("article") if isinstance(payload.get("article"), dict) else {}
         done = [i for i in payload.get("done", []) if isinstance(i, str)] if isinstance(payload, dict) else []
         key = article.get("id") or next(iter(done), "unknown")
-        runtime.dead_letters.record(DeadLetter(
-            stage="index", key=key, url=article.get("url", ""),
-            reason=exc.reason if isinstance(exc, NewsworkersError) else "index.crash",
-            error=f"{type(exc).__name__}: {exc}"[:2000], attempts=int(payload.get("attempts", 0)) + 1,
-            payload=payload,
-        ))
-        runtime.tracker.finish([key, *done])
-        runtime.stats.incr("index", "failed", reason=exc.reason if isinstance(exc, NewsworkersError) else "index.crash")
+        record_dead_letter(runtime, exc, stage="index", key=key, url=article.get("url", ""), payload=payload,
+                           attempts=int(payload.get("attempts", 0)) + 1, reason=reason_for(exc, "index"),
+                           finished=[key, *done])
     runtime.tracker.finish(outcome.done)
     if alerts is not None:
         alerts.indexed(outcome.articles)  # saved searches matched against the batch just indexed

@@ -43,6 +43,7 @@ from workers.core.errors import FeedError, NewsworkersError
 from workers.core.ids import id_candidates
 from workers.core.logs import get_logger
 from workers.core.models import Feed, FeedItem
+from workers.core.stages import POLL_TASK
 from workers.net.politeness import DomainGate, PolitenessDelay
 from workers.pipeline.poll.backpressure import BackPressure
 from workers.pipeline.poll.feed import PollResult, poll_feed
@@ -52,9 +53,8 @@ from workers.state.blocklist import drop_blocked_items
 from workers.state.item_memory import remember, trim
 from workers.state.registry import FeedState, feed_host
 
-__all__ = ["POLL_TASK", "hold_poll", "poll_or_hold", "record_failure", "run_poll"]
+__all__ = ["hold_poll", "poll_or_hold", "record_failure", "run_poll"]
 
-POLL_TASK = "newsworkers.poll"
 # A held poll keeps its feed's schedule entry leased this long past its due time, like the scheduler's claim,
 # so the scheduler does not hand out a second poll of the feed while this one waits in the delayed set.
 _HELD_LEASE_S = 600.0
