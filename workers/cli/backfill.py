@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from rich.markup import escape
 from workers.backfill.checkpoint import Checkpoint, backfill_id
 from workers.backfill.enqueue import Sender, Tally
 from workers.cli.options import AsJson, DataDir, console, settings_for
+from workers.core.dates import parse_iso
 from workers.core.errors import ConfigError
 from workers.ops.oneshot import Job, run_oneshot
 
@@ -151,7 +152,6 @@ def _date(value: str | None, option: str) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError as exc:
         raise ConfigError(f"{option} takes an ISO date or time (2024-05-01), got {value!r}") from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

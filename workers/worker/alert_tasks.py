@@ -101,4 +101,4 @@ def _failed(task: Task, runtime: Runtime, exc: BaseException, message: dict[str,
     """Retry a transient failure later (backoff, through the delayed set), else dead-letter it (stage alert)."""
     retry_or_dead_letter(task, runtime, exc, stage="alert", key=f"alert:{message['alert']}:{message['entry']['id']}",
                          url=url, payload=message, max_retries=runtime.settings.alert_webhook_max_retries,
-                         task=ALERT_WEBHOOK_TASK, finished=[])
+                         letter_task=ALERT_WEBHOOK_TASK, finished=[])

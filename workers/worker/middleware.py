@@ -85,18 +85,18 @@ def reason_for(exc: BaseException, stage: str) -> str:
 
 
 def dead_letter(runtime: Runtime, exc: BaseException, *, stage: str, key: str, url: str, payload: dict[str, Any],
-                attempts: int, reason: str | None = None, task: str | None = None,
+                attempts: int, reason: str | None = None, letter_task: str | None = None,
                 finished: Iterable[str] | None = None) -> None:
     """Record a failure for good: the letter (with the traceback's tail), the items' marks, the count.
 
     ``finished`` are the item ids whose in-flight marks end here (default: ``key``); an alert delivery is
-    no item and passes none.
+    no item and passes none. ``letter_task`` names the failed task where the stage alone does not.
     """
     reason = reason or reason_for(exc, stage)
     runtime.dead_letters.record(DeadLetter(
         stage=stage, key=key, url=url, reason=reason, error=f"{type(exc).__name__}: {exc}"[:2000],
         attempts=attempts, traceback_tail="".join(traceback.format_exception(exc)[-3:])[-2000:],
-        payload=payload, task=task,
+        payload=payload, task=letter_task,
     ))
     done = [key] if finished is None else list(finished)
     if done:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workers.core.dates import parse_iso
 from workers.core.logs import get_logger
 from workers.neardup.clusters import ClusterStore
 from workers.runtime import Runtime
@@ -47,7 +48,7 @@ class Selection:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Selection:
-        before = datetime.fromisoformat(data["before"]) if data.get("before") else None
+        before = parse_iso(data["before"]) if data.get("before") else None
         return cls(ids=[str(i) for i in data.get("ids") or []], urls=[str(u) for u in data.get("urls") or []],
                    domain=data.get("domain"), before=before)
 
