@@ -18,9 +18,10 @@ from tests.test_alerts import CORPUS
 from workers.alerts.service import delivery_message
 from workers.alerts.store import SavedSearch, entry_of
 from workers.alerts.webhook import IDEMPOTENCY_HEADER
+from workers.core.stages import ALERT_WEBHOOK_TASK as WEBHOOK_TASK
 from workers.ops.redrive import redrive
 from workers.settings import Settings
-from workers.worker.alert_tasks import WEBHOOK_TASK, alert_store
+from workers.worker.alert_tasks import alert_store
 from workers.worker.app import create_app
 
 

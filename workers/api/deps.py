@@ -3,7 +3,8 @@
 - ``app.state.settings``: the :class:`~workers.settings.Settings` the app was made with
   (dependency :func:`get_settings`);
 - ``app.state.backend``: one read-only :class:`~workers.search.backend.SearchBackend`, shared by every
-  request and closed at shutdown (dependency :func:`get_backend`);
+  request and closed at shutdown (dependency :func:`get_backend`). The Tantivy backend reloads its searcher
+  on each search, so documents that ``newsworkers run`` indexes meanwhile are found;
 - the error handlers (:func:`add_error_handlers`): a router raises a ``NewsworkersError`` (or lets a
   ``RedisError`` through) and the client gets the status its reason code maps to (:func:`status_for`), as
   :class:`~workers.api.schemas.ApiError` JSON: a query we cannot run is a 400, a backend that is down a 503;

@@ -2,7 +2,7 @@
 
 The API app (:mod:`workers.api`) includes :data:`router`; it gives routers ``app.state.settings`` and
 ``app.state.backend`` (the SearchBackend, a reader). Redis is reached per request
-through :func:`workers.state.ownership.attached_runtime` (the data directory owner's, or the embedded one briefly).
+through :func:`workers.runtime.attached_runtime` (the data directory owner's, or the embedded one briefly).
 
 Writes (POST, DELETE) are guarded: with ``api_keys`` set, a request must carry one of them as ``X-API-Key`` or
 ``Authorization: Bearer``; with none set, only loopback clients may write (the API binds to 127.0.0.1 by

@@ -3,7 +3,7 @@
 Every source hands the :class:`Sender` one entry at a time: a :class:`~workers.core.models.FeedItem` for the
 fetch stage (sitemaps, URL lists) or a :class:`~workers.core.models.FetchedPage` with a WARC pointer for the
 extract stage. Items carry ``backfill`` (the backfill's id), so Celery routes them to the backfill queues
-(:func:`workers.worker.app.backfill_route`), which workers read only while live news is not waiting.
+(:func:`workers.broker.routing.backfill_route`), which workers read only while live news is not waiting.
 """
 
 from __future__ import annotations

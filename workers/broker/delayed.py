@@ -27,7 +27,7 @@ from redis import Redis
 from workers.core.logs import get_logger
 from workers.state import Keys
 
-__all__ = ["DelayedMessages", "delayed_key", "send_due"]
+__all__ = ["DelayedMessages", "send_due"]
 
 log = get_logger(__name__)
 
@@ -39,17 +39,12 @@ return due
 """
 
 
-def delayed_key(keys: Keys) -> str:
-    """Sorted set: delayed message JSON scored by the epoch second it is due."""
-    return keys.delayed
-
-
 class DelayedMessages:
     """A Redis sorted set of ``{task, args, options}`` entries scored by the epoch second they are due."""
 
     def __init__(self, redis: Redis, keys: Keys, *, lease_s: float) -> None:
         self._redis = redis
-        self.key = delayed_key(keys)
+        self.key = keys.delayed
         self._lease_s = lease_s
         self._take_due = redis.register_script(_TAKE_DUE)
 

@@ -24,7 +24,6 @@ from celery import Celery
 from kombu import Connection
 from redis import Redis
 
-from workers.broker.delayed import delayed_key
 from workers.core.stages import BACKFILL_QUEUES, QUEUES
 from workers.state import Keys
 
@@ -90,7 +89,7 @@ def inflight_per_queue(redis: Redis, keys: Keys) -> dict[str, int]:
 
 def delayed_count(redis: Redis, keys: Keys) -> int:
     """Messages held back until due (retries; workers/broker/delayed.py)."""
-    return int(redis.zcard(delayed_key(keys)))
+    return int(redis.zcard(keys.delayed))
 
 
 def backlog(redis: Redis, keys: Keys, *, broker_url: str | None = None) -> int | None:

@@ -71,5 +71,3 @@ def before_giving_back(task: Task, exc: BaseException, what: str) -> None:
     back = runtime is not None and wait_for_redis(runtime.redis)
     log.warning(f"outage: {what} given back", task=task.name, error=f"{type(exc).__name__}: {exc}"[:300],
                 redis_back=back)
-
-

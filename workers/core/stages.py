@@ -33,7 +33,8 @@ __all__ = [
     "DeadLetterStage",
     "Stage",
     "TaskRoute",
-    "stage_of_task",
+    "dead_letter_stage",
+    "metered_stage",
 ]
 
 
@@ -73,8 +74,6 @@ class TaskRoute:
     name: str
     stage: str
     queue: str
-    batch: bool = False
-    """A celery-batches task: it receives a list of requests, so metrics count the items in it."""
     metered: bool = True
     """Counted in the per-stage metrics (a takedown or a webhook delivery is not a stage's item)."""
 
@@ -84,8 +83,8 @@ TASKS = (
     TaskRoute("newsworkers.fetch", stage="fetch", queue="fetch"),
     TaskRoute("newsworkers.extract", stage="extract", queue="extract"),
     # Pages in batches for nlp.pipe: the same queue and pool as one-page extract.
-    TaskRoute("newsworkers.extract_batch", stage="extract", queue="extract", batch=True),
-    TaskRoute("newsworkers.index", stage="index", queue="index", batch=True),
+    TaskRoute("newsworkers.extract_batch", stage="extract", queue="extract"),
+    TaskRoute("newsworkers.index", stage="index", queue="index"),
     # Takedowns and pruning on the index queue, so the one process holding the Tantivy writer applies them.
     TaskRoute("newsworkers.index_delete", stage="index", queue="index", metered=False),
     # Alert webhooks are network waits: the I/O pool's threads, beside the page fetches.
@@ -120,11 +119,12 @@ DEAD_LETTER_STAGES = {
 }
 
 
-def stage_of_task(name: str, *, metered_only: bool = False) -> str | None:
-    """The stage a task works for, or None for a task that is not ours (or not metered, if asked)."""
-    task = _BY_NAME.get(name)
-    if task is None or (metered_only and not task.metered):
-        return None
-    return task.stage
+def metered_stage(task_name: str) -> str | None:
+    """The stage whose metrics count a task's items, or None for a task that is not ours or not metered."""
+    task = _BY_NAME.get(task_name)
+    return task.stage if task is not None and task.metered else None
 
 
+def dead_letter_stage(stage: str) -> DeadLetterStage:
+    """Where a dead letter of ``stage`` came from and what redoes it; an unknown stage's item is fetched again."""
+    return DEAD_LETTER_STAGES.get(stage, DEAD_LETTER_STAGES["fetch"])

@@ -34,6 +34,7 @@ class EntityCanon:
     def __init__(self, redis: Redis, namespace: str, *, ratio: float = DEFAULT_MATCH_RATIO) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.keys = Keys(namespace)
         self.ratio = ratio
 
     def canonical(self, kind: str, name: str) -> str:
@@ -100,10 +101,10 @@ class EntityCanon:
         return None
 
     def _pinned(self, kind: str) -> str:
-        return Keys(self.namespace).entity_canonical(kind)
+        return self.keys.entity_canonical(kind)
 
     def _block(self, kind: str, block: str) -> str:
-        return Keys(self.namespace).entity_block(kind, block)
+        return self.keys.entity_block(kind, block)
 
 
 def _position(entries: list[str], key: str) -> int | None:

@@ -91,7 +91,7 @@ class DomainGate:
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.redis = redis
-        self.namespace = settings.namespace
+        self.keys = Keys(settings.namespace)
         self.interval_ms = int(settings.domain_min_interval_s * 1000)
         self.max_running = settings.domain_max_concurrency
         self.max_wait_s = settings.politeness_max_wait_s
@@ -102,8 +102,7 @@ class DomainGate:
         self._pause = redis.register_script(_PAUSE)
 
     def _keys(self, domain: str) -> list[str]:
-        keys = Keys(self.namespace)
-        return [keys.polite_running(domain), keys.polite_next(domain)]
+        return [self.keys.polite_running(domain), self.keys.polite_next(domain)]
 
     @contextlib.contextmanager
     def turn(self, url: str) -> Iterator[None]:

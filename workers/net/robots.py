@@ -43,6 +43,7 @@ class RobotsRules:
         self.redis = redis
         self.client = client
         self.settings = settings
+        self.keys = Keys(settings.namespace)
         # Rules name a product token ("newsworkers"), not the whole User-Agent header.
         self.agent = settings.user_agent.split("/")[0].split()[0] if settings.user_agent.strip() else "*"
         self._parsed: dict[str, Protego] = {}  # per process, in front of Redis; keyed by the rules' text
@@ -71,7 +72,7 @@ class RobotsRules:
         local = self._local.get(rules_url)
         if local is not None and local[0] > now:
             return local[1]
-        key = Keys(self.settings.namespace).robots(rules_url)
+        key = self.keys.robots(rules_url)
         cached = self.redis.get(key)
         if cached is not None:
             text = cached.decode("utf-8", "replace") if isinstance(cached, bytes) else str(cached)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from celery import Celery
 
 from workers.core.logs import get_logger
-from workers.core.stages import DEAD_LETTER_STAGES, FETCH_TASK
+from workers.core.stages import FETCH_TASK, dead_letter_stage
 from workers.runtime import Runtime
 from workers.state import DeadLetter
 
@@ -33,10 +33,9 @@ def redrive(app: Celery, runtime: Runtime, letters: Iterable[DeadLetter]) -> int
             log.warning("dead letter cannot be retried: it kept no message", id=letter.key, stage=letter.stage)
             continue
         # A feed is no item, nor is a webhook delivery: neither has a seen/in-flight mark.
-        if DEAD_LETTER_STAGES.get(letter.stage, DEAD_LETTER_STAGES["fetch"]).tracked:
+        if dead_letter_stage(letter.stage).tracked:
             runtime.tracker.reopen(letter.key, json.dumps(payload) if task == FETCH_TASK else "")
         app.tasks[task].apply_async((payload,))
         runtime.dead_letters.remove(letter.key)
         sent += 1
     return sent
-

@@ -22,7 +22,7 @@ from redis import Redis
 
 from workers.core.dates import parse_iso
 from workers.core.logs import get_logger
-from workers.core.stages import DEAD_LETTER_STAGES
+from workers.core.stages import DEAD_LETTER_STAGES, dead_letter_stage
 from workers.state.keys import Keys
 
 __all__ = ["DEFAULT_MAX_LETTERS", "DeadLetter", "DeadLetters", "FailureCounts"]
@@ -115,7 +115,7 @@ class DeadLetter:
         """The task and message that redo this item: an extract failure is fetched again (the letter keeps
         the feed item, not the HTML); an index failure goes back to index with its attempts reset."""
         payload = self.payload or {}
-        redo = DEAD_LETTER_STAGES.get(self.stage, DEAD_LETTER_STAGES["fetch"]).redo_task
+        redo = dead_letter_stage(self.stage).redo_task
         if self.stage == "extract":
             return redo, payload["item"]
         if self.stage == "index":

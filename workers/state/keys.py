@@ -150,7 +150,7 @@ class Keys:
 
     @property
     def delayed(self) -> str:
-        """Sorted set of messages held until due, scored by due time (broker/delayed.py)."""
+        """Sorted set of delayed message JSON, scored by the epoch second it is due (broker/delayed.py)."""
         return self._k("delayed")
 
     @property

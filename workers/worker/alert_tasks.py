@@ -20,17 +20,14 @@ from workers.alerts.service import Alerts
 from workers.alerts.store import AlertStore, FeedEntry
 from workers.alerts.webhook import post
 from workers.broker.outage import OUTAGE
-from workers.core.errors import NewsworkersError
 from workers.core.logs import get_logger
 from workers.core.models import Article
 from workers.core.stages import ALERT_WEBHOOK_TASK
 from workers.net.http import make_client
 from workers.runtime import Runtime
-from workers.worker.middleware import retry_or_dead_letter
+from workers.worker.middleware import reason_for, retry_or_dead_letter
 
-__all__ = ["WEBHOOK_TASK", "AlertHooks", "alert_store", "register_alert_tasks"]
-
-WEBHOOK_TASK = ALERT_WEBHOOK_TASK
+__all__ = ["AlertHooks", "alert_store", "register_alert_tasks"]
 
 log = get_logger(__name__)
 
@@ -59,7 +56,7 @@ class AlertHooks:
         except OUTAGE:
             raise
         except Exception as exc:
-            reason = exc.reason if isinstance(exc, NewsworkersError) else "alert.crash"
+            reason = reason_for(exc, "alert")
             log.error("alert matching failed", reason=reason, error=str(exc)[:500], documents=len(articles))
             self.runtime.stats.incr("alert", "failed", reason=reason)
             return
@@ -76,7 +73,7 @@ def register_alert_tasks(app: Celery) -> AlertHooks:
         # Guarded like every outbound request (workers/net/addresses.py); no redirects are followed.
         return make_client(settings, timeout_s=settings.alert_webhook_timeout_s)
 
-    @app.task(name=WEBHOOK_TASK, bind=True, shared=False)
+    @app.task(name=ALERT_WEBHOOK_TASK, bind=True, shared=False)
     def alert_webhook(self: Task, message: dict[str, Any]) -> str:
         alert, entry = str(message.get("alert")), FeedEntry(**message["entry"])
         store = alert_store(runtime)
@@ -87,8 +84,10 @@ def register_alert_tasks(app: Celery) -> AlertHooks:
             return "no webhook"
         try:
             post(client(), saved.webhook, alert, entry)
-        except Exception as exc:
-            _failed(self, runtime, exc, message, saved.webhook)
+        except Exception as exc:  # retried later (backoff, through the delayed set), else dead-lettered
+            retry_or_dead_letter(self, runtime, exc, stage="alert", key=f"alert:{alert}:{entry.id}",
+                                 url=saved.webhook, payload=message, max_retries=settings.alert_webhook_max_retries,
+                                 letter_task=ALERT_WEBHOOK_TASK, finished=[])
             return "failed"
         store.mark_delivered(alert, entry.id, time.time())
         runtime.stats.incr("alert", "ok")
@@ -96,9 +95,3 @@ def register_alert_tasks(app: Celery) -> AlertHooks:
 
     return AlertHooks(runtime, alert_webhook)
 
-
-def _failed(task: Task, runtime: Runtime, exc: BaseException, message: dict[str, Any], url: str) -> None:
-    """Retry a transient failure later (backoff, through the delayed set), else dead-letter it (stage alert)."""
-    retry_or_dead_letter(task, runtime, exc, stage="alert", key=f"alert:{message['alert']}:{message['entry']['id']}",
-                         url=url, payload=message, max_retries=runtime.settings.alert_webhook_max_retries,
-                         letter_task=ALERT_WEBHOOK_TASK, finished=[])

@@ -41,7 +41,7 @@ import time
 from typing import Any
 
 from workers.core.logs import get_logger
-from workers.core.stages import stage_of_task
+from workers.core.stages import metered_stage
 from workers.pipeline.index.batch import index_payloads
 from workers.settings import Settings
 from workers.state import Stats
@@ -91,7 +91,7 @@ class _Instruments:
             self.retried.labels(stage, reason or f"{stage}.unknown").inc(amount)
 
     def prerun(self, task_id: str | None = None, task: Any = None, args: Any = None, **_: Any) -> None:
-        stage = stage_of_task(getattr(task, "name", ""), metered_only=True)
+        stage = metered_stage(getattr(task, "name", ""))
         if stage is None:
             return
         # Batch tasks (index, extract_batch) get the list of requests as their first argument.
@@ -103,7 +103,7 @@ class _Instruments:
             self.started[task_id] = (time.perf_counter(), max(1, items))
 
     def postrun(self, task_id: str | None = None, task: Any = None, **_: Any) -> None:
-        stage = stage_of_task(getattr(task, "name", ""), metered_only=True)
+        stage = metered_stage(getattr(task, "name", ""))
         began = self.started.pop(task_id or "", None)
         if stage is not None and began is not None:
             started, items = began
@@ -114,7 +114,7 @@ class _Instruments:
     def failure(self, sender: Any = None, exception: BaseException | None = None, **_: Any) -> None:
         # Only exceptions that escape a task reach here: crashes of ours. The stage has already counted
         # the item as failed through Stats where it could, so this is a count of its own.
-        stage = stage_of_task(getattr(sender, "name", ""), metered_only=True)
+        stage = metered_stage(getattr(sender, "name", ""))
         if stage is not None:
             self.crashes.labels(stage).inc()
 
@@ -173,5 +173,3 @@ def _worker_started(sender: Any = None, **_: Any) -> None:
     if settings.worker_metrics_port:
         port = settings.worker_metrics_port + KIND_OFFSETS.get(kind, 0)
         start_metrics_server(settings, port, [own], redis_url=lambda: settings.redis_url)
-
-

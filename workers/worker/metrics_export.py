@@ -64,7 +64,6 @@ class _RedisCollector:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-
         up = GaugeMetricFamily("newsworkers_redis_up", "1 when the exporter could read Redis at this scrape.")
         client = self._redis()
         if client is None:

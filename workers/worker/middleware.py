@@ -43,16 +43,12 @@ __all__ = ["StageTask", "dead_letter", "delivered", "given_back_on_outage", "is_
 
 log = get_logger(__name__)
 
-# What a poison message is, per stage: the error class, its reason, and what kept dying.
-_POISON: dict[str, tuple[type[NewsworkersError], str, str]] = {
-    "poll": (FeedError, "feed.poison", "the poll was delivered {n} times without finishing; it keeps killing "
-                                      "its worker"),
-    "fetch": (FetchError, "fetch.poison", "the page was delivered {n} times without finishing; it keeps killing "
-                                          "its worker"),
-    "extract": (ExtractionError, "extract.poison", "the page was delivered {n} times without finishing; it keeps "
-                                                   "killing its worker"),
-    "index": (IndexingError, "index.poison", "the document was delivered {n} times without finishing; it keeps "
-                                             "killing the index worker"),
+# What a poison message is, per stage: the error class, its reason, what was delivered and what it kills.
+_POISON: dict[str, tuple[type[NewsworkersError], str, str, str]] = {
+    "poll": (FeedError, "feed.poison", "poll", "its worker"),
+    "fetch": (FetchError, "fetch.poison", "page", "its worker"),
+    "extract": (ExtractionError, "extract.poison", "page", "its worker"),
+    "index": (IndexingError, "index.poison", "document", "the index worker"),
 }
 
 
@@ -129,8 +125,9 @@ def retry_or_dead_letter(task: Task, runtime: Runtime, exc: BaseException, *, st
 
 def poison_error(runtime: Runtime, stage: str) -> NewsworkersError:
     """The error a poison message of ``stage`` is dead-lettered with."""
-    cls, reason, message = _POISON[stage]
-    return cls(message.format(n=runtime.settings.max_deliveries), reason=reason)
+    cls, reason, what, kills = _POISON[stage]
+    return cls(f"the {what} was delivered {runtime.settings.max_deliveries} times without finishing; it keeps "
+               f"killing {kills}", reason=reason)
 
 
 def is_poison(runtime: Runtime, stage: str, key: str) -> bool:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from workers.broker.routing import queue_name
 from workers.core.errors import ConfigError
-from workers.core.stages import BACKFILL_QUEUES
+from workers.core.stages import BACKFILL_QUEUES, EXTRACT, FETCH, INDEX, POLL, QUEUES
 from workers.settings import Settings
 
 __all__ = ["BACKFILL_KIND", "KINDS", "WorkerSpec", "worker_argv", "worker_spec"]
 
-KINDS = ("poll", "fetch", "extract", "index")
+KINDS = QUEUES  # one worker kind per stage, named as its queue
 # With backfill_own_worker, history's pages are extracted by a worker of their own at the lowest CPU priority,
 # started when a backfill has pages waiting (workers/ops/worker_processes.py); by default the live extract worker
 # takes them whenever its live queue is empty.
@@ -53,14 +53,14 @@ def worker_spec(kind: str, settings: Settings) -> WorkerSpec:
 def _spec(kind: str, queues: tuple[str, ...], settings: Settings) -> WorkerSpec:
     match kind:
         case "poll":
-            return WorkerSpec(kind, queues, "threads", settings.poll_concurrency, 1)
+            return WorkerSpec(kind, queues, POLL.pool, settings.poll_concurrency, 1)
         case "fetch":
-            return WorkerSpec(kind, queues, "threads", settings.fetch_concurrency, 2)
+            return WorkerSpec(kind, queues, FETCH.pool, settings.fetch_concurrency, 2)
         case "extract":
             # One batch per child at a time (extract_batch_size pages): a killed child gives back at most that.
             # Children are replaced after a number of tasks or once their resident memory passes the ceiling
             # (checked between tasks), so a slow leak or one bloated parse does not stay with the child for good.
-            return WorkerSpec(kind, queues, "prefork", settings.extract_processes, settings.extract_batch_size,
+            return WorkerSpec(kind, queues, EXTRACT.pool, settings.extract_processes, settings.extract_batch_size,
                               max_tasks_per_child=settings.extract_max_tasks_per_child or None,
                               max_memory_per_child_kb=settings.extract_max_memory_per_child_mb * 1024 or None)
         case "index" if settings.elasticsearch_url:
@@ -69,7 +69,7 @@ def _spec(kind: str, queues: tuple[str, ...], settings: Settings) -> WorkerSpec:
             return WorkerSpec(kind, queues, "threads", settings.index_consumers, settings.index_batch_messages)
         case "index":
             # The single writer; its prefetch must cover a whole batch or batches never fill.
-            return WorkerSpec(kind, queues, "solo", 1, settings.index_batch_messages)
+            return WorkerSpec(kind, queues, INDEX.pool, 1, settings.index_batch_messages)
         case "backfill":
             return WorkerSpec(kind, (queue_name(settings, BACKFILL_QUEUES["extract"]),), "prefork",
                               settings.backfill_extract_processes, settings.extract_batch_size,

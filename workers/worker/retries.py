@@ -10,12 +10,9 @@ import time
 
 from celery import Task
 
-from workers.core.logs import get_logger
 from workers.runtime import Runtime
 
 __all__ = ["backoff_s", "retry_later"]
-
-log = get_logger(__name__)
 
 
 def backoff_s(runtime: Runtime, retries: int) -> float:
@@ -35,5 +32,4 @@ def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
     options = {"retries": int(request.retries or 0) + 1}
     if request.id:
         options["task_id"] = request.id
-    runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s,
-                                   options=options)
+    runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s, options=options)

@@ -2,7 +2,7 @@
 
 Each task parses its message into the stage's typed input, calls the plain
 stage function, records counters and hands the result to the next queue.
-Failures go through :func:`workers.worker.retries.fail`.
+Failures go through :func:`workers.worker.middleware.retry_or_dead_letter`.
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from workers.runtime import Runtime
 from workers.state.blocklist import drop_blocked_articles, drop_blocked_page
 from workers.worker.alert_tasks import AlertHooks, register_alert_tasks
 from workers.worker.batches import TimedBatches
-from workers.worker.middleware import dead_letter as record_dead_letter
 from workers.worker.middleware import (
+    dead_letter,
     delivered,
     given_back_on_outage,
     is_poison,
     poison_error,
     poisoned,
-    reason_for,
     retry_or_dead_letter,
 )
 
@@ -57,7 +56,7 @@ def register_tasks(app: Celery) -> None:
         url = str(feed_json.get("url"))
         if is_poison(runtime, "poll", url):
             delivered(runtime, "poll", url)
-            _poll_failed(runtime, url, poison_error(runtime, "poll"))
+            record_failure(runtime, url, poison_error(runtime, "poll"))
             runtime.redis.zrem(runtime.keys.pending_polls, url)
             return {"feed": url, "status": "failed", "reason": "feed.poison"}
         held = False
@@ -68,7 +67,7 @@ def register_tasks(app: Celery) -> None:
         except OUTAGE:
             raise  # not the feed's fault: the poll goes back to the queue (workers/broker/outage.py)
         except Exception as exc:  # a bug of ours: on the feed's record (feed.crash), and in the worker log
-            _poll_failed(runtime, str(feed_json.get("url")), exc)
+            record_failure(runtime, url, exc)
             raise
         finally:
             delivered(runtime, "poll", url)
@@ -197,10 +196,6 @@ def _poll(runtime: Runtime, feed: Feed, app: Celery) -> dict[str, Any]:
                         gate=runtime.domain_gate)
 
 
-def _poll_failed(runtime: Runtime, feed_url: str, exc: BaseException) -> None:
-    record_failure(runtime, feed_url, exc)
-
-
 def _index_batch(runtime: Runtime, task: Task, requests: list[SimpleRequest], alerts: AlertHooks | None = None
                  ) -> None:
     payloads = [payload for r in requests for payload in index_payloads(r.args[0] if r.args else None)]
@@ -235,10 +230,9 @@ def _index_payloads(runtime: Runtime, task: Task, payloads: list[Any], keys: lis
     for payload, exc in outcome.failed:
         article = payload.get("article") if isinstance(payload.get("article"), dict) else {}
         done = [i for i in payload.get("done", []) if isinstance(i, str)] if isinstance(payload, dict) else []
-        key = article.get("id") or next(iter(done), "unknown")
-        record_dead_letter(runtime, exc, stage="index", key=key, url=article.get("url", ""), payload=payload,
-                           attempts=int(payload.get("attempts", 0)) + 1, reason=reason_for(exc, "index"),
-                           finished=[key, *done])
+        key = _index_key(payload)
+        dead_letter(runtime, exc, stage="index", key=key, url=article.get("url", ""), payload=payload,
+                    attempts=int(payload.get("attempts", 0)) + 1, finished=[key, *done])
     runtime.tracker.finish(outcome.done)
     if alerts is not None:
         alerts.indexed(outcome.articles)  # saved searches matched against the batch just indexed
