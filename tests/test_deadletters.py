@@ -31,7 +31,7 @@ def test_a_final_failure_leaves_everything_a_person_needs(settings: Settings) ->
     runtime = app.runtime
     item = {"doc_id": "doc-1", "url": "https://x.example/1", "feed_url": "https://x.example/rss"}
     retry_or_dead_letter(app.tasks["newsworkers.fetch"], runtime, FetchError("HTTP 410 Gone", reason="fetch.http_410"),
-         stage="fetch", key="doc-1", url=item["url"], payload=item)
+                         stage="fetch", key="doc-1", url=item["url"], payload=item)
     got = runtime.dead_letters.get("doc-1")
     assert got is not None
     shown = got.to_json()

@@ -24,8 +24,8 @@ def test_an_outage_is_never_dead_lettered_nor_retried(settings: Settings, exc: E
     app = create_app(settings)
     runtime = app.runtime
     with pytest.raises(type(exc)):
-        retry_or_dead_letter(app.tasks["newsworkers.fetch"], runtime, exc, stage="fetch", key="doc-1", url="https://x.example/1",
-             payload={})
+        retry_or_dead_letter(app.tasks["newsworkers.fetch"], runtime, exc, stage="fetch", key="doc-1",
+                             url="https://x.example/1", payload={})
     assert runtime.dead_letters.get("doc-1") is None
     assert runtime.stats.snapshot() == {}
     assert not runtime.tracker.is_seen("doc-1")

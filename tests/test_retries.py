@@ -24,8 +24,8 @@ def test_final_failures_are_dead_lettered_with_their_reason(settings: Settings, 
                                                             reason: str) -> None:
     app = create_app(settings)
     runtime = app.runtime
-    retry_or_dead_letter(app.tasks["newsworkers.extract"], runtime, exc, stage="extract", key="doc-1", url="https://x.example/1",
-         payload={"url": "https://x.example/1"})
+    retry_or_dead_letter(app.tasks["newsworkers.extract"], runtime, exc, stage="extract", key="doc-1",
+                         url="https://x.example/1", payload={"url": "https://x.example/1"})
     letter = runtime.dead_letters.get("doc-1")
     assert letter is not None and letter.reason == reason and letter.stage == "extract"
     assert runtime.tracker.is_seen("doc-1")

@@ -5,7 +5,8 @@ error is worth another try (the error's class does: ``Retryable``), how its dead
 the traceback's tail), or what a message that keeps killing its worker is called.
 
 - :class:`StageTask` is the app's task class: a task ended by an outage (Redis or the broker away) rejects
-  its message back to the queue instead of acknowledging it.
+  its message back to the queue instead of acknowledging it, and a task declared with ``counted=``
+  (:class:`Counted`) has its deliveries counted and its poison messages handled before its body runs.
 - :func:`retry_or_dead_letter` retries transient errors through the delayed set (workers/worker/retries.py)
   and records everything else with :func:`dead_letter`.
 - Poison messages: each stage counts the deliveries it *started* per item and clears the count when it ends
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from celery import Task
@@ -38,7 +40,7 @@ from workers.runtime import Runtime
 from workers.state import DeadLetter
 from workers.worker.retries import backoff_s, retry_later
 
-__all__ = ["StageTask", "dead_letter", "delivered", "given_back_on_outage", "is_poison", "poison_error",
+__all__ = ["Counted", "StageTask", "dead_letter", "delivered", "given_back_on_outage", "is_poison", "poison_error",
            "poisoned", "reason_for", "retry_or_dead_letter"]
 
 log = get_logger(__name__)
@@ -52,6 +54,20 @@ _POISON: dict[str, tuple[type[NewsworkersError], str, str, str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """How a one-item task's deliveries are counted: its stage, the item a message is about, and what a poison
+    message of it becomes (a dead letter, unless the task says otherwise)."""
+
+    stage: str
+    key: Callable[[dict[str, Any]], str]
+    """The item a message is about (its delivery count's key)."""
+    letter: Callable[[dict[str, Any]], tuple[str, dict[str, Any]]] | None = None
+    """The URL and the payload a poison message's dead letter keeps."""
+    on_poison: Callable[[Runtime, dict[str, Any], NewsworkersError], Any] | None = None
+    """Instead of a dead letter: what the task does with a poison message (a poll records it on its feed)."""
+
+
 class StageTask(Task):  # type: ignore[misc]
     """The app's task class: a task ended by an outage rejects its message back to the queue.
 
@@ -59,14 +75,38 @@ class StageTask(Task):  # type: ignore[misc]
     is right for a task's own failures (recorded before it ends) and wrong for an outage. Waiting for Redis
     first makes the reject land, so the message is redelivered at once rather than after the visibility
     timeout.
+
+    A task declared with ``counted=Counted(...)`` counts each delivery it starts and clears the count however
+    its message ends, so only deaths in a row make an item poison (copies a broker restart redelivers, each
+    finished, are not deaths); a poison message is handled here and the body never runs.
     """
+
+    counted: Counted | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().__call__(*args, **kwargs)
+            if self.counted is None:
+                return super().__call__(*args, **kwargs)
+            return self._counted_call(self.counted, *args, **kwargs)
         except OUTAGE as exc:
             before_giving_back(self, exc, "message")
             raise Reject(f"{type(exc).__name__}: {exc}", requeue=True) from exc
+
+    def _counted_call(self, counted: Counted, message: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        runtime: Runtime = self.app.runtime
+        key = counted.key(message)
+        try:
+            if not is_poison(runtime, counted.stage, key):
+                return super().__call__(message, *args, **kwargs)
+            error = poison_error(runtime, counted.stage)
+            if counted.on_poison is not None:
+                return counted.on_poison(runtime, message, error)
+            url, payload = counted.letter(message) if counted.letter is not None else ("", message)
+            dead_letter(runtime, error, stage=counted.stage, key=key, url=url, payload=payload,
+                        attempts=int(self.request.retries or 0) + 1)
+            return None
+        finally:
+            delivered(runtime, counted.stage, key)
 
 
 def reason_for(exc: BaseException, stage: str) -> str:

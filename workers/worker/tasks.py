@@ -14,6 +14,7 @@ from celery import Celery, Task
 from celery_batches import SimpleRequest
 
 from workers.broker.outage import OUTAGE
+from workers.core.errors import NewsworkersError
 from workers.core.ids import document_id, pin_id_version
 from workers.core.logs import get_logger
 from workers.core.models import Article, Feed, FeedItem, FetchedPage
@@ -30,10 +31,10 @@ from workers.state.blocklist import drop_blocked_articles, drop_blocked_page
 from workers.worker.alert_tasks import AlertHooks, register_alert_tasks
 from workers.worker.batches import TimedBatches
 from workers.worker.middleware import (
+    Counted,
     dead_letter,
     delivered,
     given_back_on_outage,
-    is_poison,
     poison_error,
     poisoned,
     retry_or_dead_letter,
@@ -51,14 +52,10 @@ def register_tasks(app: Celery) -> None:
     settings = runtime.settings
     alerts = register_alert_tasks(app)  # the webhook task, and the matching each index batch ends with
 
-    @app.task(name=POLL_TASK, bind=True, shared=False)
+    @app.task(name=POLL_TASK, bind=True, shared=False,
+              counted=Counted("poll", key=lambda feed_json: str(feed_json.get("url")), on_poison=_poll_poisoned))
     def poll(self: Task, feed_json: dict[str, Any]) -> dict[str, Any]:
         url = str(feed_json.get("url"))
-        if is_poison(runtime, "poll", url):
-            delivered(runtime, "poll", url)
-            record_failure(runtime, url, poison_error(runtime, "poll"))
-            runtime.redis.zrem(runtime.keys.pending_polls, url)
-            return {"feed": url, "status": "failed", "reason": "feed.poison"}
         held = False
         try:
             outcome = _poll(runtime, Feed.model_validate(feed_json), app)
@@ -70,16 +67,15 @@ def register_tasks(app: Celery) -> None:
             record_failure(runtime, url, exc)
             raise
         finally:
-            delivered(runtime, "poll", url)
             if not held:  # a held poll is still under way, in the delayed set
                 runtime.redis.zrem(runtime.keys.pending_polls, url)
 
-    @app.task(name=FETCH_TASK, bind=True, shared=False)
+    @app.task(name=FETCH_TASK, bind=True, shared=False,
+              counted=Counted("fetch", key=lambda item_json: str(item_json["doc_id"]),
+                              letter=lambda item_json: (str(item_json.get("url", "")), item_json)))
     def fetch(self: Task, item_json: dict[str, Any]) -> None:
         item = FeedItem.model_validate(item_json)
         try:
-            if is_poison(runtime, "fetch", item.doc_id):
-                raise poison_error(runtime, "fetch")
             if drop_blocked_page(runtime, item.doc_id, item.url):
                 return  # a takedown: done quietly, never retried nor dead-lettered (see workers/state/blocklist.py)
             page = fetch_page(item, settings, runtime.page_client, gate=runtime.domain_gate, robots=runtime.robots,
@@ -94,36 +90,25 @@ def register_tasks(app: Celery) -> None:
         except Exception as exc:
             retry_or_dead_letter(self, runtime, exc, stage="fetch", key=item.doc_id, url=item.url, payload=item_json)
             return
-        finally:
-            delivered(runtime, "fetch", item.doc_id)
         runtime.stats.incr("fetch", "ok")
         extract_batch.apply_async((page.model_dump(mode="json"),))
 
     # acks_on_failure_or_timeout=False: a child killed by the hard time limit leaves its message unacked, so
-    # it comes back and its delivery count makes it poison, instead of being acked and lost in flight.
+    # it comes back and its delivery count makes it poison, instead of being acked and lost in flight. A page
+    # that kills its worker child (a parser segfault, memory) comes back on worker loss; after a few
+    # deliveries it is recorded instead of taking down child after child forever.
     @app.task(name=EXTRACT_TASK, bind=True, shared=False, time_limit=settings.extract_time_limit_s,
-              soft_time_limit=max(1, settings.extract_time_limit_s - 10), acks_on_failure_or_timeout=False)
+              soft_time_limit=max(1, settings.extract_time_limit_s - 10), acks_on_failure_or_timeout=False,
+              counted=Counted("extract", key=lambda page_json: str(page_json["item"]["doc_id"]), letter=_page_letter))
     def extract(self: Task, page_json: dict[str, Any]) -> None:
         page = FetchedPage.model_validate(page_json)
-        item = page.item
-        # A page that kills its worker child (a parser segfault, memory) comes back on worker loss; after a
-        # few deliveries it is recorded instead of taking down child after child forever.
-        try:
-            if is_poison(runtime, "extract", item.doc_id):
-                retry_or_dead_letter(self, runtime, poison_error(runtime, "extract"), stage="extract",
-                                     key=item.doc_id, url=item.url,
-                                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
-                return
-            result = extract_pages([page], settings, runtime.ner, _clusters(runtime))[0]
-            if isinstance(result, Exception):
-                retry_or_dead_letter(self, runtime, result, stage="extract", key=item.doc_id, url=item.url,
-                                     payload={"item": item.model_dump(mode="json"), "final_url": page.final_url})
-                return
-            index.apply_async((_extracted(runtime, page, result),))
-        finally:
-            # Ended in a controlled way: the count starts over, so only deaths in a row make a page poison
-            # (copies a broker restart redelivers, each finished, are not deaths).
-            delivered(runtime, "extract", item.doc_id)
+        result = extract_pages([page], settings, runtime.ner, _clusters(runtime))[0]
+        if isinstance(result, Exception):
+            url, payload = _page_letter(page_json)
+            retry_or_dead_letter(self, runtime, result, stage="extract", key=page.item.doc_id, url=url,
+                                 payload=payload)
+            return
+        index.apply_async((_extracted(runtime, page, result),))
 
     # Pages in batches, so NER runs them through nlp.pipe. A page delivered before (its batch's child died)
     # or that failed here goes to the one-page task above, which owns poison detection, retries and dead letters.
@@ -169,6 +154,20 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=INDEX_DELETE_TASK, bind=True, shared=False)
     def index_delete(self: Task, message: dict[str, Any]) -> None:
         apply_deletion_message(runtime, message)
+
+
+def _poll_poisoned(runtime: Runtime, feed_json: dict[str, Any], error: NewsworkersError) -> dict[str, Any]:
+    """A poll that keeps killing its worker: on the feed's record, where ``feeds status`` shows it."""
+    url = str(feed_json.get("url"))
+    record_failure(runtime, url, error)
+    runtime.redis.zrem(runtime.keys.pending_polls, url)
+    return {"feed": url, "status": "failed", "reason": error.reason}
+
+
+def _page_letter(page_json: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What an extract dead letter keeps: the feed item (a retry fetches the page again), not the page."""
+    item = FeedItem.model_validate(page_json.get("item"))
+    return item.url, {"item": item.model_dump(mode="json"), "final_url": page_json.get("final_url")}
 
 
 def _clusters(runtime: Runtime) -> ClusterStore | None:
