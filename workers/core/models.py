@@ -23,6 +23,7 @@ __all__ = [
     "Feed",
     "FeedItem",
     "FetchedPage",
+    "Place",
     "utcnow",
 ]
 
@@ -125,6 +126,20 @@ class FetchedPage(BaseModel):
                                                "article keeps item.doc_id, so its document is updated in place.")
 
 
+class Place(BaseModel):
+    """A location mention resolved to one GeoNames place (a city, region or country)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="The place's name as the gazetteer spells it (English where it has one).")
+    geonames_id: int = Field(description="GeoNames id: one place, whatever the spelling or language.")
+    country: str = Field(description="ISO 3166-1 alpha-2 code of the country it lies in.")
+    admin1: str | None = Field(None, description="GeoNames admin1 code (state, region) within the country.")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    mentions: int = Field(1, ge=1, description="How often the article names it.")
+
+
 class Article(BaseModel):
     """The one document every backend indexes."""
 
@@ -163,6 +178,9 @@ class Article(BaseModel):
     entity_aliases: list[str] = Field(
         default_factory=list, description="Surface forms merged into a canonical entity, kept searchable."
     )
+    countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes of the countries "
+                                                                  "the article's places lie in, most named first.")
+    places: list[Place] = Field(default_factory=list, description="Location mentions resolved to GeoNames places.")
     cluster_id: str | None = Field(None, description="Id of the first article of its near-duplicate cluster.")
     duplicates: int = Field(0, ge=0, description="Other articles in the same near-duplicate cluster.")
     pipeline_version: int = PIPELINE_VERSION
