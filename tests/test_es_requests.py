@@ -247,3 +247,10 @@ def test_the_spec_check_catches_wrong_bodies() -> None:
 def test_compiling_an_unknown_node_is_an_error() -> None:
     with pytest.raises(QuerySyntaxError):
         rq.compile_node("not a node")  # type: ignore[arg-type]
+
+
+def test_ids_lookup_body_follows_the_spec() -> None:
+    # What pollers ask past the seen window: ids only, each once, no source and no total to count.
+    body = rq.ids_body(["b", "a", "b"])
+    assert body == {"query": {"ids": {"values": ["a", "b"]}}, "size": 2, "_source": False, "track_total_hits": False}
+    assert schema_errors(body, "/{index}/_search") == []

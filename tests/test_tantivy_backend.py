@@ -459,3 +459,14 @@ def test_an_index_of_another_schema_version_is_refused_with_the_fix(tmp_path: Pa
     with pytest.raises(IndexingError, match="move that directory aside") as info:
         TantivyBackend(tmp_path / "idx")
     assert info.value.reason == "index.schema_version"
+
+
+def test_existing_answers_which_ids_are_indexed(tmp_path: Path) -> None:
+    backend = TantivyBackend(tmp_path / "index", writer=True)
+    try:
+        one, two = (article(k, title=k, body="text", published_at=day(1), domain="x.example") for k in ("a", "b"))
+        backend.upsert([one, two])
+        assert backend.existing([one.id, "c" * 32, two.id, one.id]) == {one.id, two.id}
+        assert backend.existing([]) == set()
+    finally:
+        backend.close()

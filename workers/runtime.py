@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -19,6 +19,7 @@ from redis import exceptions as redis_errors
 from workers.archive.write import ArchiveWriter
 from workers.broker.delayed import DelayedMessages
 from workers.core.errors import ConfigError
+from workers.core.logs import get_logger
 from workers.entities.recognizer import EntityRecognizer, recognizer_for
 from workers.neardup.clusters import ClusterStore
 from workers.neardup.fingerprint import FingerprintParams
@@ -31,6 +32,8 @@ from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
 from workers.state.ownership import redis_for_command
 
 __all__ = ["Runtime", "attached_runtime", "redact"]
+
+log = get_logger(__name__)
 
 
 class Runtime:
@@ -55,7 +58,7 @@ class Runtime:
 
     @functools.cached_property
     def tracker(self) -> ItemTracker:
-        return ItemTracker(self.redis, self.keys, self.settings.inflight_ttl_s)
+        return ItemTracker(self.redis, self.keys, self.settings.inflight_ttl_s, self.settings.seen_window_s)
 
     @functools.cached_property
     def dead_letters(self) -> DeadLetters:
@@ -99,6 +102,48 @@ class Runtime:
     def index_writer(self) -> SearchBackend:
         return open_backend(self.settings, writer=True)
 
+    @functools.cached_property
+    def index_reader(self) -> SearchBackend:
+        """The index read-only: what pollers ask about documents older than the seen window."""
+        return open_backend(self.settings)
+
+    def seen_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are finished: in the seen window, or past it, indexed or dead-lettered.
+
+        Ids found only in the older half of the window, or past it, are written again into its newest
+        bucket, so what feeds keep listing stays in Redis and costs the index no second lookup."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return set()
+        window = self.tracker.seen
+        ages = window.ages(ids)
+        window.refresh(ids, ages)
+        seen = {doc_id for doc_id, age in zip(ids, ages, strict=True) if age is not None}
+        rest = [doc_id for doc_id in ids if doc_id not in seen]
+        if rest:
+            letters = self.redis.hmget(self.keys.failed, rest)
+            older = {doc_id for doc_id, letter in zip(rest, letters, strict=True) if letter}
+            unlettered = [doc_id for doc_id in rest if doc_id not in older]
+            if unlettered:
+                older |= self._indexed(unlettered)
+            if older:
+                pipe = self.redis.pipeline(transaction=False)
+                window.add(pipe, sorted(older))
+                pipe.execute()
+            seen |= older
+        return seen
+
+    def _indexed(self, ids: list[str]) -> set[str]:
+        if not self.settings.elasticsearch_url and not self.settings.index_dir.exists():
+            return set()  # nothing indexed yet (and a reader must not create the index)
+        try:
+            return self.index_reader.existing(ids)
+        except Exception as exc:
+            # Unknown is taken as unseen: a page fetched again is upserted under its id, never duplicated,
+            # while a poll failed on it would hold back every new item until the index is back.
+            log.warning("index lookup failed; items taken as new", error=str(exc)[:300], ids=len(ids))
+            return set()
+
     def check_redis(self) -> None:
         """Fail with the fix named when Redis cannot be reached (rather than a traceback later)."""
         try:
@@ -114,8 +159,9 @@ class Runtime:
         for name in ("feed_client", "page_client"):
             if name in self.__dict__:
                 self.__dict__[name].close()
-        if "index_writer" in self.__dict__:
-            self.__dict__["index_writer"].close()
+        for name in ("index_writer", "index_reader"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
         if self.__dict__.get("archive") is not None:
             self.__dict__["archive"].close()
         if "redis" in self.__dict__:

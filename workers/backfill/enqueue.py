@@ -82,8 +82,7 @@ class Sender:
             self.tally.skipped["non_news"] += 1
             return None
         candidates = id_candidates(url)
-        seen = self.runtime.redis.smismember(self.runtime.keys.seen, [doc_id for _v, doc_id in candidates])
-        if any(seen):
+        if self.runtime.seen_ids([doc_id for _v, doc_id in candidates]):
             self.tally.skipped["duplicate"] += 1
             return None
         return FeedItem(doc_id=candidates[0][1], url=url, backfill=self.backfill, **fields)
@@ -118,7 +117,7 @@ class Sender:
         """In flight for this same backfill, sent by an earlier run that stopped before it saved its position:
         sent again (the index upserts by id, so a second copy costs work, never a document)."""
         keys = self.runtime.keys
-        if self.runtime.redis.sismember(keys.seen, doc_id):
+        if self.runtime.tracker.is_seen(doc_id):
             return False
         raw = self.runtime.redis.hget(keys.inflight_items, doc_id)
         try:

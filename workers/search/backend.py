@@ -33,6 +33,9 @@ class SearchBackend(Protocol):
 
     def get(self, doc_id: str) -> Article | None: ...
 
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are indexed: one batched lookup (the seen window's answer past its end)."""
+
     def count(self) -> int: ...
 
     def health(self) -> dict[str, Any]: ...

@@ -38,8 +38,13 @@ class PollingSettings(BaseModel):
         ge=60,
         description="Seconds after which an item still in flight is presumed lost and polled again.",
     )
+    seen_window_s: int = Field(
+        30 * 86_400, ge=1, description="Seconds a finished document's id is kept in Redis (the seen window); "
+        "older ones are looked up in the index, so Redis grows with the window and the feeds, not the archive. "
+        "Ids that feeds still list stay in it.",
+    )
     feed_item_memory_s: int = Field(
         30 * 86_400, ge=1, description="Seconds the GUID and revision of an entry no longer in any polled feed are "
-        "remembered (GUID aliases, corrections); entries still listed are kept, and the seen set still stops a "
-        "second fetch of a forgotten one.",
+        "remembered (GUID aliases, corrections); entries still listed are kept, and the seen window or the index "
+        "still stops a second fetch of a forgotten one.",
     )

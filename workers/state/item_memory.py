@@ -7,9 +7,9 @@ lists, then one Lua call forgets at most ``TRIM_BATCH`` fields not seen for ``fe
 trim is a bounded amount of work per poll, and an entry still in its feed is never forgotten. (Redis 7.0
 has no per-field expiry of hashes, hence the sorted set.)
 
-Forgetting is safe: whether an item was fetched is the ``seen`` set's business, so a forgotten entry
-that comes back is still not fetched again; only a GUID alias under another URL, or a correction on the
-first poll after it returned, would go unnoticed.
+Forgetting is safe: whether an item was fetched is the seen window's business (past it, the index's), so
+a forgotten entry that comes back is still not fetched again; only a GUID alias under another URL, or a
+correction on the first poll after it returned, would go unnoticed.
 """
 
 from __future__ import annotations

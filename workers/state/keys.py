@@ -49,8 +49,13 @@ class Keys:
 
     @property
     def seen(self) -> str:
-        """Set of document ids that are indexed or dead-lettered."""
+        """Set of every document id ever indexed or dead-lettered, as versions before the seen window kept
+        it: read, never written (:mod:`workers.state.seen`)."""
         return self._k("seen")
+
+    def seen_bucket(self, bucket_s: int, bucket: int) -> str:
+        """Set of the document ids finished in one ``bucket_s``-second bucket of the seen window."""
+        return self._k("seen", str(bucket_s), str(bucket))
 
     @property
     def inflight(self) -> str:

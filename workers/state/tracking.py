@@ -1,7 +1,8 @@
 """Which items are new: not yet indexed, dead-lettered or in flight.
 
 An item is marked *seen* only once its document is indexed or it is
-dead-lettered, never when it is polled; until then it is *in flight*: a
+dead-lettered, never when it is polled (the marks live in the bounded seen
+window, :mod:`workers.state.seen`); until then it is *in flight*: a
 sorted set scored by claim time, plus the item itself. Work lost on the way
 (a crashed worker, a flushed queue) therefore comes back: with the next poll
 that lists it once its mark is older than the TTL, or, when the feed no
@@ -17,35 +18,44 @@ from collections.abc import Iterable
 from redis import Redis
 
 from workers.state.keys import Keys
+from workers.state.seen import SeenWindow
 
 __all__ = ["ItemTracker"]
 
 # Atomic so that two pollers reading the same item in two feeds hand it to
 # fetch once: returns 1 when the caller now owns the item.
+# KEYS: inflight, inflight items, then the seen window's buckets.
 _CLAIM = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-local since = redis.call('ZSCORE', KEYS[2], ARGV[1])
+for i = 3, #KEYS do
+  if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then return 0 end
+end
+local since = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if since and (tonumber(ARGV[2]) - tonumber(since)) < tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[4]) end
 return 1
 """
 
 
 class ItemTracker:
-    def __init__(self, redis: Redis, keys: Keys, inflight_ttl_s: int) -> None:
+    def __init__(self, redis: Redis, keys: Keys, inflight_ttl_s: int, seen_window_s: int = 30 * 86_400) -> None:
         self._redis = redis
         self._keys = keys
         self._ttl = inflight_ttl_s
         self._claim = redis.register_script(_CLAIM)
+        self.seen = SeenWindow(redis, keys, seen_window_s)
 
     def claim(self, doc_id: str, item_json: str = "") -> bool:
-        """Take the item for processing; False when it is seen or already in flight."""
-        keys = [self._keys.seen, self._keys.inflight, self._keys.inflight_items]
-        return bool(self._claim(keys=keys, args=[doc_id, time.time(), self._ttl, item_json]))
+        """Take the item for processing; False when it is seen within the window or already in flight.
+
+        Past the window the caller asks the index first (:meth:`workers.runtime.Runtime.seen_ids`)."""
+        now = time.time()
+        keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.live_keys(now)]
+        return bool(self._claim(keys=keys, args=[doc_id, now, self._ttl, item_json]))
 
     def is_seen(self, doc_id: str) -> bool:
-        return bool(self._redis.sismember(self._keys.seen, doc_id))
+        """Seen within the window (only: the index answers for older documents)."""
+        return self.seen.contains([doc_id])[0]
 
     def finish(self, doc_ids: Iterable[str]) -> None:
         """Mark items as done for good (indexed or dead-lettered)."""
@@ -53,7 +63,7 @@ class ItemTracker:
         if not ids:
             return
         pipe = self._redis.pipeline()
-        pipe.sadd(self._keys.seen, *ids)
+        self.seen.add(pipe, ids)
         pipe.zrem(self._keys.inflight, *ids)
         pipe.hdel(self._keys.inflight_items, *ids)
         pipe.hdel(self._keys.redeliveries, *ids)
@@ -70,7 +80,7 @@ class ItemTracker:
     def reopen(self, doc_id: str, item_json: str = "") -> None:
         """Make a finished item in flight again (a person retries a dead letter)."""
         pipe = self._redis.pipeline()
-        pipe.srem(self._keys.seen, doc_id)
+        self.seen.remove(pipe, [doc_id])
         pipe.zadd(self._keys.inflight, {doc_id: time.time()})
         if item_json:
             pipe.hset(self._keys.inflight_items, doc_id, item_json)
@@ -103,4 +113,5 @@ class ItemTracker:
         return int(self._redis.zcard(self._keys.inflight))
 
     def seen_count(self) -> int:
-        return int(self._redis.scard(self._keys.seen))
+        """Marks in the seen window (not every document ever indexed: the index counts those)."""
+        return self.seen.count()

@@ -171,14 +171,15 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
             candidates.append([(version, doc_id)])
         else:
             candidates.append(id_candidates(item.url))
+    every_id = [doc_id for options in candidates for _version, doc_id in options]
+    seen_ids = runtime.seen_ids(every_id)
     lookup = redis.pipeline(transaction=False)
-    for options in candidates:
-        for _version, doc_id in options:
-            lookup.sismember(keys.seen, doc_id)
-            lookup.zscore(keys.inflight, doc_id)
+    lookup.zmscore(keys.inflight, every_id)
     lookup.hmget(keys.revisions, [_revision_key(options[0][1], item) for options, item in zip(candidates, items,
                                                                                              strict=True)])
-    *answers, revisions = lookup.execute()
+    inflight_scores, revisions = lookup.execute()
+    answers = [answer for doc_id, score in zip(every_id, inflight_scores, strict=True)
+               for answer in (doc_id in seen_ids, score)]
     new = corrected = 0
     revision_fields: list[str] = []
     for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):

@@ -157,6 +157,18 @@ class ElasticsearchBackend:
         found = or_missing(lambda: self.client.get(index=self.alias, id=doc_id).body, where="get")
         return None if found is None else _article(found["_source"])
 
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        unique, out = sorted(set(ids)), set()
+        for start in range(0, len(unique), rq.MAX_RESULT_WINDOW):
+            # A search, not mget: the alias may cover several indices, which mget refuses.
+            body = rq.ids_body(unique[start:start + rq.MAX_RESULT_WINDOW])
+            found = or_missing(partial(self._search, body), where="search")
+            if found is not None:
+                out.update(str(h["_id"]) for h in found["hits"]["hits"])
+        return out
+
     def count(self) -> int:
         found = or_missing(lambda: self.client.count(index=self.alias).body, where="count")
         return 0 if found is None else int(found["count"])

@@ -193,6 +193,13 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
     return clauses
 
 
+def ids_body(ids: Sequence[str]) -> dict[str, Any]:
+    """Which of ``ids`` exist: their ids only, no source, no scoring, no total."""
+    unique = sorted(set(ids))
+    return {"query": {"ids": {"values": unique}}, "size": len(unique), "_source": False,
+            "track_total_hits": False}
+
+
 def delete_by_query_body(query: SearchQuery) -> dict[str, Any]:
     """POST /<alias>/_delete_by_query: every document the search ``query`` finds (its text, facets and dates)."""
     return {"query": query_clause(query)}

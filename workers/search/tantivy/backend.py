@@ -190,6 +190,15 @@ class TantivyBackend:
             return None
         return Article.model_validate_json(bytes(searcher.doc(found.hits[0][1])["source"][0]))
 
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        self.index.reload()
+        searcher = self.index.searcher()
+        terms = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "id", doc_id)) for doc_id in set(ids)]
+        found = searcher.search(tantivy.Query.boolean_query(terms), len(terms), count=False)
+        return {searcher.doc(address)["id"][0] for _score, address in found.hits}
+
     def ids_where(self, query: SearchQuery) -> list[str]:
         self.index.reload()
         searcher = self.index.searcher()
