@@ -368,3 +368,14 @@ def test_stats_concurrent_increments_add_up(redis_client: redis.Redis, keys: Key
     in_threads(4, bump)
     assert stats.snapshot() == {"index.ok": 100}
     assert stats.reasons() == {"index.batch": 100}
+
+
+def test_claim_many_takes_each_new_item_once(redis_client: redis.Redis, namespace: str) -> None:
+    keys = Keys(namespace)
+    tracker = ItemTracker(redis_client, keys, inflight_ttl_s=3600)
+    tracker.finish(["done"])
+    assert tracker.claim("busy") is True
+    answers = tracker.claim_many([("new", '{"url": "u"}'), ("done", ""), ("busy", ""), ("new", ""), ("other", "")])
+    assert answers == [True, False, False, False, True]
+    assert redis_client.hget(keys.inflight_items, "new") == '{"url": "u"}'
+    assert tracker.claim_many([]) == []

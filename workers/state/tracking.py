@@ -37,12 +37,36 @@ return 1
 """
 
 
+# Several items in one call (a poll's new entries): ARGV is now, ttl, then id and item JSON pairs; returns a
+# 1 or 0 per item. An id listed twice is claimed once.
+_CLAIM_MANY = """
+local now, ttl, out = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
+for j = 3, #ARGV, 2 do
+  local id, taken = ARGV[j], 1
+  for i = 3, #KEYS do
+    if redis.call('SISMEMBER', KEYS[i], id) == 1 then taken = 0 break end
+  end
+  if taken == 1 then
+    local since = redis.call('ZSCORE', KEYS[1], id)
+    if since and (now - tonumber(since)) < ttl then taken = 0 end
+  end
+  if taken == 1 then
+    redis.call('ZADD', KEYS[1], now, id)
+    if ARGV[j + 1] ~= '' then redis.call('HSET', KEYS[2], id, ARGV[j + 1]) end
+  end
+  out[#out + 1] = taken
+end
+return out
+"""
+
+
 class ItemTracker:
     def __init__(self, redis: Redis, keys: Keys, inflight_ttl_s: int, seen_window_s: int = 30 * 86_400) -> None:
         self._redis = redis
         self._keys = keys
         self._ttl = inflight_ttl_s
         self._claim = redis.register_script(_CLAIM)
+        self._claim_many = redis.register_script(_CLAIM_MANY)
         self.seen = SeenWindow(redis, keys, seen_window_s)
 
     def claim(self, doc_id: str, item_json: str = "") -> bool:
@@ -52,6 +76,17 @@ class ItemTracker:
         now = time.time()
         keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.live_keys(now)]
         return bool(self._claim(keys=keys, args=[doc_id, now, self._ttl, item_json]))
+
+    def claim_many(self, items: list[tuple[str, str]]) -> list[bool]:
+        """:meth:`claim` for several (id, item JSON) pairs in one round trip; one answer a pair."""
+        if not items:
+            return []
+        now = time.time()
+        keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.live_keys(now)]
+        args: list[str | float] = [now, self._ttl]
+        for doc_id, item_json in items:
+            args += [doc_id, item_json]
+        return [bool(taken) for taken in self._claim_many(keys=keys, args=args)]
 
     def is_seen(self, doc_id: str) -> bool:
         """Seen within the window (only: the index answers for older documents)."""

@@ -29,6 +29,7 @@ so the poll task and the benchmark run the same code.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -181,6 +182,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
     answers = [answer for doc_id, score in zip(every_id, inflight_scores, strict=True)
                for answer in (doc_id in seen_ids, score)]
     new = corrected = 0
+    unclaimed: list[tuple[FeedItem, dict[str, Any]]] = []  # claimed together, in one round trip, below
     revision_fields: list[str] = []
     for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):
         known_as = None  # (version, id, seen) of the first id this item is already known under
@@ -195,9 +197,7 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
             stored = redis.hget(keys.revisions, _revision_key(item.doc_id, item))
         item_json = item.model_dump(mode="json")
         if known_as is None or not known_as[2]:
-            if tracker.claim(item.doc_id, json.dumps(item_json)):
-                _enqueue(runtime, item, item_json, enqueue)
-                new += 1
+            unclaimed.append((item, item_json))
         elif stored and item.revision and stored != item.revision:
             tracker.reopen(item.doc_id, json.dumps(item_json))
             _enqueue(runtime, item, item_json, enqueue)
@@ -209,7 +209,22 @@ def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe:
         if guid_key:
             pipe.hsetnx(keys.guids, guid_key, json.dumps([item.id_version, item.doc_id, item.url]))
     remember(pipe, keys, guid_fields=[k for k in guid_keys if k], revision_fields=revision_fields, now=now)
+    new = _claim_and_enqueue(runtime, unclaimed, enqueue)
     return new, corrected
+
+
+def _claim_and_enqueue(runtime: Runtime, unclaimed: list[tuple[FeedItem, dict[str, Any]]], enqueue: Enqueue) -> int:
+    taken = runtime.tracker.claim_many([(item.doc_id, json.dumps(item_json)) for item, item_json in unclaimed])
+    claimed = [pair for pair, ok in zip(unclaimed, taken, strict=True) if ok]
+    for sent, (item, item_json) in enumerate(claimed):
+        try:
+            _enqueue(runtime, item, item_json, enqueue)
+        except Exception:
+            # The rest were claimed with this one and have no message either: give them back too.
+            for later, _json in claimed[sent + 1:]:
+                retry_through_outage(runtime.redis, functools.partial(runtime.tracker.release, later.doc_id))
+            raise
+    return len(claimed)
 
 
 def _revision_key(doc_id: str, item: FeedItem) -> str:
