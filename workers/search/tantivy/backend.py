@@ -9,6 +9,7 @@ and see every committed batch after :meth:`reload`.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import tantivy
 
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
+from workers.search.geofilter import cell_terms
 from workers.search.model import (
     FACETS,
     HISTOGRAM_INTERVALS,
@@ -105,7 +107,7 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         self.index.reload()
         searcher = self.index.searcher()
-        scoring, filtered = self.compiler.compile(query)
+        scoring, filtered = self.compiler.compile(query, searcher)
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
         found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
         page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
@@ -195,7 +197,7 @@ class TantivyBackend:
         searcher = self.index.searcher()
         if not searcher.num_docs:
             return []
-        _scoring, filtered = self.compiler.compile(query)
+        _scoring, filtered = self.compiler.compile(query, searcher)
         # One request for all of them: an embedded index is one machine's, and ids are all we read.
         found = searcher.search(filtered, searcher.num_docs, count=False)
         return [searcher.doc(address)["id"][0] for _score, address in found.hits]
@@ -235,6 +237,11 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
     doc.add_unsigned("pipeline_version", article.pipeline_version)
     if article.archive_path:
         doc.add_text("archive_path", article.archive_path)
+    points = sorted({(place.lat, place.lon) for place in article.places})
+    if points:
+        doc.add_bytes("coordinates", json.dumps(points).encode())
+        for term in sorted({t for lat, lon in points for t in cell_terms(lat, lon)}):
+            doc.add_text("geo_cells", term)
     for facet in FACETS:
         value = getattr(article, facet)
         for v in value if isinstance(value, list) else [value]:
