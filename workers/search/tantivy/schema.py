@@ -18,7 +18,7 @@ from workers.search.model import FACETS
 
 __all__ = ["ANALYZER", "SCHEMA_VERSION", "TEXT_FIELDS", "build_schema", "english_analyzer", "facet_term"]
 
-SCHEMA_VERSION = 3  # 3: archive_path and pipeline_version, to find what to reprocess
+SCHEMA_VERSION = 4  # 3: archive_path, pipeline_version (to find what to reprocess); 4: countries and the geo fields
 ANALYZER = "en_news"
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 
