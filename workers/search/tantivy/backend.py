@@ -33,11 +33,11 @@ from workers.search.model import (
 from workers.search.tantivy.query import QueryCompiler
 from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
-__all__ = ["TantivyBackend", "article_document"]
+__all__ = ["VERSION_FILE", "TantivyBackend", "article_document"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
-_VERSION_FILE = "newsworkers-schema-version"
+VERSION_FILE = "newsworkers-schema-version"
 _HISTOGRAM_AGG = "published_at_histogram"
 _IO_MARKERS = ("os error", "IoError", "No space", "Io(", "LockBusy", "Permission denied")
 
@@ -53,7 +53,7 @@ class TantivyBackend:
             self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         except (OSError, ValueError) as exc:
             raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
-        (path / _VERSION_FILE).write_text(str(SCHEMA_VERSION))
+        (path / VERSION_FILE).write_text(str(SCHEMA_VERSION))
         self.index.register_tokenizer(ANALYZER, self.analyzer)
         self.compiler = QueryCompiler(self.schema, self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
@@ -255,12 +255,13 @@ def _check_schema_version(path: Path) -> None:
     """Refuse, with the fix named, an index another schema version wrote (Tantivy would only say 'mismatch')."""
     if not (path / "meta.json").exists():
         return
-    marker = path / _VERSION_FILE
+    marker = path / VERSION_FILE
     found = marker.read_text().strip() if marker.exists() else "unknown"
     if found != str(SCHEMA_VERSION):
         raise IndexingError(
             f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
-            "move that directory aside (or pass another --data-dir) and ingest again",
+            "run `newsworkers index migrate` (it rebuilds the index from its stored articles and keeps the old "
+            "directory), or move that directory aside (or pass another --data-dir) and ingest again",
             reason="index.schema_version",
         )
 
