@@ -11,7 +11,7 @@ import pytest
 from tests.conformance.corpus import article, day
 from workers.core.errors import QuerySyntaxError
 from workers.core.models import Place
-from workers.search.geofilter import CELL_SIZES, BBox, Near, cell_terms, cover, distance_km
+from workers.search.geofilter import CELL_SIZES, MAX_COVER_CELLS, BBox, Near, cell_terms, cover, distance_km
 from workers.search.model import SearchQuery
 from workers.search.request import parse_bbox, parse_near
 from workers.search.tantivy.backend import TantivyBackend
@@ -35,7 +35,7 @@ def test_a_cover_uses_few_cells_and_only_edges_need_checking() -> None:
     near = Near(33.34, 44.40, 50)
     found = cover(near)
     assert found is not None
-    assert 0 < len(found.inside) + len(found.edge) <= 100
+    assert 0 < len(found.inside) + len(found.edge) <= MAX_COVER_CELLS
     assert found.inside  # a 50 km circle holds whole 0.05° cells
     assert cover(Near(0, 0, 15_000)) is None  # half the earth: no cover, every point is checked
     assert cover(Near(89.9, 0, 50)) is None  # around a pole every longitude is near

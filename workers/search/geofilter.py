@@ -29,7 +29,7 @@ CELL_SIZES = (0.05, 0.25, 1.0, 5.0, 30.0)
 ANY_POINT = "any"
 """The cell term every document with a point has: the candidates of an area too large to cover."""
 
-MAX_COVER_CELLS = 100
+MAX_COVER_CELLS = 400
 """A filter uses the finest cells that cover it in at most this many terms (edge cells checked exactly)."""
 
 
