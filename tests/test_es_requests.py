@@ -251,6 +251,8 @@ def test_countries_places_and_geo_filter_bodies() -> None:
         {"geo_bounding_box": {"coordinates": {"top_left": {"lat": 37.4, "lon": 38.8},
                                               "bottom_right": {"lat": 29, "lon": 48.6}}}},
     ]
+    assert rq.geo_distance(Near(0, 0, 0.00001))["geo_distance"]["distance"] == "0.00001km"
+    assert rq.geo_distance(Near(0, 0, 12_345.6789))["geo_distance"]["distance"] == "12345.6789km"
     for clause in rq.filter_clauses(query):
         assert component_errors(clause, "_types.query_dsl.QueryContainer") == []
     assert component_errors({"geo_distance": {"distance": 50, "coordinates": {"lat": 1, "lon": 2}}},

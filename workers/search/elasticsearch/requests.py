@@ -204,7 +204,9 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
 
 def geo_distance(near: Near) -> dict[str, Any]:
     """Documents with a point within the distance (arc distance: the sphere geofilter's haversine uses)."""
-    return {"geo_distance": {"distance": f"{near.km:g}km", "distance_type": "arc",
+    # Fixed-point, never an exponent ("1e-05km" is no distance Elasticsearch reads), to the millimetre.
+    km = f"{near.km:.6f}".rstrip("0").rstrip(".")
+    return {"geo_distance": {"distance": f"{km}km", "distance_type": "arc",
                              COORDINATES: {"lat": near.lat, "lon": near.lon}}}
 
 
