@@ -119,3 +119,19 @@ def test_an_index_without_places_matches_nothing(tmp_path: Path) -> None:
         assert backend.search(SearchQuery()).total == 1
     finally:
         backend.close()
+
+
+def test_a_distance_filter_leaves_relevance_alone(tmp_path: Path) -> None:
+    here = Place(name="Here", geonames_id=1, country="XX", lat=10, lon=10)
+    backend = TantivyBackend(tmp_path / "index", writer=True)
+    try:
+        backend.upsert([
+            article("r1", title="Flood flood flood", body="flood waters", published_at=day(1), domain="a.test",
+                    places=[here]),
+            article("r2", title="Storm", body="a flood later", published_at=day(2), domain="a.test", places=[here]),
+        ])
+        plain = backend.search(SearchQuery(text="flood"))
+        near = backend.search(SearchQuery(text="flood", near=Near(10, 10, 5)))
+        assert [(h.id, h.score) for h in near.hits] == [(h.id, h.score) for h in plain.hits]
+    finally:
+        backend.close()

@@ -46,10 +46,10 @@ class QueryCompiler:
         if areas:
             if searcher is None:
                 raise QuerySyntaxError("a distance or box filter needs an index to check its edges against")
-            # Each area narrows what the next one has to check.
+            # Each area narrows what the next one has to check; scored 0, so a filter leaves relevance alone.
             for area in areas:
-                filtered = tantivy.Query.boolean_query(
-                    [(Occur.Must, filtered), (Occur.Must, self._area(area, filtered, searcher))])
+                within = tantivy.Query.const_score_query(self._area(area, filtered, searcher), 0.0)
+                filtered = tantivy.Query.boolean_query([(Occur.Must, filtered), (Occur.Must, within)])
         return text_query, filtered
 
     def _area(self, area: Area, filtered: tantivy.Query, searcher: tantivy.Searcher) -> tantivy.Query:
