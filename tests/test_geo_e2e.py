@@ -154,6 +154,8 @@ def test_index_migrate_moves_a_version_3_index_to_this_schema(settings: Settings
     _write_v3(settings.index_dir, old)
     with pytest.raises(IndexingError, match="newsworkers index migrate"):
         TantivyBackend(settings.index_dir)
+    status = json.loads(cli(settings, "index", "status", "--json").stdout)
+    assert (status["schema_version"], status["needs_migrate"]) == (3, True)
     result = json.loads(cli(settings, "index", "migrate", "--json").stdout)
     assert (result["from_version"], result["to_version"], result["copied"]) == (3, 4, len(old))
     assert Path(result["kept"]) == settings.index_dir.with_name("index.v3") and Path(result["kept"]).is_dir()

@@ -62,7 +62,17 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     settings = settings_for(data_dir)
     if not settings.elasticsearch_url:
         from workers.search.backend import open_backend
+        from workers.search.tantivy.migrate import index_version
+        from workers.search.tantivy.schema import SCHEMA_VERSION
 
+        found = index_version(settings.index_dir)
+        if found is not None and found != SCHEMA_VERSION:
+            # The backend would refuse to open it; say what it is and how to move it on.
+            _print({"backend": "tantivy", "path": str(settings.index_dir), "schema_version": found,
+                    "current_schema_version": SCHEMA_VERSION, "needs_migrate": True}, as_json,
+                   f"tantivy index at {escape(str(settings.index_dir))} has schema version {found}; this newsworkers "
+                   f"writes {SCHEMA_VERSION}: [yellow]run `newsworkers index migrate`[/]")
+            return
         backend = open_backend(settings)
         try:
             health = backend.health()
