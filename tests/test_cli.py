@@ -61,7 +61,7 @@ def test_search_prints_a_table_and_exact_json(indexed: dict[str, str]) -> None:
     assert set(result) == {"total", "hits", "facets"}
     assert set(result["hits"][0]) == {"id", "url", "title", "published_at", "source_name", "domain", "language",
                                       "authors", "persons", "organizations", "locations", "groups", "events",
-                                      "collections", "cluster_id", "duplicates", "snippet"}
+                                      "collections", "cluster_id", "duplicates", "countries", "places", "snippet"}
     assert result["facets"] == {"locations": [{"value": "Baghdad", "count": 1}]}
     assert "<b>Rockets</b>" in result["hits"][0]["snippet"]
 

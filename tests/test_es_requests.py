@@ -12,8 +12,9 @@ import pytest
 from tests.es_spec import component_errors, schema_errors
 from workers.core.errors import QuerySyntaxError
 from workers.core.ids import document_id
-from workers.core.models import Article, DateSource
+from workers.core.models import Article, DateSource, Place
 from workers.search.elasticsearch import requests as rq
+from workers.search.geofilter import BBox, Near
 from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
 
 ALIAS = "newsworkers-articles"
@@ -137,7 +138,7 @@ def test_index_lifecycle_bodies() -> None:
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    assert rq.schema_version(body["template"]["mappings"]) == 2
+    assert rq.schema_version(body["template"]["mappings"]) == 3
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------
@@ -147,8 +148,10 @@ def test_template_maps_every_article_field_strictly() -> None:
     mappings = rq.load_template()["template"]["mappings"]
     properties = mappings["properties"]
     assert mappings["dynamic"] == "strict"
-    assert set(Article.model_fields) | {"@timestamp"} == set(properties)
+    assert set(Article.model_fields) | {"@timestamp", rq.COORDINATES} == set(properties)
     assert properties["@timestamp"]["type"] == "date"
+    assert properties[rq.COORDINATES] == {"type": "geo_point"}
+    assert set(properties["places"]["properties"]) == set(Place.model_fields)
     for name in FACETS:
         assert properties[name]["type"] == "keyword", name
     for name in TEXT:
@@ -177,6 +180,8 @@ SEARCHES = [
     SearchQuery(text="x", since=datetime(2024, 1, 1, tzinfo=UTC)),
     SearchQuery(text="x", until=datetime(2024, 1, 1, tzinfo=UTC), sort=Sort.DATE, limit=0),
     SearchQuery(text="baghdad", facets=["locations"], histogram="day", cluster_id="c1"),
+    SearchQuery(text="countries:iraq", filters={"countries": ["IR"]}, facets=["countries"],
+                near=Near(33.34, 44.4, 50), bbox=BBox(10, 170, 60, -60)),
     *(SearchQuery(histogram=interval, limit=0) for interval in ("hour", "week")),
 ]
 
@@ -228,6 +233,30 @@ def test_date_histogram_and_cluster_filter_bodies() -> None:
     assert component_errors(wrong, "_types.aggregations.AggregationContainer")
     with pytest.raises(QuerySyntaxError, match="histogram interval"):
         SearchQuery(histogram="fortnight")
+
+
+def test_countries_places_and_geo_filter_bodies() -> None:
+    baghdad = Place(name="Baghdad", geonames_id=98182, country="IQ", lat=33.34, lon=44.4, mentions=2)
+    doc = rq.document(sample_article(countries=["IQ"], places=[baghdad, baghdad.model_copy(update={"mentions": 1})]))
+    assert doc["countries"] == ["IQ"] and doc["places"][0]["geonames_id"] == 98182
+    assert doc[rq.COORDINATES] == [{"lat": 33.34, "lon": 44.4}]  # one point per place, not per mention
+    assert rq.document(sample_article())[rq.COORDINATES] == []
+    # A country's name or any-case code stands for its code, in the query text and in filters.
+    assert rq.text_query("countries:Iraq") == facet("countries", "IQ")
+    query = SearchQuery(filters={"countries": ["united kingdom"]}, near=Near(33.34, 44.4, 50),
+                        bbox=BBox(29, 38.8, 37.4, 48.6))
+    assert rq.filter_clauses(query) == [
+        {"bool": {"should": [facet("countries", "GB")], "minimum_should_match": 1}},
+        {"geo_distance": {"distance": "50km", "distance_type": "arc", "coordinates": {"lat": 33.34, "lon": 44.4}}},
+        {"geo_bounding_box": {"coordinates": {"top_left": {"lat": 37.4, "lon": 38.8},
+                                              "bottom_right": {"lat": 29, "lon": 48.6}}}},
+    ]
+    assert rq.geo_distance(Near(0, 0, 0.00001))["geo_distance"]["distance"] == "0.00001km"
+    assert rq.geo_distance(Near(0, 0, 12_345.6789))["geo_distance"]["distance"] == "12345.6789km"
+    for clause in rq.filter_clauses(query):
+        assert component_errors(clause, "_types.query_dsl.QueryContainer") == []
+    assert component_errors({"geo_distance": {"distance": 50, "coordinates": {"lat": 1, "lon": 2}}},
+                            "_types.query_dsl.QueryContainer")
 
 
 def test_the_spec_check_catches_wrong_bodies() -> None:

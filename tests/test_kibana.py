@@ -42,6 +42,11 @@ def referenced_fields(obj: dict[str, Any]) -> set[str]:
         for agg in json.loads(attributes["visState"])["aggs"]:
             if "field" in agg["params"]:
                 fields.add(agg["params"]["field"])
+    if obj["type"] == "map":
+        for layer in json.loads(attributes["layerListJSON"]):
+            source = layer["sourceDescriptor"]
+            fields |= {source[key] for key in ("geoField", "sortField") if key in source}
+            fields |= set(source.get("tooltipProperties", []))
     return fields
 
 
@@ -52,7 +57,7 @@ def test_every_line_is_a_saved_object() -> None:
     for obj in objects:
         assert {"type", "id", "attributes", "references"} <= set(obj), obj.get("id")
         assert obj["attributes"]["title"]
-        for key in ("visState", "panelsJSON", "optionsJSON", "uiStateJSON"):
+        for key in ("visState", "panelsJSON", "optionsJSON", "uiStateJSON", "mapStateJSON", "layerListJSON"):
             if key in obj["attributes"]:
                 json.loads(obj["attributes"][key])  # the JSON-in-a-string attributes parse
         if "kibanaSavedObjectMeta" in obj["attributes"]:
@@ -72,6 +77,36 @@ def test_the_objects_the_issue_asks_for() -> None:
     shown = {ref["id"] for ref in dashboard["references"]}
     fields_shown = set().union(*(referenced_fields(objects[i]) for i in shown))
     assert {"@timestamp", "source_name", "persons", "organizations", "locations", "language", "domain"} <= fields_shown
+
+
+def test_the_dashboard_maps_articles_by_their_places() -> None:
+    objects = {o["id"]: o for o in load_objects(NDJSON)}
+    (dashboard,) = [o for o in objects.values() if o["type"] == "dashboard"]
+    maps = [objects[ref["id"]] for ref in dashboard["references"] if ref["type"] == "map"]
+    assert len(maps) == 1
+    (found,) = maps
+    properties = load_template()["template"]["mappings"]["properties"]
+    layers = json.loads(found["attributes"]["layerListJSON"])
+    data_layers = [layer for layer in layers if layer["sourceDescriptor"]["type"].startswith("ES_")]
+    assert {layer["sourceDescriptor"]["type"] for layer in data_layers} == {"ES_GEO_GRID", "ES_SEARCH"}
+    references = {ref["name"]: ref for ref in found["references"]}
+    for layer in data_layers:
+        source = layer["sourceDescriptor"]
+        assert properties[source["geoField"]]["type"] == "geo_point"
+        # Each data layer reads the articles' data view, through a reference Kibana resolves on import.
+        assert references[source["indexPatternRefName"]] == {
+            "name": source["indexPatternRefName"], "type": "index-pattern", "id": DATA_VIEW_ID}
+    # Every panel has a place of its own on the grid.
+    cells = set()
+    for panel in json.loads(dashboard["attributes"]["panelsJSON"]):
+        grid = panel["gridData"]
+        xs, ys = range(grid["x"], grid["x"] + grid["w"]), range(grid["y"], grid["y"] + grid["h"])
+        area = {(x, y) for x in xs for y in ys}
+        assert not area & cells, f"panel {panel['panelIndex']} overlaps another"
+        cells |= area
+    countries = [objects[ref["id"]] for ref in dashboard["references"] if ref["type"] == "visualization"
+                 and "countries" in referenced_fields(objects[ref["id"]])]
+    assert countries, "the dashboard counts articles per country"
 
 
 def test_references_resolve_and_fields_exist_in_the_template() -> None:

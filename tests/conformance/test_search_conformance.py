@@ -11,6 +11,7 @@ import pytest
 
 from tests.conformance.corpus import ARTICLES, BY_DATE_DESC, ID, KEY, article, day
 from workers.search.backend import SearchBackend
+from workers.search.geofilter import BBox, Near
 from workers.search.model import FACETS, SearchQuery, SearchResult, Sort
 from workers.search.tantivy.schema import english_analyzer
 
@@ -95,6 +96,7 @@ FACET_CASES = {
     "authors": ("jane  roe", {"a1"}),
     "tags": ("Sports", {"a3"}),
     "collections": ("middle east", {"a2"}),
+    "countries": ("iq", {"a1", "a4"}),
 }
 
 
@@ -261,3 +263,65 @@ def test_a_snippet_without_a_match_is_the_escaped_body_start(empty_backend: Sear
     (titled,) = run(empty_backend, "title:escaping").hits
     assert "<script>" not in titled.snippet
     assert titled.snippet.startswith("Tom &amp; Jerry &lt;script&gt;")
+
+
+# -- where: countries and places -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("countries:IQ", {"a1", "a4"}),
+    ("countries:iq", {"a1", "a4"}),
+    ("countries:Iraq", {"a1", "a4"}),  # a country's name stands for its code
+    ('countries:"United Kingdom"', {"a3"}),
+    ("countries:IRQ", {"a1", "a4"}),
+    ("countries:(FR OR GB)", {"a3", "a5"}),
+    ("baghdad -countries:US", {"a4", "a9"}),  # a9 names Baghdad but was not geoparsed: no countries
+    ("countries:Atlantis", set()),
+])
+def test_countries_query_field(backend: SearchBackend, text: str, expected: set[str]) -> None:
+    assert keys(backend, text) == expected
+
+
+def test_countries_filter_and_facet_by_name(backend: SearchBackend) -> None:
+    assert keys(backend, filters={"countries": ["Iran", "egypt"]}) == {"a1", "a2"}
+    result = run(backend, "baghdad", facets=["countries"])
+    assert {(c.value, c.count) for c in result.facets["countries"]} == {("IQ", 2), ("IR", 1), ("US", 1)}
+    named = {c["value"]: c["name"] for c in result.to_json()["facets"]["countries"]}
+    assert named == {"IQ": "Iraq", "IR": "Iran", "US": "United States"}
+
+
+@pytest.mark.parametrize(("area", "expected"), [
+    (Near(33.34, 44.40, 50), {"a1", "a4"}),  # Baghdad
+    (Near(33.34, 44.40, 1), {"a1", "a4"}),
+    (Near(33.5, 44.40, 10), set()),  # 17.4 km north of Baghdad's point
+    (Near(33.5, 44.40, 18), {"a1", "a4"}),
+    (Near(49.6, 2.0, 300), {"a3", "a5"}),  # Paris 87 km away, London 260 km
+    (Near(49.6, 2.0, 255), {"a5"}),
+    (Near(49.6, 2.0, 87), {"a5"}),
+    (Near(49.6, 2.0, 86), set()),
+    (Near(0, 0, 20_000), {"a1", "a2", "a3", "a4", "a5", "a7"}),  # the whole earth: every article with a place
+    (BBox(29, 38.8, 37.4, 48.6), {"a1", "a4"}),  # about Iraq
+    (BBox(25, 25, 45, 60), {"a1", "a2", "a4", "a7"}),
+    (BBox(35, -10, 60, 5), {"a3", "a5"}),
+    (BBox(10, 170, 60, -60), {"a1"}),  # across the antimeridian: Washington only
+])
+def test_distance_and_box_filters(backend: SearchBackend, area: Near | BBox, expected: set[str]) -> None:
+    kind = "near" if isinstance(area, Near) else "bbox"
+    assert keys(backend, **{kind: area}) == expected
+
+
+def test_geo_filters_combine_with_text_facets_and_each_other(backend: SearchBackend) -> None:
+    baghdad = Near(33.34, 44.40, 50)
+    assert keys(backend, "drone", near=baghdad) == {"a4"}
+    assert keys(backend, near=baghdad, filters={"countries": ["US"]}) == {"a1"}
+    assert keys(backend, near=Near(49.6, 2.0, 300), bbox=BBox(40, 0, 50, 10)) == {"a5"}
+    counted = run(backend, near=baghdad, limit=0, facets=["domain"])
+    assert counted.total == 2
+    assert {c.value for c in counted.facets["domain"]} == {"example.com", "news.org"}
+
+
+def test_hits_carry_countries_and_places(backend: SearchBackend) -> None:
+    hit = next(h for h in run(backend, "rocket attack").hits if h.id == ID["a1"])
+    assert hit.countries == ["IQ", "IR", "US"]
+    assert hit.places == ARTICLES["a1"].places
+    assert hit.to_json()["places"][0] == ARTICLES["a1"].places[0].model_dump()

@@ -26,7 +26,7 @@ FORMATS = {"jsonl": ("application/x-ndjson", "jsonl"), "csv": ("text/csv; charse
 """Export format → (media type, file suffix)."""
 COLUMNS = (
     "id", "url", "title", "published_at", "source_name", "domain", "language", "authors", "persons",
-    "organizations", "locations", "groups", "events", "collections", "cluster_id", "duplicates",
+    "organizations", "locations", "groups", "events", "collections", "cluster_id", "duplicates", "countries",
 )  # fmt: skip
 _LIST_SEPARATOR = "; "
 # A spreadsheet runs a cell that starts like a formula; article titles are hostile input (CSV injection).

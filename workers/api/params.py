@@ -23,7 +23,7 @@ Interval = Literal["hour", "day", "week"]  # the keys of HISTOGRAM_INTERVALS (a 
 
 
 class SearchParams:
-    """q, dates, sort, facets wanted, collapse, histogram: what search and export share (not paging)."""
+    """q, dates, sort, facets wanted, collapse, histogram, near, bbox: what search and export share (not paging)."""
 
     def __init__(
         self,
@@ -42,15 +42,23 @@ class SearchParams:
                                                                     "first.")] = 10,
         collapse: Annotated[bool, Query(description="One hit per near-duplicate cluster.")] = False,
         histogram: Annotated[Interval | None, Query(description="Count matches per hour, day or week.")] = None,
+        near: Annotated[str | None, Query(description="LAT,LON,KM: only articles with a place within KM "
+                                                      "kilometres of that point.", examples=["33.34,44.40,50"])]
+        = None,
+        bbox: Annotated[str | None, Query(description="SOUTH,WEST,NORTH,EAST in degrees: only articles with a "
+                                                      "place inside that box.", examples=["29,38.8,37.4,48.6"])]
+        = None,
     ) -> None:
         self.q, self.since, self.until, self.sort = q, since, until, sort
+        self.near, self.bbox = near, bbox
         self.facets = [f for spec in facets or [] for f in spec.split(",") if f.strip()]
         self.facet_size, self.collapse, self.histogram = facet_size, collapse, histogram
 
     def query(self, filters: dict[str, list[str]], *, limit: int, offset: int) -> SearchQuery:
         return build_query(self.q, filters=filters, since=self.since, until=self.until, sort=self.sort,
                            limit=limit, offset=offset, facets=self.facets, facet_size=self.facet_size,
-                           collapse=self.collapse, histogram=self.histogram, names=("since", "until", "sort"))
+                           collapse=self.collapse, histogram=self.histogram, names=("since", "until", "sort"),
+                           near=self.near, bbox=self.bbox, geo_names=("near", "bbox"))
 
 
 def _facet_filters(**values: list[str] | None) -> dict[str, list[str]]:

@@ -26,7 +26,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ApiError, "description": "A query we cannot run, and why (reason query.*)."},
     503: {"model": ApiError, "description": "The search backend cannot answer now."},
 }
-_SEARCH_PARAMS = {"q", "since", "until", "sort", "facets", "facet_size", "collapse", "histogram", *FACETS}
+_SEARCH_PARAMS = {"q", "since", "until", "sort", "facets", "facet_size", "collapse", "histogram", "near", "bbox",
+                  *FACETS}
 _CLUSTER_MAX = 100
 
 

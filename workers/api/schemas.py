@@ -6,9 +6,11 @@ histogram; a test compares the two.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
 
-from workers.core.models import Article
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+
+from workers.core.models import Article, Place
 
 __all__ = ["ApiError", "ArticleResponse", "DateBucketOut", "FacetCountOut", "HitOut", "SearchResponse"]
 
@@ -24,6 +26,16 @@ class ApiError(BaseModel):
 class FacetCountOut(BaseModel):
     value: str
     count: int
+    name: str | None = Field(None, description="countries only: the country's English name (the value is its "
+                                               "ISO 3166-1 alpha-2 code).")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Other facets have no name: the answer leaves it out, as `newsworkers search --json` does.
+        data: dict[str, Any] = handler(self)
+        if data.get("name") is None:
+            data.pop("name", None)
+        return data
 
 
 class DateBucketOut(BaseModel):
@@ -48,6 +60,9 @@ class HitOut(BaseModel):
     collections: list[str]
     cluster_id: str | None
     duplicates: int = Field(description="Other articles in this hit's near-duplicate cluster.")
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes of the countries its places lie in.")
+    places: list[Place] = Field(description="Its places, resolved to GeoNames: name, id, country, admin1, lat, lon, "
+                                "mentions.")
     snippet: str = Field(description="HTML: the escaped body text with the matched words in <b>.")
 
 

@@ -62,7 +62,17 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     settings = settings_for(data_dir)
     if not settings.elasticsearch_url:
         from workers.search.backend import open_backend
+        from workers.search.tantivy.migrate import index_version
+        from workers.search.tantivy.schema import SCHEMA_VERSION
 
+        found = index_version(settings.index_dir)
+        if found is not None and found != SCHEMA_VERSION:
+            # The backend would refuse to open it; say what it is and how to move it on.
+            _print({"backend": "tantivy", "path": str(settings.index_dir), "schema_version": found,
+                    "current_schema_version": SCHEMA_VERSION, "needs_migrate": True}, as_json,
+                   f"tantivy index at {escape(str(settings.index_dir))} has schema version {found}; this newsworkers "
+                   f"writes {SCHEMA_VERSION}: [yellow]run `newsworkers index migrate`[/]")
+            return
         backend = open_backend(settings)
         try:
             health = backend.health()
@@ -89,10 +99,14 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @index_app.command("migrate")
 def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Create the next version from the current template, reindex into it, swap the alias atomically.
-    The old index is kept until `newsworkers index drop`."""
+    The old index is kept until `newsworkers index drop`. With the embedded Tantivy index: rebuild it under
+    the current schema from its stored articles (stop `newsworkers run` first; the old directory is kept)."""
+    settings = settings_for(data_dir)
+    if not settings.elasticsearch_url:
+        _migrate_tantivy(settings, as_json)
+        return
     from workers.search.elasticsearch.index import migrate
 
-    settings = settings_for(data_dir)
     with _client(settings) as client:
         result = migrate(client, settings.elasticsearch_index)
     text = (f"alias now → {escape(result['created'])}" + (
@@ -101,6 +115,26 @@ def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     _print(result, as_json, text)
     if result.get("failures"):
         raise typer.Exit(1)
+
+
+def _migrate_tantivy(settings: Settings, as_json: bool) -> None:
+    from workers.search.tantivy.migrate import migrate_index
+    from workers.state.ownership import DataDirLock
+
+    lock = DataDirLock(settings.data_dir)
+    if not lock.acquire():
+        raise ConfigError(f"another process (pid {lock.owner_pid()}) owns {settings.data_dir} and may be writing "
+                          "its index: stop `newsworkers run` and migrate again")
+    try:
+        result = migrate_index(settings.index_dir)
+    finally:
+        lock.release()
+    if result["current"]:
+        text = f"the index at {escape(result['path'])} already has schema version {result['to_version']}"
+    else:
+        text = (f"{result['copied']} documents moved from schema version {result['from_version']} to "
+                f"{result['to_version']}; the old index is kept at {escape(result['kept'])} (delete it when done)")
+    _print(result, as_json, text)
 
 
 @index_app.command("drop")

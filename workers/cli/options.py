@@ -21,14 +21,18 @@ from workers.core.errors import ConfigError
 from workers.runtime import Runtime, attached_runtime
 from workers.settings import Settings, settings_from
 
-__all__ = ["AsJson", "DataDir", "attached", "console", "err", "global_options", "print_json", "settings_for",
-           "when"]
+__all__ = ["AsJson", "Bbox", "DataDir", "Near", "attached", "console", "err", "global_options", "print_json",
+           "settings_for", "when"]
 
 console = Console()
 err = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./data).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Near = Annotated[str | None, typer.Option("--near", metavar="LAT,LON,KM",
+                                          help="Only articles with a place within KM km of LAT,LON.")]
+Bbox = Annotated[str | None, typer.Option("--bbox", metavar="SOUTH,WEST,NORTH,EAST",
+                                          help="Only articles with a place inside this box (degrees).")]
 
 # --set NAME=VALUE given before the command: one process runs one command, so one table serves it.
 _overrides: dict[str, str] = {}

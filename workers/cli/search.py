@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.options import AsJson, DataDir, console, settings_for
+from workers.cli.options import AsJson, Bbox, DataDir, Near, console, settings_for
 
 __all__: list[str] = []
 
@@ -30,15 +30,19 @@ def search(
     limit: Annotated[int, typer.Option(min=0, max=10_000)] = 10,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     collapse: Annotated[bool, typer.Option("--collapse", help="One hit per near-duplicate cluster.")] = False,
+    near: Near = None,
+    bbox: Bbox = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
     """Search the index."""
     from workers.search.backend import open_backend
+    from workers.search.countries import country_name
+    from workers.search.model import COUNTRY_FACET
     from workers.search.request import build_query, filters_from_specs
 
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
-                          limit=limit, offset=offset, facets=facet or [], collapse=collapse)
+                          limit=limit, offset=offset, facets=facet or [], collapse=collapse, near=near, bbox=bbox)
     backend = open_backend(settings_for(data_dir))
     try:
         result = backend.search(request)
@@ -48,15 +52,21 @@ def search(
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{result.total} matching articles")
-    for column in ("published", "source", "title", "locations"):
+    # Countries get a column only when a hit has some, so an index without a geoparser keeps its width.
+    with_countries = any(hit.countries for hit in result.hits)
+    for column in ("published", "source", "title", "locations", *(["countries"] if with_countries else [])):
         table.add_column(column)
     for hit in result.hits:
         published = hit.published_at.date().isoformat() if hit.published_at else ""
-        table.add_row(published, escape(hit.source_name or hit.domain or ""), escape(hit.title),
-                      escape(", ".join(hit.locations[:4])))
+        row = [published, escape(hit.source_name or hit.domain or ""), escape(hit.title),
+               escape(", ".join(hit.locations[:4]))]
+        if with_countries:
+            row.append(escape(", ".join(map(country_name, hit.countries[:3]))))
+        table.add_row(*row)
     console.print(table)
     for name, counts in result.facets.items():
-        console.print(f"[bold]{name}[/]: " + ", ".join(f"{escape(c.value)} ({c.count})" for c in counts))
+        console.print(f"[bold]{name}[/]: " + ", ".join(
+            f"{escape(country_name(c.value) if name == COUNTRY_FACET else c.value)} ({c.count})" for c in counts))
 
 
 
@@ -89,6 +99,8 @@ def export(
     since: Annotated[str | None, typer.Option(help="Published on or after (ISO date or time).")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before (ISO date or time).")] = None,
     collapse: Annotated[bool, typer.Option("--collapse", help="One document per near-duplicate cluster.")] = False,
+    near: Near = None,
+    bbox: Bbox = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -102,7 +114,7 @@ def export(
         raise QuerySyntaxError(f"--format is jsonl or csv, not {format_!r}")
     settings = settings_for(data_dir)
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort="date",
-                          collapse=collapse)
+                          collapse=collapse, near=near, bbox=bbox)
     backend = open_backend(settings)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:

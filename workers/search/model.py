@@ -12,11 +12,13 @@ from enum import StrEnum
 from typing import Any
 
 from workers.core.errors import QuerySyntaxError
-from workers.core.models import Article
+from workers.core.models import Article, Place
+from workers.search.countries import country_code, country_name
+from workers.search.geofilter import BBox, Near
 
 __all__ = [
-    "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery", "SearchResult",
-    "Sort",
+    "COUNTRY_FACET", "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery",
+    "SearchResult", "Sort", "facet_value",
 ]  # fmt: skip
 
 FACETS = (
@@ -31,13 +33,23 @@ FACETS = (
     "authors",
     "tags",
     "collections",
+    "countries",
 )
 """Fields that can be filtered on and counted."""
+
+COUNTRY_FACET = "countries"
+"""Its values are ISO 3166-1 alpha-2 codes: a filter also takes a name (Iraq), counts also say the name."""
 
 HIT_FIELDS = (
     "id", "url", "title", "published_at", "source_name", "domain", "language", "authors",
     "persons", "organizations", "locations", "groups", "events", "collections", "cluster_id", "duplicates",
+    "countries",
 )
+
+
+def facet_value(facet: str, value: str) -> str:
+    """The value a facet filter or ``facet:value`` looks for: a country's name or code stands for its code."""
+    return country_code(value) if facet == COUNTRY_FACET else value
 
 
 HISTOGRAM_INTERVALS = {"hour": "1h", "day": "1d", "week": "7d"}
@@ -69,6 +81,8 @@ class SearchQuery:
     collapse: bool = False  # one hit per near-duplicate cluster (cluster_id); total still counts documents
     histogram: str | None = None  # a key of HISTOGRAM_INTERVALS: count matches per bucket of published_at
     cluster_id: str | None = None  # only the members of this near-duplicate cluster
+    near: Near | None = None  # only articles with a place within this distance of a point
+    bbox: BBox | None = None  # only articles with a place inside this box (with near: both must hold)
 
     def __post_init__(self) -> None:
         unknown = [f for f in [*self.filters, *self.facets] if f not in FACETS]
@@ -103,6 +117,12 @@ class FacetCount:
     value: str
     count: int
 
+    def to_json(self, facet: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"value": self.value, "count": self.count}
+        if facet == COUNTRY_FACET:
+            data["name"] = country_name(self.value)
+        return data
+
 
 @dataclass(slots=True)
 class DateBucket:
@@ -130,6 +150,8 @@ class Hit:
     collections: list[str] = field(default_factory=list)
     cluster_id: str | None = None
     duplicates: int = 0
+    countries: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
 
     @classmethod
     def from_article(cls, article: Article, *, snippet: str, score: float | None = None) -> Hit:
@@ -143,11 +165,13 @@ class Hit:
             snippet=snippet, score=score, collections=article.collections,
             # The model's None ("its own cluster") is spelled out, so a hit's cluster can always be asked for.
             cluster_id=article.cluster_id or article.id, duplicates=article.duplicates,
+            countries=article.countries, places=article.places,
         )
 
     def to_json(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in HIT_FIELDS}
         data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        data["places"] = [place.model_dump() for place in self.places]
         data["snippet"] = self.snippet
         return data
 
@@ -164,7 +188,7 @@ class SearchResult:
             "total": self.total,
             "hits": [hit.to_json() for hit in self.hits],
             "facets": {
-                name: [{"value": c.value, "count": c.count} for c in counts] for name, counts in self.facets.items()
+                name: [c.to_json(name) for c in counts] for name, counts in self.facets.items()
             },
         }
         if self.histogram is not None:

@@ -14,6 +14,7 @@ Syntax::
     (rocket OR missile) gaza  parentheses group
     title:gaza                a word in one field; ``persons:"Qassem Soleimani"``
     title:(gaza OR rafah)     the field applies to every word inside the group
+    countries:IQ              a country by its ISO code or English name (countries:Iraq), any case
 
 Precedence is NOT > AND > OR, so ``a b OR c`` means ``(a b) OR c``. Operators
 are uppercase only: ``and``, ``or`` and ``not`` are ordinary words. Words keep
@@ -54,7 +55,7 @@ __all__ = [
 
 DEFAULT_FIELDS: tuple[str, ...] = (
     "title", "body", "summary", "url", "persons", "organizations", "locations",
-    "groups", "events", "source_name", "domain", "language", "authors", "tags", "collections",
+    "groups", "events", "source_name", "domain", "language", "authors", "tags", "collections", "countries",
 )  # fmt: skip
 MAX_QUERY_LENGTH = 4096
 MAX_DEPTH = 64

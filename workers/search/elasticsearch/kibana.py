@@ -1,4 +1,4 @@
-"""Load newsworkers' saved objects (data view, saved search, dashboard) into Kibana.
+"""Load newsworkers' saved objects (data view, saved search, visualizations, the places map, dashboard) into Kibana.
 
 The objects live in ``config/kibana/newsworkers.ndjson`` and go to Kibana's
 saved-objects import API (``POST /api/saved_objects/_import?overwrite=true``,

@@ -20,15 +20,16 @@ from typing import Any
 from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError, QuerySyntaxError
 from workers.core.models import Article
-from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
+from workers.search.geofilter import BBox, Near
+from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort, facet_value
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 
 __all__ = [
-    "EARLIEST_COPY", "HISTOGRAM_AGG", "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST",
+    "COORDINATES", "EARLIEST_COPY", "HISTOGRAM_AGG", "MAX_RESULT_WINDOW", "SNIPPET_CHARS", "TEXT_FIELDS", "TITLE_BOOST",
     "aggregations", "alias_swap_body", "bulk_delete_lines", "bulk_index_lines", "compile_node", "create_index_body",
-    "date_histogram", "delete_by_query_body", "document", "filter_clauses", "highlight", "index_template_body",
-    "load_template", "query_clause", "reindex_body", "schema_version", "search_body", "sort_clause",
-    "template_name", "text_query", "versioned_index",
+    "date_histogram", "delete_by_query_body", "document", "filter_clauses", "geo_bounding_box", "geo_distance",
+    "highlight", "index_template_body", "load_template", "query_clause", "reindex_body", "schema_version",
+    "search_body", "sort_clause", "template_name", "text_query", "versioned_index",
 ]  # fmt: skip
 
 MAX_RESULT_WINDOW = 10_000
@@ -39,6 +40,8 @@ SNIPPET_CHARS = 240
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 TITLE_BOOST = 2.0
 TEMPLATE_FILE = "index-template.json"
+COORDINATES = "coordinates"
+"""The geo_point field (every place's point) that is not an Article field: filled in by :func:`document`."""
 HISTOGRAM_AGG = "published_at_histogram"
 """The date histogram's aggregation name (facet names are field names, so they never collide with it)."""
 
@@ -115,6 +118,8 @@ def document(article: Article) -> dict[str, Any]:
     doc = article.model_dump(mode="json")
     doc["@timestamp"] = doc["published_at"]
     doc["cluster_id"] = article.cluster_id or article.id  # None means "its own cluster"; collapse needs a value
+    # Every place's point in one geo_point field, which distance and box filters and Kibana's map read.
+    doc[COORDINATES] = [{"lat": lat, "lon": lon} for lat, lon in sorted({(p.lat, p.lon) for p in article.places})]
     return doc
 
 
@@ -167,7 +172,7 @@ def _leaf(text: str, field: str | None) -> dict[str, Any]:
 
 def _facet_term(field: str, value: str) -> dict[str, Any]:
     # Facet values match whole and whatever the case, like Tantivy's facet_terms (spaces collapsed too).
-    return {"term": {field: {"value": " ".join(value.split()), "case_insensitive": True}}}
+    return {"term": {field: {"value": " ".join(facet_value(field, value).split()), "case_insensitive": True}}}
 
 
 def text_query(text: str) -> dict[str, Any]:
@@ -183,6 +188,10 @@ def filter_clauses(query: SearchQuery) -> list[dict[str, Any]]:
             clauses.append({"bool": {"should": alternatives, "minimum_should_match": 1}})
     if query.cluster_id:
         clauses.append({"term": {"cluster_id": {"value": query.cluster_id}}})
+    if query.near:
+        clauses.append(geo_distance(query.near))
+    if query.bbox:
+        clauses.append(geo_bounding_box(query.bbox))
     if query.since or query.until:
         bounds = {}
         if query.since:
@@ -198,6 +207,20 @@ def ids_body(ids: Sequence[str]) -> dict[str, Any]:
     unique = sorted(set(ids))
     return {"query": {"ids": {"values": unique}}, "size": len(unique), "_source": False,
             "track_total_hits": False}
+
+
+def geo_distance(near: Near) -> dict[str, Any]:
+    """Documents with a point within the distance (arc distance: the sphere geofilter's haversine uses)."""
+    # Fixed-point, never an exponent ("1e-05km" is no distance Elasticsearch reads), to the millimetre.
+    km = f"{near.km:.6f}".rstrip("0").rstrip(".")
+    return {"geo_distance": {"distance": f"{km}km", "distance_type": "arc",
+                             COORDINATES: {"lat": near.lat, "lon": near.lon}}}
+
+
+def geo_bounding_box(box: BBox) -> dict[str, Any]:
+    """Documents with a point in the box (a west east of east crosses the antimeridian, as in Elasticsearch)."""
+    return {"geo_bounding_box": {COORDINATES: {"top_left": {"lat": box.north, "lon": box.west},
+                                               "bottom_right": {"lat": box.south, "lon": box.east}}}}
 
 
 def delete_by_query_body(query: SearchQuery) -> dict[str, Any]:

@@ -9,6 +9,7 @@ and see every committed batch after :meth:`reload`.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import tantivy
 
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
+from workers.search.geofilter import cell_terms
 from workers.search.model import (
     FACETS,
     HISTOGRAM_INTERVALS,
@@ -31,11 +33,11 @@ from workers.search.model import (
 from workers.search.tantivy.query import QueryCompiler
 from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
-__all__ = ["TantivyBackend", "article_document"]
+__all__ = ["VERSION_FILE", "TantivyBackend", "article_document"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
-_VERSION_FILE = "newsworkers-schema-version"
+VERSION_FILE = "newsworkers-schema-version"
 _HISTOGRAM_AGG = "published_at_histogram"
 _IO_MARKERS = ("os error", "IoError", "No space", "Io(", "LockBusy", "Permission denied")
 
@@ -51,7 +53,7 @@ class TantivyBackend:
             self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         except (OSError, ValueError) as exc:
             raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
-        (path / _VERSION_FILE).write_text(str(SCHEMA_VERSION))
+        (path / VERSION_FILE).write_text(str(SCHEMA_VERSION))
         self.index.register_tokenizer(ANALYZER, self.analyzer)
         self.compiler = QueryCompiler(self.schema, self.analyzer)
         self._writer: tantivy.IndexWriter | None = None
@@ -105,7 +107,7 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         self.index.reload()
         searcher = self.index.searcher()
-        scoring, filtered = self.compiler.compile(query)
+        scoring, filtered = self.compiler.compile(query, searcher)
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
         found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
         page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
@@ -204,7 +206,7 @@ class TantivyBackend:
         searcher = self.index.searcher()
         if not searcher.num_docs:
             return []
-        _scoring, filtered = self.compiler.compile(query)
+        _scoring, filtered = self.compiler.compile(query, searcher)
         # One request for all of them: an embedded index is one machine's, and ids are all we read.
         found = searcher.search(filtered, searcher.num_docs, count=False)
         return [searcher.doc(address)["id"][0] for _score, address in found.hits]
@@ -244,6 +246,11 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
     doc.add_unsigned("pipeline_version", article.pipeline_version)
     if article.archive_path:
         doc.add_text("archive_path", article.archive_path)
+    points = sorted({(place.lat, place.lon) for place in article.places})
+    if points:
+        doc.add_bytes("coordinates", json.dumps(points).encode())
+        for term in sorted({t for lat, lon in points for t in cell_terms(lat, lon)}):
+            doc.add_text("geo_cells", term)
     for facet in FACETS:
         value = getattr(article, facet)
         for v in value if isinstance(value, list) else [value]:
@@ -257,12 +264,13 @@ def _check_schema_version(path: Path) -> None:
     """Refuse, with the fix named, an index another schema version wrote (Tantivy would only say 'mismatch')."""
     if not (path / "meta.json").exists():
         return
-    marker = path / _VERSION_FILE
+    marker = path / VERSION_FILE
     found = marker.read_text().strip() if marker.exists() else "unknown"
     if found != str(SCHEMA_VERSION):
         raise IndexingError(
             f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
-            "move that directory aside (or pass another --data-dir) and ingest again",
+            "run `newsworkers index migrate` (it rebuilds the index from its stored articles and keeps the old "
+            "directory), or move that directory aside (or pass another --data-dir) and ingest again",
             reason="index.schema_version",
         )
 

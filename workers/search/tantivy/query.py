@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import tantivy
 
 from workers.core.errors import QuerySyntaxError
-from workers.search.model import FACETS, SearchQuery
+from workers.search.geofilter import ANY_POINT, Area, cover
+from workers.search.model import FACETS, SearchQuery, facet_value
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 from workers.search.tantivy.schema import TEXT_FIELDS, facet_term
 
@@ -22,8 +24,10 @@ class QueryCompiler:
         self.schema = schema
         self.analyzer = analyzer
 
-    def compile(self, query: SearchQuery) -> tuple[tantivy.Query, tantivy.Query]:
-        """(query used for scoring and snippets, same query with filters) for ``query``."""
+    def compile(self, query: SearchQuery, searcher: tantivy.Searcher | None = None
+                ) -> tuple[tantivy.Query, tantivy.Query]:
+        """(query used for scoring and snippets, same query with filters) for ``query``; a distance or box
+        filter needs the ``searcher`` its edge cells are checked against."""
         text_query = self.node(parse_query(query.text))
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, text_query)]
         for facet, values in query.filters.items():
@@ -38,7 +42,42 @@ class QueryCompiler:
                 _utc(query.since), _utc(query.until), True, True,
             )))
         filtered = text_query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+        areas = [area for area in (query.near, query.bbox) if area is not None]
+        if areas:
+            if searcher is None:
+                raise QuerySyntaxError("a distance or box filter needs an index to check its edges against")
+            # Each area narrows what the next one has to check; scored 0, so a filter leaves relevance alone.
+            for area in areas:
+                within = tantivy.Query.const_score_query(self._area(area, filtered, searcher), 0.0)
+                filtered = tantivy.Query.boolean_query([(Occur.Must, filtered), (Occur.Must, within)])
         return text_query, filtered
+
+    def _area(self, area: Area, filtered: tantivy.Query, searcher: tantivy.Searcher) -> tantivy.Query:
+        """The documents with a point in ``area``: its inside cells as they are, and of the documents ``filtered``
+        finds in its edge cells those whose stored points pass the exact check, by id."""
+        cells = cover(area)
+        inside, edge = (cells.inside, cells.edge) if cells else ((), (ANY_POINT,))
+        matched: list[str] = []
+        if edge:
+            candidates = tantivy.Query.boolean_query([
+                (Occur.Must, filtered), (Occur.Must, self._cells(edge)),
+                *([(Occur.MustNot, self._cells(inside))] if inside else []),
+            ])
+            found = searcher.search(candidates, max(searcher.num_docs, 1), count=False)
+            for _score, address in found.hits:
+                doc = searcher.doc(address)
+                points = json.loads(bytes(doc["coordinates"][0])) if doc["coordinates"] else []
+                if any(area.contains(lat, lon) for lat, lon in points):
+                    matched.append(doc["id"][0])
+        parts = []
+        if inside:
+            parts.append((Occur.Should, self._cells(inside)))
+        if matched:
+            parts.append((Occur.Should, tantivy.Query.term_set_query(self.schema, "id", matched)))
+        return tantivy.Query.boolean_query(parts) if parts else tantivy.Query.empty_query()
+
+    def _cells(self, cells: tuple[str, ...]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, "geo_cells", list(cells))
 
     def node(self, node: Node) -> tantivy.Query:
         match node:
@@ -84,7 +123,7 @@ class QueryCompiler:
         return per_field[0][1] if len(per_field) == 1 else tantivy.Query.boolean_query(per_field)
 
     def _facet(self, field: str, value: str) -> tantivy.Query:
-        return tantivy.Query.term_query(self.schema, "facet_terms", facet_term(field, value))
+        return tantivy.Query.term_query(self.schema, "facet_terms", facet_term(field, facet_value(field, value)))
 
 
 def _utc(value: datetime | None) -> datetime | None:

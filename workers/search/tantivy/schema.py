@@ -5,7 +5,9 @@ Full-text fields go through ``en_news`` (lowercase, ASCII folding, English
 Snowball stemming). Facet fields keep their values whole (raw) as fast
 fields for terms aggregations; ``facet_terms`` holds ``field=value`` in
 lower case so ``locations:baghdad`` and ``--filter locations=Baghdad`` match
-whatever the case.
+whatever the case. Places' points are kept in ``coordinates`` (JSON ``[[lat, lon], ...]``, stored only) and
+indexed as grid cells in ``geo_cells`` (see :mod:`workers.search.geofilter`), which distance and box filters
+look up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from workers.search.model import FACETS
 
 __all__ = ["ANALYZER", "SCHEMA_VERSION", "TEXT_FIELDS", "build_schema", "english_analyzer", "facet_term"]
 
-SCHEMA_VERSION = 3  # 3: archive_path and pipeline_version, to find what to reprocess
+SCHEMA_VERSION = 4  # 3: archive_path, pipeline_version (to find what to reprocess); 4: countries and the geo fields
 ANALYZER = "en_news"
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
 
@@ -47,6 +49,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_date_field("published_at", stored=True, indexed=True, fast=True)
     builder.add_text_field("archive_path", stored=True, tokenizer_name="raw")
     builder.add_unsigned_field("pipeline_version", stored=True, indexed=True, fast=True)
+    builder.add_text_field("geo_cells", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_bytes_field("coordinates", stored=True, indexed=False)
     builder.add_bytes_field("source", stored=True, indexed=False)
     return builder.build()
 
