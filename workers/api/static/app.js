@@ -17,8 +17,8 @@ const FACET_SIZE = 30;  // values fetched per facet
 const FACET_SHOWN = 8;  // values shown before "more"
 
 let renderToken = 0;
-let lastSearch = "";  // the URL of the last search shown: opening an article must not search again
-let lastCompare = "";
+let lastSearch = null;  // the URL of the last search shown: opening an article must not search again
+let lastCompare = null;
 let names = new Map();  // country code → name, for chips
 
 async function render() {
@@ -65,7 +65,7 @@ async function search(state, key) {
     renderResults(state, result);
   } catch (error) {
     if (token !== renderToken) return;
-    lastSearch = "";
+    lastSearch = null;
     showError(error.message);
     renderResults(state, { total: 0, hits: [] });
     renderFacets(state, {});
@@ -106,7 +106,7 @@ function renderChips(state) {
 
 function renderDates(state) {
   for (const button of document.querySelectorAll(".preset")) {
-    const on = button.dataset.range === state.range && (state.range || !(state.since || state.until));
+    const on = button.dataset.range === state.range && Boolean(state.range || !(state.since || state.until));
     button.setAttribute("aria-pressed", String(on));
   }
   $("since-input").value = state.since.slice(0, 10);

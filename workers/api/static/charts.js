@@ -146,7 +146,7 @@ export function renderTopSources(state, counts, total) {
     bar.style.width = (100 * count) / max + "%";
     return el("li", {}, el("button", {
       type: "button", class: "source-row", "aria-pressed": String(active.includes(value)), dataset: { value },
-      "aria-label": `${value}: ${plural(count, "article")}, ${share}% of the results`,
+      title: `${value}: ${plural(count, "article")}, ${share}% of the results`,
       onclick: () => toggleFilter("source_name", value),
     }, el("span", { class: "source-name", text: value }), el("span", { class: "source-track" }, bar),
     el("span", { class: "count", text: `${count.toLocaleString()} · ${share}%` })));
@@ -208,7 +208,7 @@ function drawCompare(box, state, series, all, interval) {
   const x = (i) => L + (n === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1));
   const y = (v) => T + (H - T - B) * (1 - v / top);
   const unit = all ? "%" : "";
-  const fmt = (v) => (all ? `${v.toFixed(v < 10 ? 1 : 0)}%` : v.toLocaleString());
+  const fmt = (v) => (all ? `${v.toFixed(1)}%` : v.toLocaleString());
   const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "compare-svg", role: "img",
     "aria-label": `${all ? "Share of all articles" : "Articles"} per ${interval} for ${state.compare.length} queries; the table below has the figures` });
   for (const tick of ticks) {

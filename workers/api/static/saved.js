@@ -11,10 +11,25 @@ function feedHref(url) {
   return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Without a running owner, each request starts the embedded Redis briefly; one that comes right after a
+// write can find the last one still stopping (a 503 that says "try again"), so reads try a few times.
+async function listSaved() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api("/api/alerts");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 503) || attempt >= 4) throw error;
+      await sleep(300 * attempt);
+    }
+  }
+}
+
 async function refresh() {
   let saved;
   try {
-    saved = await api("/api/alerts");
+    saved = await listSaved();
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) { $("save-box").hidden = true; return; }
     $("save-box").hidden = false;
@@ -86,6 +101,7 @@ export function setupSaved(showError) {
   onError = showError;
   $("api-key").value = apiKey();
   $("api-key").addEventListener("input", () => setApiKey($("api-key").value.trim()));
+  $("key-form").addEventListener("submit", (event) => { event.preventDefault(); $("save-name").focus(); });
   $("save-form").addEventListener("submit", save);
   refresh();
 }
