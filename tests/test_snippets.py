@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conformance.corpus import article
 from workers.search.model import SearchQuery
-from workers.search.snippets import ELLIPSIS, char_offset, excerpt, lead
+from workers.search.snippets import ELLIPSIS, char_offset, excerpt, excerpt_html, lead
 from workers.search.tantivy.backend import TantivyBackend
 
 BODY = "Militants fired rockets at the base near Baghdad. The attack caused heavy damage."
@@ -62,3 +62,12 @@ def test_tantivy_snippets_end_on_words_with_ellipses(tmp_path: Path) -> None:
         words = set(long_body.split())
         assert all(w in words for w in text.strip(ELLIPSIS).split()), snippet
     assert "<b>drone</b>" in hit.snippet and hit.snippet.startswith(ELLIPSIS)
+
+
+def test_an_elasticsearch_fragment_gets_the_same_treatment() -> None:
+    body = "Tom & Jerry fight again. The <b>cat</b> chases the mouse around the kitchen table."
+    # Elasticsearch's HTML encoder escapes the text and wraps matches in <b>; its fragment starts mid-word here.
+    fragment = "ry fight again. The &lt;b&gt;<b>cat</b>&lt;/b&gt; chases the mouse around the kitc"
+    assert excerpt_html(body, fragment) == (
+        f"{ELLIPSIS}fight again. The &lt;b&gt;<b>cat</b>&lt;/b&gt; chases the mouse around the{ELLIPSIS}")
+    assert excerpt_html(body, "<b>Tom</b> &amp; Jerry") == f"<b>Tom</b> &amp; Jerry{ELLIPSIS}"

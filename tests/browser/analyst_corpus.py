@@ -30,7 +30,8 @@ def analyst_articles(now: datetime) -> list[Article]:
         source = SOURCES[0] if i % 2 == 0 else SOURCES[1 + (i // 2) % 3]
         body = (FILLER * 2 + f"The {topic} dominated the day in the region, number {i}. " + FILLER * 2).strip()
         out.append(article(
-            f"analyst-{i}", title=f"Story {i} on the {topic}", body=body, domain=source.lower().replace(" ", "") + ".example",
+            f"analyst-{i}", title=f"Story {i} on the {topic}", body=body,
+            domain=source.lower().replace(" ", "") + ".example",
             published_at=now - timedelta(hours=h), fetched_at=now, source_name=source,
             locations=["Basra"] if i % 4 == 0 else ["Lyon"],
             groups=["Farmers"] if i % 2 == 0 else ["Unions"], events=["Harvest Summit"] if i % 5 == 0 else [],

@@ -196,16 +196,14 @@ def test_histogram_has_a_y_axis_and_bars_work_by_keyboard(page: Any, analyst: st
 
 def test_snippets_end_on_word_boundaries_with_an_ellipsis(page: Any, analyst: str) -> None:
     open_page(page, "/?q=dominated")
-    snippets = page.locator("#results .snippet").all_inner_texts()
-    assert snippets
-    for text in snippets:
+    hits = page.locator("#results .hit")
+    assert hits.count() > 0
+    for i in range(hits.count()):
+        text = hits.nth(i).locator(".snippet").inner_text()
         assert text.startswith(ELLIPSIS) and text.endswith(ELLIPSIS), text
-        words = text.strip(ELLIPSIS).split()
-        assert words[0][0].isalpha() and words[0][0].islower() or words[0][0].isupper(), text
-        assert words[-1].rstrip(".,").isalpha(), f"cut inside a word: {text!r}"
-    body_words = set(api(analyst, f"/api/articles/{page.locator('#results .hit').first.get_attribute('data-id')}")
-                     ["article"]["body"].split())
-    assert set(snippets[0].strip(ELLIPSIS).split()) <= body_words
+        body = api(analyst, f"/api/articles/{hits.nth(i).get_attribute('data-id')}")["article"]["body"]
+        # Every word shown is a whole word of the body: nothing cut in the middle at either end.
+        assert set(text.strip(ELLIPSIS).split()) <= set(body.split()), text
 
 
 def test_pager_words_follow_the_sort(page: Any, analyst: str) -> None:

@@ -12,10 +12,11 @@ import html
 import re
 from collections.abc import Sequence
 
-__all__ = ["ELLIPSIS", "char_offset", "excerpt", "lead"]
+__all__ = ["ELLIPSIS", "char_offset", "excerpt", "excerpt_html", "lead"]
 
 ELLIPSIS = "\u2026"
 _SPACE = re.compile(r"\s")
+_MARK = re.compile(r"<b>(.*?)</b>", re.DOTALL)
 
 
 def excerpt(body: str, fragment: str, marks: Sequence[tuple[int, int]] = (), *, at: int | None = None) -> str:
@@ -42,6 +43,25 @@ def excerpt(body: str, fragment: str, marks: Sequence[tuple[int, int]] = (), *, 
     while end > start and fragment[end - 1].isspace():
         end -= 1
     return _marked(fragment, marks, start, end, at + start > 0, at + end < len(body.rstrip()))
+
+
+def excerpt_html(body: str, fragment_html: str) -> str:
+    """:func:`excerpt` of a highlighter's HTML fragment (escaped text, matched words in ``<b>``), such as
+    Elasticsearch returns."""
+    text: list[str] = []
+    marks: list[tuple[int, int]] = []
+    pos = 0
+    length = 0
+    for found in _MARK.finditer(fragment_html):
+        text.append(html.unescape(fragment_html[pos : found.start()]))
+        length += len(text[-1])
+        word = html.unescape(found.group(1))
+        marks.append((length, length + len(word)))
+        text.append(word)
+        length += len(word)
+        pos = found.end()
+    text.append(html.unescape(fragment_html[pos:]))
+    return excerpt(body, "".join(text), marks)
 
 
 def lead(body: str, max_chars: int) -> str:
