@@ -389,6 +389,10 @@ def test_no_serious_accessibility_violations(browser: Any, analyst: str) -> None
             open_page(tab, "/?q=drought&cmp=drought&cmp=flood")
             tab.wait_for_selector("#compare-chart path.series")
             found[f"{width}px"] = axe_violations(tab)
+            if width < 800:
+                tab.click("#filters-toggle")
+                tab.wait_for_selector("#facets .facet")
+                found[f"{width}px, filters open"] = axe_violations(tab)
             tab.locator("#results .hit .title").first.click()
             tab.wait_for_selector("#article-view:not([hidden]) #article-title")
             found[f"{width}px, article open"] = axe_violations(tab)
@@ -396,6 +400,25 @@ def test_no_serious_accessibility_violations(browser: Any, analyst: str) -> None
         finally:
             context.close()
     assert found == {k: [] for k in found}, json.dumps(found, indent=1)
+
+
+def test_the_page_works_under_its_own_content_security_policy(browser: Any, analyst: str) -> None:
+    # The other tests bypass the CSP for Playwright's waits; this one keeps it and watches for refusals.
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=analyst)
+    try:
+        tab = context.new_page()
+        problems: list[str] = []
+        tab.on("pageerror", lambda exc: problems.append(str(exc)))
+        tab.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+        tab.goto("/?q=drought&cmp=drought&cmp=flood")
+        tab.locator("#compare-chart path.series").first.wait_for()
+        tab.locator("#histogram .slot").first.wait_for()
+        assert tab.locator("#results .hit").count() > 0
+        assert tab.locator("#histogram .bar").evaluate_all("bars => bars.some(b => parseFloat(b.style.height) > 0)")
+        tab.wait_for_load_state("networkidle")
+        assert problems == []
+    finally:
+        context.close()
 
 
 def test_screenshots_of_the_page(browser: Any, analyst: str) -> None:
