@@ -147,3 +147,19 @@ def test_redis_down_is_a_503_not_a_500(indexed: Settings) -> None:
                    api.post("/api/alerts", json={"name": "a", "query": "x"}), api.delete("/api/alerts/a")):
         assert_error(answer, 503, "config.invalid")
         assert "cannot reach Redis" in answer.json()["error"]
+
+
+def test_requests_without_an_owner_take_turns_instead_of_failing(indexed: Settings) -> None:
+    # No Redis URL and nobody owning the data directory: each request starts the embedded Redis for itself.
+    embedded = indexed.model_copy(update={"redis_url": None})
+    statuses: list[int] = []
+    with TestClient(make_app(embedded), client=LOOPBACK) as api:
+        assert api.post("/api/alerts", json={"name": "baghdad", "query": "Baghdad"}).status_code == 201
+        threads = [threading.Thread(target=lambda: statuses.append(api.get("/api/alerts").status_code))
+                   for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert api.delete("/api/alerts/baghdad").status_code == 204
+    assert statuses == [200] * 4

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import threading
 from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -71,10 +72,16 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+# With no owner running, a request takes the data directory and starts the embedded Redis for itself; a second
+# request meanwhile found the directory owned (by this very process) and gave up when the first let go,
+# answering 503 to a page that lists its saved searches right after saving one. One at a time, they all work.
+_ATTACH = threading.Lock()
+
+
 def _alerts(request: Request) -> Iterator[Alerts]:
     state = request.app.state
     # No Redis to be had is a ConfigError, which the app answers with a 503.
-    with attached_runtime(state.settings, attach_wait_s=ATTACH_WAIT_S) as runtime:
+    with _ATTACH, attached_runtime(state.settings, attach_wait_s=ATTACH_WAIT_S) as runtime:
         store = AlertStore(runtime.redis, runtime.keys, matches_max=runtime.settings.alert_matches_max)
         yield Alerts(store, runtime.settings, lambda: state.backend)
 

@@ -23,6 +23,7 @@ from workers.search.elasticsearch.bulk import BulkPolicy, Line, send_bulk
 from workers.search.elasticsearch.errors import es_errors, or_missing
 from workers.search.elasticsearch.index import alias_target, ensure_index
 from workers.search.model import DateBucket, FacetCount, Hit, SearchQuery, SearchResult, Sort
+from workers.search.snippets import excerpt_html
 from workers.settings import Settings
 
 __all__ = ["ElasticsearchBackend", "make_client"]
@@ -198,4 +199,6 @@ def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
     shown = earliest[0] if earliest else raw  # a collapsed cluster shows its earliest matching copy
     fragments = shown.get("highlight", {}).get("body", [])
     score = float(raw["_score"]) if query.sort is Sort.RELEVANCE and raw.get("_score") is not None else None
-    return Hit.from_article(_article(shown["_source"]), snippet=fragments[0] if fragments else "", score=score)
+    article = _article(shown["_source"])
+    snippet = excerpt_html(article.body, fragments[0]) if fragments else ""
+    return Hit.from_article(article, snippet=snippet, score=score)

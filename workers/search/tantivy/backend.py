@@ -8,7 +8,6 @@ and see every committed batch after :meth:`reload`.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from workers.search.model import (
     SearchResult,
     Sort,
 )
+from workers.search.snippets import char_offset, excerpt, lead
 from workers.search.tantivy.query import QueryCompiler
 from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
@@ -277,6 +277,8 @@ def _check_schema_version(path: Path) -> None:
 
 def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:
     snippet = generator.snippet_from_doc(tantivy.Document(body=article.body))
-    if snippet.highlighted():
-        return snippet.to_html()
-    return html.escape(article.body[:_SNIPPET_CHARS])
+    if not snippet.highlighted():
+        return lead(article.body, _SNIPPET_CHARS)
+    fragment = snippet.fragment()
+    marks = [(char_offset(fragment, r.start), char_offset(fragment, r.end)) for r in snippet.highlighted()]
+    return excerpt(article.body, fragment, marks, at=char_offset(article.body, snippet.fragment_range().start))
