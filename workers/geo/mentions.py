@@ -1,0 +1,207 @@
+"""Where an article names places: NER's location names counted in the text, "City, Region" pairs, and,
+for languages without an NER model, a match of the text against the gazetteer's names.
+
+The text match is guarded, since many town names are also words: a name must look like a proper noun
+(capitalised, not glued to a neighbouring capitalised word that makes it part of a longer name), a town
+that is also a word the text uses in lower case or after an article ("das Essen", "la Mission") is that
+word, short names need a large town, and alternate spellings only count for large cities.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from workers.geo.gazetteer import Gazetteer, GeoEntry, Kind
+from workers.geo.names import fold
+
+__all__ = ["Mention", "find_mentions", "named_mentions", "qualified_pairs"]
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?")
+_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“”«»()\[\]|•—–]")
+# Articles directly before a capitalised word make it a common noun in these languages; a country takes
+# an article in several of them ("die Türkei", "la France"), a town does not.
+_ARTICLE_WORDS = {
+    "de": "der die das dem den des ein eine einem einen einer eines zum zur beim vom",
+    "es": "el la los las un una unos unas del al",
+    "fr": "le la les un une des du au aux",
+    "it": "il lo la i gli le un uno una del della dello al alla",
+    "pt": "o a os as um uma do da dos das no na",
+    "nl": "de het een",
+    "en": "the a an",
+}
+_ARTICLES = {language: frozenset(words.split()) for language, words in _ARTICLE_WORDS.items()}
+# Languages that capitalise every noun, where a capitalised neighbour says nothing about a longer name.
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})
+_SHORT_NAME_MIN_POPULATION = 100_000
+_MAX_PAIR_WORDS = 4
+
+
+@dataclass
+class Mention:
+    """One name an article uses for a place (or a people), with the places it may mean."""
+
+    text: str
+    count: int
+    first: int
+    candidates: list[GeoEntry]
+    within: list[GeoEntry] = field(default_factory=list)  # a "City, Region" qualifier's readings
+    demonym: str | None = None  # the country a NORP group names
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+    sentence_start: bool
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    last_end = 0
+    for match in _WORD.finditer(text):
+        between = text[last_end:match.start()]
+        starts = not tokens or bool(_SENTENCE_BREAK.search(between)) or tokens[-1].text.endswith(".")
+        tokens.append(_Token(match.group(), match.start(), match.end(), starts))
+        last_end = match.end()
+    return tokens
+
+
+def _joined(text: str, tokens: list[_Token], i: int, n: int) -> str | None:
+    """The words i..i+n as one name, when only spaces or hyphens lie between them."""
+    for a, b in zip(tokens[i:i + n - 1], tokens[i + 1:i + n], strict=True):
+        if text[a.end:b.start].strip(" -\u00a0") or a.text.endswith("."):
+            return None
+    return text[tokens[i].start:tokens[i + n - 1].end]
+
+
+def find_mentions(text: str, language: str | None, gaz: Gazetteer, *, min_population: int) -> list[Mention]:
+    """Places named in a text of a language without NER, by the gazetteer's names and the guards above."""
+    tokens = _tokens(text)
+    lowered = {fold(t.text) for t in tokens if t.text[:1].islower()}
+    articles = _ARTICLES.get(language or "", frozenset())
+    found: dict[str, Mention] = {}
+    i = 0
+    while i < len(tokens):
+        if not tokens[i].capitalised:
+            i += 1
+            continue
+        for n in range(min(gaz.max_words, _MAX_PAIR_WORDS, len(tokens) - i), 0, -1):
+            name = _joined(text, tokens, i, n)
+            if name is None or not tokens[i + n - 1].capitalised:
+                continue
+            candidates = _text_candidates(gaz, name, language, min_population)
+            if not candidates:
+                continue
+            if n == 1 and not _single_word_ok(tokens, i, candidates, lowered, articles, language):
+                continue
+            key = fold(name)
+            mention = found.get(key)
+            if mention is None:
+                found[key] = Mention(name.rstrip("."), 1, tokens[i].start, candidates)
+            else:
+                mention.count += 1
+            i += n - 1
+            break
+        i += 1
+    return list(found.values())
+
+
+def _text_candidates(gaz: Gazetteer, name: str, language: str | None, min_population: int) -> list[GeoEntry]:
+    out = []
+    for use in gaz.lookup(name):
+        entry = gaz.entries[use.entry]
+        if entry.kind is Kind.COUNTRY:
+            if use.main or {"*", "en", language or ""} & use.languages:
+                out.append(entry)
+        elif entry.population >= min_population:
+            out.append(entry)
+    return out
+
+
+def _single_word_ok(tokens: list[_Token], i: int, candidates: list[GeoEntry], lowered: set[str],
+                    articles: frozenset[str], language: str | None) -> bool:
+    token = tokens[i]
+    if any(c.kind is Kind.COUNTRY for c in candidates):
+        return True
+    key = fold(token.text)
+    if key in lowered:
+        return False  # the text uses the word as a word
+    if i > 0 and not token.sentence_start and tokens[i - 1].text.lower() in articles:
+        return False
+    if len(key) < 4 and max(c.population for c in candidates) < _SHORT_NAME_MIN_POPULATION:
+        return False
+    if language not in _NOUNS_CAPITALISED and not token.text.isupper():
+        before = tokens[i - 1] if i > 0 and not token.sentence_start else None
+        after = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].sentence_start else None
+        for neighbour in (before, after):
+            if neighbour is not None and neighbour.capitalised and not neighbour.text.isupper():
+                return False  # part of a longer name the gazetteer does not have (a person, a firm)
+    return True
+
+
+def named_mentions(text: str, names: list[str], gaz: Gazetteer) -> list[Mention]:
+    """NER's location names as mentions: each counted where the text names it (at least once)."""
+    out = []
+    for name in names:
+        candidates = gaz.candidates(name)
+        if not candidates:
+            continue
+        # As written or shouted (a dateline), never in lower case: "US" is not "us".
+        spellings = "|".join(re.escape(s) for s in dict.fromkeys((name, name.upper())))
+        hits = [m.start() for m in re.finditer(rf"(?<!\w)(?:{spellings})(?!\w)", text)]
+        out.append(Mention(name, max(1, len(hits)), hits[0] if hits else len(text), candidates))
+    return out
+
+
+def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
+    """"City, Region" pairs ("PARIS, Texas", "Tbilisi, Georgia"): a place, a comma, then a country or region
+    it lies in. The place keeps only its candidates inside a reading of the qualifier."""
+    tokens = _tokens(text)
+    pairs: list[tuple[Mention, Mention]] = []
+    for i, token in enumerate(tokens[:-1]):
+        following = tokens[i + 1]
+        if text[token.end:following.start].strip() != "," or not following.capitalised:
+            continue
+        place = _longest(text, tokens, i, backwards=True, gaz=gaz)
+        region = _longest(text, tokens, i + 1, backwards=False, gaz=gaz)
+        if place is None or region is None:
+            continue
+        (place_name, place_start, places), (region_name, region_start, readings) = place, region
+        readings = [r for r in readings if r.kind is not Kind.CITY]
+        known = {r.country for r in readings}
+        for code in gaz.subdivisions.get(fold(region_name), ()):
+            country = gaz.country(code)
+            if country is not None and code not in known:
+                readings.append(country)  # an ISO subdivision GeoNames lacks: only its country is known
+        inside = [p for p in places if p.kind is Kind.CITY and any(p.inside(r) for r in readings)]
+        if not inside:
+            continue
+        kept = [r for r in readings if any(p.inside(r) for p in inside)]
+        # The narrowest reading: "Atlanta, Georgia" names the state, not the United States around it.
+        kept = [r for r in kept if not any(o is not r and o.inside(r) for o in kept)]
+        pairs.append((Mention(place_name, 1, place_start, inside, within=kept),
+                      Mention(region_name, 1, region_start, kept)))
+    return pairs
+
+
+def _longest(text: str, tokens: list[_Token], i: int, *, backwards: bool,
+             gaz: Gazetteer) -> tuple[str, int, list[GeoEntry]] | None:
+    """The longest capitalised name ending (or starting) at token i that the gazetteer or ISO regions know."""
+    for n in range(_MAX_PAIR_WORDS, 0, -1):
+        start = i - n + 1 if backwards else i
+        if start < 0 or start + n > len(tokens):
+            continue
+        name = _joined(text, tokens, start, n)
+        if name is None or not (tokens[start].capitalised and tokens[start + n - 1].capitalised):
+            continue
+        name = name.rstrip(".") if not backwards else name
+        entries = gaz.candidates(name)
+        if entries or (not backwards and fold(name) in gaz.subdivisions):
+            return name, tokens[start].start, entries
+    return None
