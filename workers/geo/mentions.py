@@ -114,8 +114,11 @@ def find_mentions(text: str, language: str | None, gaz: Gazetteer, *, min_popula
 
 def _text_candidates(gaz: Gazetteer, name: str, language: str | None, min_population: int) -> list[GeoEntry]:
     out = []
+    short = len(fold(name)) < 4
     for use in gaz.lookup(name):
         entry = gaz.entries[use.entry]
+        if short and not use.main and "*" not in use.languages:
+            continue  # a short alternate ("The" for Teresina) is more often a word than the town
         if entry.kind is Kind.COUNTRY:
             if use.main or {"*", "en", language or ""} & use.languages:
                 out.append(entry)
