@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from workers.geo.gazetteer import Gazetteer, GeoEntry, Kind
 from workers.geo.names import fold
+from workers.geo.words import looks_like_a_name, more_word_than_place
 
 __all__ = ["Mention", "find_mentions", "named_mentions", "qualified_pairs"]
 
@@ -86,6 +87,7 @@ def find_mentions(text: str, language: str | None, gaz: Gazetteer, *, min_popula
     lowered = {fold(t.text) for t in tokens if t.text[:1].islower()}
     articles = _ARTICLES.get(language or "", frozenset())
     found: dict[str, Mention] = {}
+    in_longer_names: set[str] = set()
     i = 0
     while i < len(tokens):
         if not tokens[i].capitalised:
@@ -98,9 +100,13 @@ def find_mentions(text: str, language: str | None, gaz: Gazetteer, *, min_popula
             candidates = _text_candidates(gaz, name, language, min_population)
             if not candidates:
                 continue
-            if n == 1 and not _single_word_ok(tokens, i, candidates, lowered, articles, language):
-                continue
             key = fold(name)
+            if n == 1:
+                refusal = _single_word_refusal(tokens, i, candidates, lowered, articles, language)
+                if refusal == _LONGER_NAME:
+                    in_longer_names.add(key)
+                if refusal is not None:
+                    continue
             mention = found.get(key)
             if mention is None:
                 found[key] = Mention(name.rstrip("."), 1, tokens[i].start, candidates)
@@ -109,7 +115,8 @@ def find_mentions(text: str, language: str | None, gaz: Gazetteer, *, min_popula
             i += n - 1
             break
         i += 1
-    return list(found.values())
+    # A name the text also uses inside a longer one ("Lewis Hamilton", "Marco Rubio") is that name everywhere.
+    return [m for key, m in found.items() if key not in in_longer_names]
 
 
 def _text_candidates(gaz: Gazetteer, name: str, language: str | None, min_population: int) -> list[GeoEntry]:
@@ -127,25 +134,35 @@ def _text_candidates(gaz: Gazetteer, name: str, language: str | None, min_popula
     return out
 
 
-def _single_word_ok(tokens: list[_Token], i: int, candidates: list[GeoEntry], lowered: set[str],
-                    articles: frozenset[str], language: str | None) -> bool:
+_LONGER_NAME = "part of a longer name"
+
+
+def _single_word_refusal(tokens: list[_Token], i: int, candidates: list[GeoEntry], lowered: set[str],
+                         articles: frozenset[str], language: str | None) -> str | None:
+    """Why a one-word match is not a place here, or None when it may be one."""
     token = tokens[i]
     if any(c.kind is Kind.COUNTRY for c in candidates):
-        return True
+        return None
     key = fold(token.text)
     if key in lowered:
-        return False  # the text uses the word as a word
+        return "the text uses the word in lower case"
     if i > 0 and not token.sentence_start and tokens[i - 1].text.lower() in articles:
-        return False
-    if len(key) < 4 and max(c.population for c in candidates) < _SHORT_NAME_MIN_POPULATION:
-        return False
-    if language not in _NOUNS_CAPITALISED and not token.text.isupper():
+        return "after an article"
+    largest = max(c.population for c in candidates)
+    if len(key) < 4 and largest < _SHORT_NAME_MIN_POPULATION:
+        return "short and small"
+    if more_word_than_place(token.text, language, largest):
+        return "a common word of the language"
+    if not token.text.isupper():
         before = tokens[i - 1] if i > 0 and not token.sentence_start else None
         after = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].sentence_start else None
         for neighbour in (before, after):
-            if neighbour is not None and neighbour.capitalised and not neighbour.text.isupper():
-                return False  # part of a longer name the gazetteer does not have (a person, a firm)
-    return True
+            if neighbour is None or not neighbour.capitalised or neighbour.text.isupper():
+                continue
+            # Where every noun is capitalised, only a rare neighbour (a surname, a firm) makes a longer name.
+            if language not in _NOUNS_CAPITALISED or looks_like_a_name(neighbour.text, language):
+                return _LONGER_NAME
+    return None
 
 
 def named_mentions(text: str, names: list[str], gaz: Gazetteer) -> list[Mention]:
