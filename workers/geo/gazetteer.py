@@ -72,7 +72,9 @@ class Gazetteer:
         self.entries: list[GeoEntry] = []
         self.names: dict[str, list[NameUse]] = {}
         self.subdivisions: dict[str, set[str]] = {}
+        self._country_names: dict[str, list[tuple[str, str]]] = {}
         self.by_country: dict[str, int] = {}
+        self.by_region: dict[tuple[str, str], int] = {}  # ("US", "TX") -> Texas
         self.tlds: dict[str, str] = {}  # ".de" -> "DE"
         self.speakers: dict[str, set[str]] = {}  # "de" -> the countries whose first language it is
         cities = _load(f"cities{city_population}.json")
@@ -90,6 +92,20 @@ class Gazetteer:
 
     def country(self, code: str) -> GeoEntry | None:
         index = self.by_country.get(code)
+        return self.entries[index] if index is not None else None
+
+    def country_names_in(self, language: str) -> list[tuple[str, str]]:
+        """(folded name, alpha-2) of every country as the language writes it (its translations, the short forms)."""
+        found = self._country_names.get(language)
+        if found is None:
+            found = sorted({(key, self.entries[use.entry].country) for key, uses in self.names.items() for use in uses
+                            if self.entries[use.entry].kind is Kind.COUNTRY
+                            and ({language, "*"} & use.languages or (language == "en" and use.main))})
+            self._country_names[language] = found
+        return found
+
+    def region(self, country: str, admin1: str) -> GeoEntry | None:
+        index = self.by_region.get((country, admin1))
         return self.entries[index] if index is not None else None
 
     def _add(self, entry: GeoEntry) -> int:
@@ -149,6 +165,7 @@ class Gazetteer:
                 continue
             index = self._add(GeoEntry(int(state["geonameid"]), state["name"], "US", code, lat / population,
                                        lon / population, int(population), Kind.REGION))
+            self.by_region["US", code] = index
             self._name(state["name"], index, main=True)
 
     def _add_cities(self, cities: dict[str, dict], alternate_min_population: int) -> None:

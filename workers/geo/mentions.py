@@ -35,6 +35,13 @@ _ARTICLES = {language: frozenset(words.split()) for language, words in _ARTICLE_
 # Languages that capitalise every noun, where a capitalised neighbour says nothing about a longer name.
 _NOUNS_CAPITALISED = frozenset({"de", "lb"})
 _SHORT_NAME_MIN_POPULATION = 100_000
+# The abbreviations of US states that datelines use ("LA CROSSE, Wis."), written with their dots.
+_ABBREVIATED_STATES = (
+    "Ala.=AL Ariz.=AZ Ark.=AR Calif.=CA Colo.=CO Conn.=CT Del.=DE Fla.=FL Ga.=GA Ill.=IL Ind.=IN Kan.=KS "
+    "Kans.=KS Ky.=KY La.=LA Md.=MD Mass.=MA Mich.=MI Minn.=MN Miss.=MS Mo.=MO Mont.=MT Neb.=NE Nebr.=NE "
+    "Nev.=NV N.H.=NH N.J.=NJ N.M.=NM N.Y.=NY N.C.=NC N.D.=ND Okla.=OK Ore.=OR Pa.=PA R.I.=RI S.C.=SC S.D.=SD "
+    "Tenn.=TN Tex.=TX Vt.=VT Va.=VA Wash.=WA W.Va.=WV Wis.=WI Wyo.=WY D.C.=DC")
+_STATE_ABBREVIATIONS = dict(pair.split("=") for pair in _ABBREVIATED_STATES.split())
 _MAX_PAIR_WORDS = 4
 
 
@@ -48,6 +55,7 @@ class Mention:
     candidates: list[GeoEntry]
     within: list[GeoEntry] = field(default_factory=list)  # a "City, Region" qualifier's readings
     demonym: str | None = None  # the country a NORP group names
+    unknown: bool = False  # a "Town, Region" whose town the gazetteer lacks: no place, whatever else it names
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +197,7 @@ def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
         if text[token.end:following.start].strip() != "," or not following.capitalised:
             continue
         place = _longest(text, tokens, i, backwards=True, gaz=gaz)
-        region = _longest(text, tokens, i + 1, backwards=False, gaz=gaz)
+        region = _state_abbreviation(following, gaz) or _longest(text, tokens, i + 1, backwards=False, gaz=gaz)
         if place is None or region is None:
             continue
         (place_name, place_start, places), (region_name, region_start, readings) = place, region
@@ -201,6 +209,10 @@ def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
                 readings.append(country)  # an ISO subdivision GeoNames lacks: only its country is known
         inside = [p for p in places if p.kind is Kind.CITY and any(p.inside(r) for r in readings)]
         if not inside:
+            if readings and all(p.kind is Kind.CITY for p in places):
+                # "Palm Beach, Fla.": a town too small for the gazetteer, which has a namesake elsewhere.
+                pairs.append((Mention(place_name, 1, place_start, [], unknown=True),
+                              Mention(region_name, 1, region_start, readings)))
             continue
         kept = [r for r in readings if any(p.inside(r) for p in inside)]
         # The narrowest reading: "Atlanta, Georgia" names the state, not the United States around it.
@@ -208,6 +220,12 @@ def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
         pairs.append((Mention(place_name, 1, place_start, inside, within=kept),
                       Mention(region_name, 1, region_start, kept)))
     return pairs
+
+
+def _state_abbreviation(token: _Token, gaz: Gazetteer) -> tuple[str, int, list[GeoEntry]] | None:
+    code = _STATE_ABBREVIATIONS.get(token.text)
+    state = gaz.region("US", code) if code else None
+    return (token.text, token.start, [state]) if state is not None else None
 
 
 def _longest(text: str, tokens: list[_Token], i: int, *, backwards: bool,

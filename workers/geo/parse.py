@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from workers.geo.adjectives import adjective_mentions
 from workers.geo.demonyms import demonym_country
 from workers.geo.gazetteer import Gazetteer, gazetteer
 from workers.geo.mentions import Mention, find_mentions, named_mentions, qualified_pairs
@@ -27,13 +28,15 @@ class Geoparser:
         """Places and countries of a text. ``locations`` are NER's location names (None: the language has no
         NER, so the text is matched against the gazetteer); ``groups`` NER's NORP groups, read as demonyms."""
         gaz = self.gazetteer
+        demonyms = self._demonyms(text, groups or [])
         if locations is None:
             mentions = find_mentions(text, language, gaz, min_population=self.text_min_population)
+            demonyms += adjective_mentions(text, language, gaz)
         else:
             mentions = named_mentions(text, locations, gaz)
         for place, region in qualified_pairs(text, gaz):
             mentions += [place, region]
-        return resolve(mentions, self._demonyms(text, groups or []), source_prior(gaz, domain, language))
+        return resolve(mentions, demonyms, source_prior(gaz, domain, language))
 
     def _demonyms(self, text: str, groups: list[str]) -> list[Mention]:
         out = []

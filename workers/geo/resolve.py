@@ -78,15 +78,19 @@ def _merge(mentions: list[Mention]) -> list[Mention]:
         seen = by_key.get(key)
         if seen is None:
             by_key[key] = Mention(mention.text, mention.count, mention.first, list(mention.candidates),
-                                  list(mention.within))
+                                  list(mention.within), unknown=mention.unknown)
             continue
         seen.count = max(seen.count, mention.count)
         seen.first = min(seen.first, mention.first)
+        seen.unknown = seen.unknown or mention.unknown
         if mention.within or len(mention.candidates) < len(seen.candidates):
             ids = {c.geonames_id for c in mention.candidates}
             narrowed = [c for c in seen.candidates if c.geonames_id in ids]
             seen.candidates = narrowed or list(mention.candidates)
             seen.within = seen.within or list(mention.within)
+    for mention in by_key.values():
+        if mention.unknown:
+            mention.candidates = []  # the text says it is a town the gazetteer lacks; its namesakes are not it
     return list(by_key.values())
 
 
