@@ -166,6 +166,34 @@ def test_text_match_leaves_a_town_inside_a_longer_name(geo: Geoparser) -> None:
     assert found.places == []
 
 
+def test_text_match_leaves_common_words_that_start_a_sentence(geo: Geoparser) -> None:
+    # "Dabei" (German "at the same time") is also an alternate spelling of Dubai.
+    found = geo.parse("Die Polizei ermittelt. Dabei wurde niemand verletzt.", "de")
+    assert "AE" not in found.countries
+
+
+def test_adjectives_name_countries_without_ner(geo: Geoparser) -> None:
+    assert geo.parse("Der spanische Künstler und ein Österreicher traten auf.", "de").countries == ["ES", "AT"]
+    assert geo.parse("Galatasaray'ın Arjantinli yıldızı ve Belçikalı forvet.", "tr").countries == ["AR", "BE"]
+    assert geo.parse("Le capitaine du navire espagnol a parlé.", "fr").countries == ["ES"]
+    assert geo.parse("El piloto mexicano habló con el presidente iraní.", "es").countries == ["MX", "IR"]
+    # Words of the same shape that name no country.
+    assert geo.parse("Die historische Stadt und die politische Lage; der Leser und der Meister.", "de").countries == []
+
+
+def test_a_town_the_gazetteer_lacks_does_not_become_its_namesake(geo: Geoparser) -> None:
+    # Palm Beach, Florida is below the gazetteer's 15,000 inhabitants; Palm Beach in Australia is not.
+    found = geo.parse("PALM BEACH, Fla. (AP) — The former president spoke at his club.", "en", locations=["PALM BEACH"])
+    assert found.countries == ["US"]
+    assert [p.name for p in found.places] == ["Florida"]
+
+
+def test_datelines_with_state_abbreviations(geo: Geoparser) -> None:
+    found = geo.parse("LA CROSSE, Wis. (AP) — After a summer of tumult, the race is clear.", "en", locations=[])
+    assert found.countries == ["US"]
+    assert found.places[0].name == "La Crosse" and found.places[0].admin1 == "WI"
+
+
 def test_source_country_breaks_a_tie(geo: Geoparser) -> None:
     text = "Flooding closed roads around Valencia on Monday."
     assert geo.parse(text, "es", locations=["Valencia"], domain="levante-emv.es").countries == ["ES"]

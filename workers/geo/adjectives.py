@@ -2,8 +2,10 @@
 
 German builds them on the country's name with ``-isch`` ("spanische", "ukrainischen": Spanien, Ukraine) and
 names people with ``-er`` ("Österreicher", "Ghanaer"); Turkish adds ``-lı/-li/-lu/-lü`` ("Arjantinli",
-"Belçikalı"). A word of that shape names a country when its stem starts the name of exactly one country in
-that language (or that name starts the stem), and the stem is long enough to say so.
+"Belçikalı"); French ``-ais``, ``-ien``, ``-ain``, ``-ois``, ``-ol`` ("espagnol", "vénézuélien"); Spanish and
+Italian ``-ano``, ``-ino``, ``-és``/``-ese``, ``-eño``, ``-í`` ("mexicano", "francés", "iraní"). A word of that
+shape names a country when its stem is, or starts, the name of exactly one country in that language (or that
+name starts the stem), and the stem is long enough to say so.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ __all__ = ["adjective_mentions"]
 _SHAPES: dict[str, re.Pattern[str]] = {
     "de": re.compile(r"^(?P<stem>\w{4,}?)(?:isch(?:e|en|er|es|em)?|er(?:in|innen|n|s)?)$"),
     "tr": re.compile(r"^(?P<stem>\w{4,}?)(?:lı|li|lu|lü)(?:lar|ler)?$"),
+    "fr": re.compile(r"^(?P<stem>\w{4,}?)(?:ais|ien|ain|ois|ol)(?:e|s|es|ne|nes)?$"),
+    "es": re.compile(r"^(?P<stem>\w{4,}?)(?:an|in|es|en|ol)(?:o|a|os|as|es)?$|^(?P<short>\w{4,}?)i(?:es)?$"),
+    "it": re.compile(r"^(?P<stem>\w{4,}?)(?:an|in|es)(?:o|a|i|e)$"),
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_STEM = 4
@@ -40,7 +45,7 @@ def adjective_mentions(text: str, language: str | None, gaz: Gazetteer) -> list[
         shaped = shape.match(fold(word))
         if shaped is None:
             continue
-        code = _country_of(shaped.group("stem"), names)
+        code = _country_of(shaped.group("stem") or shaped.groupdict().get("short") or "", names)
         if code is None:
             continue
         mention = found.get(code)

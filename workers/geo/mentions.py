@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from workers.geo.gazetteer import Gazetteer, GeoEntry, Kind
 from workers.geo.names import fold
-from workers.geo.words import looks_like_a_name, more_word_than_place
+from workers.geo.words import is_common_word, looks_like_a_name, more_word_than_place
 
 __all__ = ["Mention", "find_mentions", "named_mentions", "qualified_pairs"]
 
@@ -161,6 +161,8 @@ def _single_word_refusal(tokens: list[_Token], i: int, candidates: list[GeoEntry
         return "short and small"
     if more_word_than_place(token.text, language, largest):
         return "a common word of the language"
+    if token.sentence_start and is_common_word(token.text, language):
+        return "a common word, capitalised as a sentence's first"
     if not token.text.isupper():
         before = tokens[i - 1] if i > 0 and not token.sentence_start else None
         after = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].sentence_start else None

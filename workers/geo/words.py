@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import wordfreq
 
-__all__ = ["looks_like_a_name", "more_word_than_place", "zipf"]
+__all__ = ["is_common_word", "looks_like_a_name", "more_word_than_place", "zipf"]
 
 _CODES = {"no": "nb", "nn": "nb"}  # py3langid's codes where wordfreq names the language otherwise
 _AVAILABLE = frozenset(wordfreq.available_languages())
@@ -21,6 +21,7 @@ _AVAILABLE = frozenset(wordfreq.available_languages())
 _PLACE_OFFSET = -0.9
 _WORD_MARGIN = 1.0
 _NAME_MAX_ZIPF = 3.0  # rarer than this, a capitalised word is a name (a surname, a firm), not a noun
+_COMMON_MIN_ZIPF = 4.5  # about the 3,000 commonest words of a language
 
 
 @lru_cache(maxsize=1 << 16)
@@ -42,3 +43,10 @@ def looks_like_a_name(word: str, language: str | None) -> bool:
     """A rare word, capitalised: a surname or a brand more likely than a common noun."""
     frequency = zipf(word.lower(), language)
     return frequency is None or frequency < _NAME_MAX_ZIPF
+
+
+def is_common_word(word: str, language: str | None) -> bool:
+    """Among the language's few thousand commonest words ("Dabei", "Como"): capitalised only where a sentence
+    starts, it says nothing about being a name."""
+    frequency = zipf(word.lower(), language)
+    return frequency is not None and frequency >= _COMMON_MIN_ZIPF
