@@ -186,6 +186,12 @@ def test_a_town_the_gazetteer_lacks_does_not_become_its_namesake(geo: Geoparser)
     found = geo.parse("PALM BEACH, Fla. (AP) — The former president spoke at his club.", "en", locations=["PALM BEACH"])
     assert found.countries == ["US"]
     assert [p.name for p in found.places] == ["Florida"]
+    found = geo.parse("He spent winters at his home in Palm Beach in Florida.", "en",
+                      locations=["Palm Beach", "Florida"])
+    assert found.countries == ["US"]
+    # After "in", a large city stays itself: the talks are in Oman, Tehran is still Tehran.
+    found = geo.parse("Negotiators from Tehran in Oman met on Sunday.", "en", locations=["Tehran", "Oman"])
+    assert set(found.countries) == {"IR", "OM"}
 
 
 def test_datelines_with_state_abbreviations(geo: Geoparser) -> None:

@@ -190,20 +190,32 @@ def named_mentions(text: str, names: list[str], gaz: Gazetteer) -> list[Mention]
 
 
 def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
-    """"City, Region" pairs ("PARIS, Texas", "Tbilisi, Georgia"): a place, a comma, then a country or region
-    it lies in. The place keeps only its candidates inside a reading of the qualifier."""
+    """"City, Region" pairs ("PARIS, Texas", "Tbilisi, Georgia", "Palm Beach in Florida"): a place, a comma or
+    "in", then a country or region it lies in. The place keeps only its candidates inside a reading of the
+    qualifier."""
     tokens = _tokens(text)
     pairs: list[tuple[Mention, Mention]] = []
     for i, token in enumerate(tokens[:-1]):
         following = tokens[i + 1]
-        if text[token.end:following.start].strip() != "," or not following.capitalised:
+        separator = text[token.end:following.start].strip()
+        if separator not in (",", "in") and not (separator == "" and following.text == "in"):
+            continue
+        if following.text == "in":  # "Palm Beach in Florida": the region is the word after "in"
+            if i + 2 >= len(tokens) or text[following.end:tokens[i + 2].start].strip():
+                continue
+            following = tokens[i + 2]
+            region_at = i + 2
+        else:
+            region_at = i + 1
+        if not following.capitalised:
             continue
         place = _longest(text, tokens, i, backwards=True, gaz=gaz)
-        region = _state_abbreviation(following, gaz) or _longest(text, tokens, i + 1, backwards=False, gaz=gaz)
+        region = _state_abbreviation(following, gaz) or _longest(text, tokens, region_at, backwards=False, gaz=gaz)
         if place is None or region is None:
             continue
         (place_name, place_start, places), (region_name, region_start, readings) = place, region
         readings = [r for r in readings if r.kind is not Kind.CITY]
+        named = list(readings)  # what the qualifier's own name means, before ISO subdivisions add countries
         known = {r.country for r in readings}
         for code in gaz.subdivisions.get(fold(region_name), ()):
             country = gaz.country(code)
@@ -211,10 +223,12 @@ def qualified_pairs(text: str, gaz: Gazetteer) -> list[tuple[Mention, Mention]]:
                 readings.append(country)  # an ISO subdivision GeoNames lacks: only its country is known
         inside = [p for p in places if p.kind is Kind.CITY and any(p.inside(r) for r in readings)]
         if not inside:
-            if readings and all(p.kind is Kind.CITY for p in places):
+            # After "in", only a small namesake yields: "Tehran in Oman" is Tehran, whatever happens in Oman.
+            small = region_at == i + 1 or max(p.population for p in places) < _SHORT_NAME_MIN_POPULATION
+            if readings and small and all(p.kind is Kind.CITY for p in places):
                 # "Palm Beach, Fla.": a town too small for the gazetteer, which has a namesake elsewhere.
                 pairs.append((Mention(place_name, 1, place_start, [], unknown=True),
-                              Mention(region_name, 1, region_start, readings)))
+                              Mention(region_name, 1, region_start, named)))
             continue
         kept = [r for r in readings if any(p.inside(r) for p in inside)]
         # The narrowest reading: "Atlanta, Georgia" names the state, not the United States around it.
