@@ -65,6 +65,7 @@ def test_seed_article_names_iraq_iran_and_the_united_states(gsettings: Settings,
     assert baghdad[0].mentions >= 2
 
 
+@pytest.mark.slow
 def test_extract_json_prints_countries_and_places() -> None:
     done = subprocess.run([*newsworkers_cli(), "extract", "--json", str(SEED_PAGE)], capture_output=True,
                           text=True, timeout=300, check=True)
@@ -221,6 +222,7 @@ def _gold_pages(language: str) -> list[dict[str, object]]:
             and r["split"] == "dev"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not MULTILINGUAL.is_dir(), reason="../shared/data/multilingual-news is absent")
 @pytest.mark.parametrize("language", ["es", "tr", "de", "fr"])
 def test_multilingual_pages_get_their_countries(language: str, gsettings: Settings, ner: EntityRecognizer) -> None:
