@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"settings"},
     {"state"},
     {"net"},
-    {"broker", "search", "entities", "archive"},
+    {"broker", "search", "entities", "geo", "archive"},
     {"neardup"},
     {"runtime"},
     {"pipeline"},

@@ -56,4 +56,7 @@ def extract(
         for kind in ("persons", "organizations", "locations", "groups", "events"):
             if getattr(article, kind):
                 console.print(f"[bold]{kind}[/]: {escape(', '.join(getattr(article, kind)))}")
+        if article.countries:
+            console.print(f"[bold]countries[/]: {', '.join(article.countries)}; [bold]places[/]: "
+                          + escape(", ".join(f"{p.name} ({p.country})" for p in article.places)))
         console.print(escape(article.body[:600] + ("…" if len(article.body) > 600 else "")))

@@ -28,6 +28,7 @@ from workers.settings.entities import EntitySettings
 from workers.settings.environment import ENV_PREFIX, environment_variable
 from workers.settings.extraction import ExtractionSettings
 from workers.settings.fetching import FetchingSettings
+from workers.settings.geo import GeoSettings
 from workers.settings.indexing import IndexingSettings
 from workers.settings.locations import LocationSettings
 from workers.settings.neardup import NearDuplicateSettings
@@ -52,6 +53,7 @@ class Settings(
     ApiSettings,
     IndexingSettings,
     NearDuplicateSettings,
+    GeoSettings,
     EntitySettings,
     ExtractionSettings,
     PolitenessSettings,

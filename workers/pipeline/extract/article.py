@@ -23,6 +23,7 @@ from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_feed_text
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.pipeline.extract.places import with_places
 from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
@@ -33,8 +34,11 @@ _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "bloc
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
-def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None) -> Article:
-    """One Article from a fetched page; raises ExtractionError only when nothing at all is usable."""
+def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None, *,
+                    places: bool = True) -> Article:
+    """One Article from a fetched page; raises ExtractionError only when nothing at all is usable.
+
+    ``places=False`` leaves countries and places to the caller (a batch tags entities after extraction)."""
     item = page.item
     extraction_error: str | None = None
     document = None
@@ -91,7 +95,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
         t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
                             *split_list(document.categories if document else None)] if t and t.strip()
     ))
-    return Article(
+    article = Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
                                     is_article=from_page)),
         id_version=CURRENT_ID_VERSION,
@@ -119,6 +123,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
         extraction_error=extraction_error,
         **entities,
     )
+    return with_places(article, settings, ner) if places else article
 
 
 def html_to_text(html: str) -> str:

@@ -1,4 +1,4 @@
-"""The extract stage over several pages at once: extraction per page, NER in one pass, then near-duplicates.
+"""The extract stage over several pages at once: extraction per page, NER in one pass, places, then near-duplicates.
 
 Plain and free of Celery. Each page ends either as an Article or as the
 exception that stopped it; one bad page never costs the others their result.
@@ -16,6 +16,7 @@ from workers.entities.batch import tag_articles
 from workers.entities.recognizer import EntityRecognizer
 from workers.neardup.clusters import ClusterStore
 from workers.pipeline.extract.article import extract_article
+from workers.pipeline.extract.places import with_places
 from workers.settings import Settings
 
 __all__ = ["extract_pages", "warm_up"]
@@ -28,7 +29,8 @@ def extract_pages(pages: Sequence[FetchedPage], settings: Settings, ner: EntityR
     archive = archive_root(settings)
     for page in pages:
         try:
-            results.append(_from_page(extract_article(page_with_html(page, archive), settings, None), page))
+            results.append(_from_page(extract_article(page_with_html(page, archive), settings, None, places=False),
+                                      page))
         except Exception as exc:  # extract_article's own errors and parser crashes alike: that page's result
             results.append(exc)
     done = [i for i, r in enumerate(results) if isinstance(r, Article)]
@@ -43,6 +45,12 @@ def extract_pages(pages: Sequence[FetchedPage], settings: Settings, ner: EntityR
                     results[i] = tag_articles([results[i]], ner)[0]  # type: ignore[list-item]
                 except Exception as exc:
                     results[i] = exc
+    for i, article in enumerate(results):
+        if isinstance(article, Article):
+            try:
+                results[i] = with_places(article, settings, ner)
+            except Exception as exc:  # a text the geoparser chokes on is that page's result, not its neighbours'
+                results[i] = exc
     if clusters is not None:
         for i, article in enumerate(results):
             if not isinstance(article, Article):

@@ -1,0 +1,1 @@
+"""Geoparsing: location mentions resolved to GeoNames places and ISO 3166-1 countries, offline."""
