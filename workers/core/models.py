@@ -20,6 +20,7 @@ __all__ = [
     "Article",
     "BodySource",
     "DateSource",
+    "EntityNames",
     "Feed",
     "FeedItem",
     "FetchedPage",
@@ -140,6 +141,14 @@ class Place(BaseModel):
     mentions: int = Field(1, ge=1, description="How often the article names it.")
 
 
+class EntityNames(BaseModel):
+    """An article's entity names as the recognizer found them, before analysts' corrections: what an update in
+    place or an undo computes the article's entity fields from again."""
+
+    names: dict[str, list[str]] = Field(default_factory=dict, description="Names by kind (persons, ...).")
+    aliases: dict[str, list[str]] = Field(default_factory=dict, description="Spellings merged away, by kind.")
+
+
 class Article(BaseModel):
     """The one document every backend indexes."""
 
@@ -177,6 +186,12 @@ class Article(BaseModel):
     events: list[str] = Field(default_factory=list)
     entity_aliases: list[str] = Field(
         default_factory=list, description="Surface forms merged into a canonical entity, kept searchable."
+    )
+    aliases_by_kind: dict[str, list[str]] = Field(
+        default_factory=dict, description="entity_aliases by kind: a field query on a kind (persons:X) matches them."
+    )
+    extracted_entities: EntityNames | None = Field(
+        None, description="The entity names before analysts' corrections (None: indexed before they existed)."
     )
     countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes of the countries "
                                                                   "the article's places lie in, most named first.")

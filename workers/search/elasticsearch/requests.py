@@ -20,7 +20,15 @@ from typing import Any
 from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError, QuerySyntaxError
 from workers.core.models import Article
-from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
+from workers.search.model import (
+    ENTITY_FACETS,
+    FACETS,
+    HISTOGRAM_INTERVALS,
+    SearchQuery,
+    Sort,
+    alias_field,
+    found_field,
+)
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 
 __all__ = [
@@ -152,6 +160,10 @@ def compile_node(node: Node) -> dict[str, Any]:
 
 
 def _leaf(text: str, field: str | None) -> dict[str, Any]:
+    if field in ENTITY_FACETS:
+        # A name or any spelling merged into one, as in Tantivy: persons:Soleimani finds "Qassem Suleimani".
+        return {"bool": {"should": [_facet_term(field, text), _facet_term(alias_field(field), text)],
+                         "minimum_should_match": 1}}
     if field in FACETS:
         return _facet_term(field, text)
     if field == "url":
@@ -167,7 +179,12 @@ def _leaf(text: str, field: str | None) -> dict[str, Any]:
 
 def _facet_term(field: str, value: str) -> dict[str, Any]:
     # Facet values match whole and whatever the case, like Tantivy's facet_terms (spaces collapsed too).
-    return {"term": {field: {"value": " ".join(value.split()), "case_insensitive": True}}}
+    return {"term": {_LOOKUP_PATHS.get(field, field): {"value": " ".join(value.split()), "case_insensitive": True}}}
+
+
+_LOOKUP_PATHS = {**{alias_field(k): f"aliases_by_kind.{k}" for k in ENTITY_FACETS},
+                 **{found_field(k): f"extracted_entities.names.{k}" for k in ENTITY_FACETS}}
+"""Where the entity lookups (see :data:`workers.search.model.ENTITY_LOOKUPS`) live in the stored Article."""
 
 
 def text_query(text: str) -> dict[str, Any]:

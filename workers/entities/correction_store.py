@@ -1,0 +1,90 @@
+"""Analysts' entity corrections kept in Redis, read by every extract worker at the cost of one GET.
+
+The corrections are a hash (id -> JSON) beside a version counter bumped on every change. A worker keeps the
+list it read with the version it read it at, and per article asks Redis only for the version: the hash is
+read again only when it changed, so a correction made now applies to the next article extracted anywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from redis import Redis
+
+from workers.core.errors import ConfigError
+from workers.core.models import EntityNames
+from workers.entities.corrections import Correction, CorrectionAction, apply_corrections
+from workers.entities.merge import ArticleEntities
+from workers.state.keys import Keys
+
+__all__ = ["CorrectionStore"]
+
+
+class CorrectionStore:
+    """The corrections under ``{namespace}:entity:corrections``."""
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis = redis
+        self.keys = Keys(namespace)
+        self._cached: tuple[bytes | None, list[Correction]] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, action: CorrectionAction | str, name: str, target: str | None = None,
+            kind: str | None = None) -> Correction:
+        """Record one correction (checked first: a bad one is refused with the reason, and nothing is stored)."""
+        draft = Correction(action=CorrectionAction(action), name=name, target=target, kind=kind)
+        for other in self.all():
+            if other.model_dump(include={"action", "name", "target", "kind"}) == draft.model_dump(
+                    include={"action", "name", "target", "kind"}):
+                raise ConfigError(f"correction {other.id} already does that: {other.describe()}",
+                                  reason="entities.correction_exists")
+        correction = draft.model_copy(update={"id": int(self.redis.incr(self.keys.entity_corrections_seq))})
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.entity_corrections, str(correction.id), correction.model_dump_json())
+        pipe.incr(self.keys.entity_corrections_version)
+        pipe.execute()
+        return correction
+
+    def get(self, correction_id: int) -> Correction | None:
+        raw = self.redis.hget(self.keys.entity_corrections, str(correction_id))
+        return Correction.model_validate_json(raw) if raw is not None else None
+
+    def undo(self, correction_id: int) -> Correction:
+        """Remove one correction; an unknown id is an error naming the ids there are."""
+        correction = self.get(correction_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.keys.entity_corrections, str(correction_id))
+        pipe.incr(self.keys.entity_corrections_version)
+        removed, _ = pipe.execute() if correction is not None else (0, None)
+        if correction is None or not removed:
+            known = ", ".join(str(c.id) for c in self.all()) or "none"
+            raise ConfigError(f"no entity correction {correction_id} (corrections: {known})",
+                              reason="entities.correction_not_found")
+        return correction
+
+    def all(self) -> list[Correction]:
+        """Every correction in force, oldest first."""
+        raw = self.redis.hgetall(self.keys.entity_corrections)
+        return sorted((Correction.model_validate_json(v) for v in raw.values()), key=lambda c: c.id)
+
+    def current(self) -> list[Correction]:
+        """The corrections in force, from this process's copy while Redis' version is the one it was read at."""
+        version = self.redis.get(self.keys.entity_corrections_version)
+        cached = self._cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._lock:
+            # Version first, then the hash: a change between the two is read again on the next call.
+            corrections = self.all()
+            self._cached = (version, corrections)
+        return corrections
+
+    def correct(self, found: ArticleEntities) -> ArticleEntities:
+        """An article's entities as found (canonical spellings, by kind) with the corrections in force."""
+        corrections = self.current()
+        names = EntityNames(names={k: list(v) for k, v in found.by_kind.items()},
+                            aliases={k: list(v) for k, v in found.aliases_by_kind.items() if v})
+        if not corrections:
+            return ArticleEntities(by_kind=found.by_kind, aliases=found.aliases,
+                                   aliases_by_kind=found.aliases_by_kind, extracted=names)
+        return apply_corrections(names, corrections)
