@@ -101,11 +101,11 @@ def test_store_adds_lists_undoes_and_refuses_duplicates(redis_url: str, namespac
     assert [c.id for c in store.all()] == [first.id, second.id] and second.id > first.id
     with pytest.raises(ConfigError) as caught:
         store.add("block", "Brexit", kind="persons")
-    assert caught.value.reason == "entities.correction_exists"
+    assert caught.value.reason == "entities.correction.exists"
     assert store.undo(first.id) == first
     with pytest.raises(ConfigError) as caught:
         store.undo(first.id)
-    assert caught.value.reason == "entities.correction_not_found" and str(second.id) in str(caught.value)
+    assert caught.value.reason == "entities.correction.not_found" and str(second.id) in str(caught.value)
     assert store.all() == [second]
 
 
@@ -281,3 +281,31 @@ def test_commands_refuse_bad_input_and_change_nothing(settings: Settings, cli_en
         assert result.exit_code != 0 and isinstance(result.exception, ConfigError), args
     assert invoke(cli_env, "corrections") == []
     assert stored(settings, "a").persons == ["Brexit"]
+
+
+# -- backup and restore ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_namespace(redis_url: str) -> Iterator[str]:
+    from tests.conftest import scratch_namespace
+
+    yield from scratch_namespace(redis_url)
+
+
+def test_backup_and_restore_carry_the_corrections(tmp_path: Path, settings: Settings, other_namespace: str) -> None:
+    from workers.ops.backup import backup, restore
+
+    indexed(settings, [article("a", names(["Djokovic"], organizations=["Novak Djokovic"]))])
+    merged = correct(settings, "merge", "Djokovic", "Novak Djokovic", "persons").correction
+    blocked = correct(settings, "block", "Novak Djokovic", kind="organizations").correction
+    backup(settings, tmp_path / "backup")
+    fresh = settings.model_copy(update={"data_dir": tmp_path / "fresh", "namespace": other_namespace})
+    restore(fresh, tmp_path / "backup")
+    store = CorrectionStore(redis.Redis.from_url(fresh.redis_url or ""), other_namespace)
+    assert store.all() == [merged, blocked]
+    assert stored(fresh, "a").persons == ["Novak Djokovic"] and stored(fresh, "a").organizations == []
+    # The restored directory goes on: an undo there restores the article, a new correction gets a new id.
+    undo(fresh, merged.id)
+    assert stored(fresh, "a").persons == ["Djokovic"]
+    assert store.add("block", "Djokovic").id > blocked.id

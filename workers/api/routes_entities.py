@@ -99,14 +99,14 @@ def list_corrections(store: Store) -> list[Any]:
 
 @router.post("/api/entities/corrections", status_code=201, response_model=CorrectionResult, responses={
     **_ERRORS,
-    409: {"model": ApiError, "description": "The same correction is in force (entities.correction_exists)."}})
+    409: {"model": ApiError, "description": "The same correction is in force (entities.correction.exists)."}})
 def add_correction(body: CorrectionIn, settings: Annotated[Settings, Depends(get_settings)], _: Writer) -> Any:
     """Make a correction: it applies to new articles at once, and to the indexed ones it touches before this answers."""
     return correct(settings, body.action, body.name, body.target, body.kind).to_json()
 
 
 @router.delete("/api/entities/corrections/{correction_id}", response_model=CorrectionResult, responses={
-    **_ERRORS, 404: {"model": ApiError, "description": "No correction has that id (entities.correction_not_found)."}})
+    **_ERRORS, 404: {"model": ApiError, "description": "No correction has that id (entities.correction.not_found)."}})
 def undo_correction(correction_id: int, settings: Annotated[Settings, Depends(get_settings)], _: Writer) -> Any:
     """Undo a correction: the articles it touched get their entity fields without it."""
     return undo(settings, correction_id).to_json()

@@ -13,7 +13,7 @@ from redis import Redis
 
 from workers.core.errors import ConfigError
 from workers.core.models import EntityNames
-from workers.entities.corrections import Correction, CorrectionAction, apply_corrections
+from workers.entities.corrections import Correction, CorrectionAction, apply_corrections, same_name
 from workers.entities.merge import ArticleEntities
 from workers.state.keys import Keys
 
@@ -34,10 +34,9 @@ class CorrectionStore:
         """Record one correction (checked first: a bad one is refused with the reason, and nothing is stored)."""
         draft = Correction(action=CorrectionAction(action), name=name, target=target, kind=kind)
         for other in self.all():
-            if other.model_dump(include={"action", "name", "target", "kind"}) == draft.model_dump(
-                    include={"action", "name", "target", "kind"}):
+            if _same(other, draft):
                 raise ConfigError(f"correction {other.id} already does that: {other.describe()}",
-                                  reason="entities.correction_exists")
+                                  reason="entities.correction.exists")
         correction = draft.model_copy(update={"id": int(self.redis.incr(self.keys.entity_corrections_seq))})
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.keys.entity_corrections, str(correction.id), correction.model_dump_json())
@@ -59,7 +58,7 @@ class CorrectionStore:
         if correction is None or not removed:
             known = ", ".join(str(c.id) for c in self.all()) or "none"
             raise ConfigError(f"no entity correction {correction_id} (corrections: {known})",
-                              reason="entities.correction_not_found")
+                              reason="entities.correction.not_found")
         return correction
 
     def all(self) -> list[Correction]:
@@ -88,3 +87,14 @@ class CorrectionStore:
             return ArticleEntities(by_kind=found.by_kind, aliases=found.aliases,
                                    aliases_by_kind=found.aliases_by_kind, extracted=names)
         return apply_corrections(names, corrections)
+
+
+def _same(a: Correction, b: Correction) -> bool:
+    """One correction twice: the same action on the same name (whatever its case) in the same kind, to the same
+    name (a rename's new spelling exactly: changing only its case is what a rename is for)."""
+    if (a.action, a.kind) != (b.action, b.kind) or not same_name(a.name, b.name):
+        return False
+    if a.action is CorrectionAction.RENAME:
+        return a.target == b.target
+    return (a.target is None and b.target is None) or (a.target is not None and b.target is not None
+                                                    and same_name(a.target, b.target))
