@@ -359,6 +359,11 @@ function resultItem(state, hit) {
   return item;
 }
 
+// The spellings merged into a kind's names (by the corpus canon or an analyst's correction), still searchable.
+function aliasNote(aliases) {
+  return aliases && aliases.length ? [el("span", { class: "aliases", text: "also " + aliases.join(", ") })] : [];
+}
+
 async function openArticle(id) {
   const view = $("article-view");
   const body = $("article-body");
@@ -386,7 +391,7 @@ async function openArticle(id) {
             filters[kind] = [...new Set([...(filters[kind] || []), value])];
             go({ filters });
           },
-        }))));
+        })), ...aliasNote((article.aliases_by_kind || {})[kind])));
     }
     parts.push(entities);
     for (const paragraph of article.body.split(/\n+/)) if (paragraph.trim()) parts.push(el("p", { text: paragraph }));
