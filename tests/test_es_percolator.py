@@ -18,7 +18,7 @@ import pytest
 
 from tests.conformance.conftest import NO_CLUSTER
 from tests.es_spec import component_errors, schema_errors
-from tests.test_es_requests import facet, phrase, sample_article
+from tests.test_es_requests import entity, facet, phrase, sample_article
 from workers.core.errors import ConfigError
 from workers.search.elasticsearch import percolator as pc
 from workers.search.elasticsearch import requests as rq
@@ -90,7 +90,7 @@ SAVED = {
                ]}}),
     "dates": (SearchQuery(text="persons:Soleimani", since=datetime(2024, 1, 1),
                           until=datetime(2024, 6, 30, tzinfo=UTC)),
-              {"bool": {"must": [facet("persons", "Soleimani")], "filter": [
+              {"bool": {"must": [entity("persons", "Soleimani")], "filter": [
                   {"range": {"published_at": {"gte": "2024-01-01T00:00:00Z", "lte": "2024-06-30T00:00:00Z"}}},
               ]}}),
 }
