@@ -309,3 +309,22 @@ def test_backup_and_restore_carry_the_corrections(tmp_path: Path, settings: Sett
     undo(fresh, merged.id)
     assert stored(fresh, "a").persons == ["Djokovic"]
     assert store.add("block", "Djokovic").id > blocked.id
+
+
+def test_an_article_between_extract_and_index_gets_a_correction_made_meanwhile(redis_url: str, namespace: str,
+                                                                               index: TantivyBackend) -> None:
+    from workers.pipeline.index.batch import index_batch
+
+    store = CorrectionStore(redis.Redis.from_url(redis_url), namespace)
+    extracted = article("a", names(["Djokovic"]))  # extracted before the correction below
+    untagged = article("b", names([])).model_copy(update={"extracted_entities": None, "persons": ["Kenin"]})
+    store.add("merge", "Djokovic", "Novak Djokovic")
+    store.add("block", "Kenin")
+    payloads = [{"article": a.model_dump(mode="json"), "done": []} for a in (extracted, untagged)]
+    outcome = index_batch(payloads, lambda: index, max_attempts=2, correct=store.correct_article)
+    assert outcome.indexed == 2
+    corrected = index.get(extracted.id)
+    assert corrected is not None and corrected.persons == ["Novak Djokovic"]
+    assert corrected.aliases_by_kind == {"persons": ["Djokovic"]}
+    # An article whose entities were never found (no NER) is left as it came.
+    assert (index.get(untagged.id) or untagged).persons == ["Kenin"]

@@ -12,7 +12,7 @@ import threading
 from redis import Redis
 
 from workers.core.errors import ConfigError
-from workers.core.models import EntityNames
+from workers.core.models import Article, EntityNames
 from workers.entities.corrections import Correction, CorrectionAction, apply_corrections, same_name
 from workers.entities.merge import ArticleEntities
 from workers.state.keys import Keys
@@ -77,6 +77,15 @@ class CorrectionStore:
             corrections = self.all()
             self._cached = (version, corrections)
         return corrections
+
+    def correct_article(self, article: Article) -> Article:
+        """``article`` with the corrections in force now (the index stage's last look: a correction made while
+        the article was between extract and index reaches it too). Unchanged without any correction, or when
+        its entities were never found (no NER)."""
+        corrections = self.current()
+        if not corrections or article.extracted_entities is None:
+            return article
+        return article.model_copy(update=apply_corrections(article.extracted_entities, corrections).fields())
 
     def correct(self, found: ArticleEntities) -> ArticleEntities:
         """An article's entities as found (canonical spellings, by kind) with the corrections in force."""

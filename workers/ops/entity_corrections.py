@@ -144,8 +144,10 @@ def _changed(backend: SearchBackend, ids: list[str], corrections: Sequence[Corre
 
 
 def _entity_view(article: Article) -> tuple[Any, ...]:
-    return (*(getattr(article, kind) for kind in ENTITY_KINDS), article.entity_aliases, article.aliases_by_kind,
-            article.extracted_entities)
+    """What a reader and a search see of the entities: the lists by kind in order, the spellings as sets (their
+    order means nothing, so an article is not rewritten for it)."""
+    return (*(getattr(article, kind) for kind in ENTITY_KINDS), frozenset(article.entity_aliases),
+            {k: frozenset(v) for k, v in article.aliases_by_kind.items() if v}, article.extracted_entities)
 
 
 def entity_counts(backend: SearchBackend, kinds: Sequence[str], *, size: int,
