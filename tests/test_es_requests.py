@@ -144,7 +144,7 @@ def test_index_lifecycle_bodies() -> None:
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    assert rq.schema_version(body["template"]["mappings"]) == 3  # 3: aliases_by_kind and extracted_entities (alias search, entity corrections)
+    assert rq.schema_version(body["template"]["mappings"]) == 3  # 3: aliases_by_kind, extracted_entities
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------
