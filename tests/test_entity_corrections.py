@@ -229,9 +229,9 @@ def test_the_documents_touched_are_found_through_the_backend(settings: Settings,
     corpus = [article("a", names(["Qassem Suleimani"], ["Soleimani"])), article("b", names(["Soleimani"])),
               article("c", names(["Larijani"]))]
     index.upsert(corpus)
-    touched = affected_ids(index, fix("merge", "Soleimani", "Qassem Suleimani", "persons"))
+    touched = affected_ids(index, ["Soleimani", "Qassem Suleimani"], ["persons"])
     assert set(touched) == {corpus[0].id, corpus[1].id}
-    assert affected_ids(index, fix("block", "Soleimani", kind="locations")) == []
+    assert affected_ids(index, ["Soleimani"], ["locations"]) == []
 
 
 # -- the commands ---------------------------------------------------------------------------------------------------
@@ -270,6 +270,8 @@ def test_every_command_and_its_undo(settings: Settings, cli_env: dict[str, str])
         now = {e["name"] for e in invoke(cli_env, "list", "--kind", "persons")["entities"]["persons"]}
         assert gone in now
     assert invoke(cli_env, "corrections") == []
+    refreshed = invoke(cli_env, "refresh", "Qasem Soleimani", "--kind", "persons")
+    assert (refreshed["correction"], refreshed["found"], refreshed["updated"]) == (None, 1, 0)
 
 
 def test_commands_refuse_bad_input_and_change_nothing(settings: Settings, cli_env: dict[str, str]) -> None:
@@ -328,3 +330,19 @@ def test_an_article_between_extract_and_index_gets_a_correction_made_meanwhile(r
     assert corrected.aliases_by_kind == {"persons": ["Djokovic"]}
     # An article whose entities were never found (no NER) is left as it came.
     assert (index.get(untagged.id) or untagged).persons == ["Kenin"]
+
+
+def test_refresh_finishes_an_update_in_place_that_did_not_happen(settings: Settings) -> None:
+    from workers.ops.entity_corrections import refresh
+
+    indexed(settings, [article("a", names(["Djokovic"])), article("b", names(["Kenin"]))])
+    # Recorded, its update in place never run (an outage cut it short, or the index was restored from before it).
+    CorrectionStore(redis.Redis.from_url(settings.redis_url or ""), settings.namespace).add(
+        "merge", "Djokovic", "Novak Djokovic")
+    assert stored(settings, "a").persons == ["Djokovic"]
+    report = refresh(settings, "djokovic", "persons")
+    assert (report.correction, report.found, report.updated) == (None, 1, 1)
+    assert stored(settings, "a").persons == ["Novak Djokovic"] and stored(settings, "b").persons == ["Kenin"]
+    assert refresh(settings, "Djokovic").updated == 0  # up to date: nothing rewritten
+    with pytest.raises(ConfigError):
+        refresh(settings, "Djokovic", "things")

@@ -139,15 +139,30 @@ def entities_undo(
     _report(undo(settings_for(data_dir), correction_id), as_json)
 
 
+@entities_app.command("refresh")
+def entities_refresh(
+    name: Annotated[str, typer.Argument(help="The name whose articles are brought up to date.")],
+    kind: Kind = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Give the indexed articles carrying NAME their entity fields with the corrections in force (after an update
+    in place an outage cut short, or a restore of an older index)."""
+    from workers.ops.entity_corrections import refresh
+
+    _report(refresh(settings_for(data_dir), name, _kind(kind)), as_json)
+
+
 def _report(report: CorrectionReport, as_json: bool) -> None:
     if as_json:
         print_json(report.to_json())
         return
-    verb = "undid" if report.undone else "recorded"
+    verb = "undid" if report.undone else "applied"
     where = {"here": "", "elasticsearch": " in Elasticsearch",
              "index worker": " (sent to the index worker)"}.get(report.where, "")
-    console.print(f"{verb} correction {report.correction.id}: {escape(report.correction.describe())}; "
-                  f"{report.updated} of {report.found} articles carrying the name updated{where}")
+    done = (f"{verb} correction {report.correction.id}: {escape(report.correction.describe())}; "
+            if report.correction else "")
+    console.print(f"{done}{report.updated} of {report.found} articles carrying the name updated{where}")
 
 
 def _print_corrections(corrections: Sequence[Correction], *, empty: str = "") -> None:

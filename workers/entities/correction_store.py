@@ -48,18 +48,28 @@ class CorrectionStore:
         raw = self.redis.hget(self.keys.entity_corrections, str(correction_id))
         return Correction.model_validate_json(raw) if raw is not None else None
 
+    def require(self, correction_id: int) -> Correction:
+        """The correction of that id; an unknown id is an error naming the ids there are."""
+        correction = self.get(correction_id)
+        if correction is None:
+            raise self._unknown(correction_id)
+        return correction
+
     def undo(self, correction_id: int) -> Correction:
         """Remove one correction; an unknown id is an error naming the ids there are."""
-        correction = self.get(correction_id)
+        correction = self.require(correction_id)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hdel(self.keys.entity_corrections, str(correction_id))
         pipe.incr(self.keys.entity_corrections_version)
-        removed, _ = pipe.execute() if correction is not None else (0, None)
-        if correction is None or not removed:
-            known = ", ".join(str(c.id) for c in self.all()) or "none"
-            raise ConfigError(f"no entity correction {correction_id} (corrections: {known})",
-                              reason="entities.correction.not_found")
+        removed, _ = pipe.execute()
+        if not removed:  # undone by someone else meanwhile
+            raise self._unknown(correction_id)
         return correction
+
+    def _unknown(self, correction_id: int) -> ConfigError:
+        known = ", ".join(str(c.id) for c in self.all()) or "none"
+        return ConfigError(f"no entity correction {correction_id} (corrections: {known})",
+                           reason="entities.correction.not_found")
 
     def all(self) -> list[Correction]:
         """Every correction in force, oldest first."""

@@ -16,11 +16,11 @@ like any article.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workers.broker.routing import queue_name
-from workers.core.errors import RetryableIndexingError
+from workers.core.errors import ConfigError, IndexingError, NewsworkersError, RetryableIndexingError
 from workers.core.models import ENTITY_KINDS, Article
 from workers.core.stages import INDEX, INDEX_TASK
 from workers.entities.correction_store import CorrectionStore
@@ -32,21 +32,22 @@ from workers.settings import Settings
 from workers.state.ownership import DataDirLock, owned_redis
 from workers.worker.app import create_app
 
-__all__ = ["CorrectionReport", "affected_ids", "correct", "entity_counts", "undo", "update_in_place"]
+__all__ = ["CorrectionReport", "affected_ids", "correct", "entity_counts", "refresh", "undo", "update_in_place"]
 
 _BATCH = 200  # documents read and written back per round
 
 
 @dataclass(slots=True)
 class CorrectionReport:
-    correction: Correction
+    correction: Correction | None  # None: a refresh of the articles carrying a name
     undone: bool
     found: int = 0  # documents carrying one of its names
     updated: int = 0  # of those, the ones whose entity fields changed
     where: str = "here"  # "here", "index worker" (sent on the index queue), "elasticsearch"
 
     def to_json(self) -> dict[str, Any]:
-        return {"correction": self.correction.model_dump(mode="json"), "undone": self.undone,
+        return {"correction": self.correction.model_dump(mode="json") if self.correction else None,
+                "undone": self.undone,
                 "found": self.found, "updated": self.updated, "where": self.where}
 
 
@@ -61,61 +62,93 @@ def undo(settings: Settings, correction_id: int) -> CorrectionReport:
     return _run(settings, lambda store: store.undo(correction_id), undone=True)
 
 
-def _run(settings: Settings, change: Any, *, undone: bool) -> CorrectionReport:
+def refresh(settings: Settings, name: str, kind: str | None = None) -> CorrectionReport:
+    """Give the indexed articles carrying ``name`` (in ``kind``, or any kind) their entity fields with the
+    corrections in force: after an update in place that an outage cut short, or a restore of an older index."""
+    if kind is not None and kind not in ENTITY_KINDS:
+        raise ConfigError(f"unknown entity kind {kind!r}; kinds are: {', '.join(ENTITY_KINDS)}",
+                          reason="entities.invalid")
+    return _run(settings, lambda _store: None, undone=False, names=[name], kinds=(kind,) if kind else ENTITY_KINDS)
+
+
+def _run(settings: Settings, change: Any, *, undone: bool, names: list[str] | None = None,
+         kinds: Sequence[str] = ENTITY_KINDS) -> CorrectionReport:
+    """Make the change (a function of the store returning the correction made or undone), then walk the
+    articles carrying its names (or ``names``) where this process may reach the index."""
+    def walk(runtime: Runtime, where: str) -> CorrectionReport:
+        correction = change(CorrectionStore(runtime.redis, settings.namespace))
+        report = CorrectionReport(correction, undone, where=where)
+        looked_up = names or [n for n in (correction.name, correction.target) if n]
+        scope = kinds_of(correction) if correction is not None else kinds
+        try:
+            if where == "index worker":
+                return _through_index_worker(runtime, looked_up, scope, report)
+            writer = runtime.index_writer
+            return update_in_place(writer, runtime, looked_up, scope, report)
+        except RetryableIndexingError:
+            if where != "here":
+                raise _unfinished(report) from None
+            # A deployment's index worker holds the writer.
+            return _through_index_worker(runtime, looked_up, scope, replace(report, where="index worker"))
+        except NewsworkersError as exc:
+            raise _unfinished(report, exc) from exc
+
     if settings.elasticsearch_url:
         with attached_runtime(settings) as runtime:
-            correction = change(CorrectionStore(runtime.redis, settings.namespace))
-            report = CorrectionReport(correction, undone, where="elasticsearch")
-            return update_in_place(runtime.index_writer, runtime, correction, report)
+            return walk(runtime, "elasticsearch")
     lock = DataDirLock(settings.data_dir)
     if not lock.acquire():  # `newsworkers run` owns the directory: its index worker holds the writer
         with attached_runtime(settings) as runtime:
-            return _through_index_worker(runtime, change(CorrectionStore(runtime.redis, settings.namespace)),
-                                         undone)
+            return walk(runtime, "index worker")
     try:
         with owned_redis(settings, lock) as url:
             runtime = Runtime(settings.model_copy(update={"redis_url": url}))
             try:
-                correction = change(CorrectionStore(runtime.redis, settings.namespace))
-                try:
-                    writer = runtime.index_writer
-                except RetryableIndexingError:  # a deployment's index worker holds it
-                    return _through_index_worker(runtime, correction, undone)
-                return update_in_place(writer, runtime, correction, CorrectionReport(correction, undone))
+                return walk(runtime, "here")
             finally:
                 runtime.close()
     finally:
         lock.release()
 
 
-def affected_ids(backend: SearchBackend, correction: Correction) -> list[str]:
-    """The documents carrying one of the correction's names in one of its kinds: listed, merged away, or found
-    before any correction. (Its target too, so a later correction chained onto it is seen again.)"""
-    names = [n for n in (correction.name, correction.target) if n]
+def _unfinished(report: CorrectionReport, exc: NewsworkersError | None = None) -> NewsworkersError:
+    """The error of an update in place cut short, saying what was kept and how to finish it."""
+    name = report.correction.name if report.correction else "the name"
+    done = ""
+    if report.correction:
+        done = f"correction {report.correction.id} is {'undone' if report.undone else 'kept'}; "
+    return IndexingError(f"{exc or 'the index writer is taken'}; {done}{report.updated} articles were updated: "
+                         f"`newsworkers entities refresh {name!r}` finishes the update in place",
+                         reason=exc.reason if exc else "index.locked")
+
+
+def affected_ids(backend: SearchBackend, names: Sequence[str], kinds: Sequence[str]) -> list[str]:
+    """The documents carrying one of ``names`` in one of ``kinds``: listed, merged away, or found before any
+    correction. (A correction looks up its target too, so a later correction chained onto it is seen again.)"""
     ids: dict[str, None] = {}
-    for kind in kinds_of(correction):
+    for kind in kinds:
         for key in (kind, alias_field(kind), found_field(kind)):
             ids.update(dict.fromkeys(backend.ids_where(SearchQuery(filters={key: names}))))
     return list(ids)
 
 
-def update_in_place(backend: SearchBackend, runtime: Runtime, correction: Correction,
+def update_in_place(backend: SearchBackend, runtime: Runtime, names: Sequence[str], kinds: Sequence[str],
                     report: CorrectionReport) -> CorrectionReport:
-    """Write back, through ``backend``, the touched documents whose entity fields change."""
+    """Write back, through ``backend``, the documents carrying ``names`` whose entity fields change."""
     corrections = CorrectionStore(runtime.redis, runtime.settings.namespace).all()
-    for changed in _changed(backend, affected_ids(backend, correction), corrections, report):
+    for changed in _changed(backend, affected_ids(backend, names, kinds), corrections, report):
         backend.upsert(changed)
         report.updated += len(changed)
     return report
 
 
-def _through_index_worker(runtime: Runtime, correction: Correction, undone: bool) -> CorrectionReport:
-    report = CorrectionReport(correction, undone, where="index worker")
+def _through_index_worker(runtime: Runtime, names: Sequence[str], kinds: Sequence[str],
+                          report: CorrectionReport) -> CorrectionReport:
     reader = open_backend(runtime.settings)
     app = create_app(runtime.settings)
     try:
         corrections = CorrectionStore(runtime.redis, runtime.settings.namespace).all()
-        for changed in _changed(reader, affected_ids(reader, correction), corrections, report):
+        for changed in _changed(reader, affected_ids(reader, names, kinds), corrections, report):
             for article in changed:
                 app.send_task(INDEX_TASK, args=({"article": article.model_dump(mode="json"), "done": []},),
                               queue=queue_name(runtime.settings, INDEX.name))
