@@ -57,9 +57,9 @@ def test_list_create_and_undo(corpus: Settings) -> None:
 
 def test_bad_requests_are_clear(corpus: Settings) -> None:
     api = client(corpus)
-    assert_error(api.get("/api/entities", params={"kind": "things"}), 400, "entities.invalid")
+    assert_error(api.get("/api/entities", params={"kind": "things"}), 400, "entities.bad_input")
     assert_error(api.post("/api/entities/corrections", json={"action": "merge", "name": "Brexit"}), 400,
-                 "entities.invalid")
+                 "entities.bad_input")
     assert api.post("/api/entities/corrections", json={"action": "explode", "name": "x"}).status_code == 422
     assert api.post("/api/entities/corrections", json={"action": "block", "name": "Brexit"}).status_code == 201
     assert_error(api.post("/api/entities/corrections", json={"action": "block", "name": "brexit"}), 409,

@@ -88,7 +88,7 @@ def test_bad_corrections_are_refused_with_the_reason(action: str, name: str, tar
                                                      kind: str | None) -> None:
     with pytest.raises(ConfigError) as caught:
         fix(action, name, target, kind)
-    assert caught.value.reason == "entities.invalid"
+    assert caught.value.reason == "entities.bad_input"
 
 
 # -- the Redis store ------------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def _store(request: Request) -> Iterator[CorrectionStore]:
 
 Store = Annotated[CorrectionStore, Depends(_store)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ApiError, "description": "A bad name, kind or correction (entities.invalid)."},
+    400: {"model": ApiError, "description": "A bad name, kind or correction (entities.bad_input)."},
     401: {"model": ApiError, "description": "API keys are configured and none was given (api.key_required)."},
     403: {"model": ApiError, "description": "No API keys are configured and the client is not on loopback "
           "(api.write_forbidden)."},
@@ -86,7 +86,7 @@ def list_entities(
     """The names of each entity kind (the facet values: canonical, corrected names) with their article counts."""
     if kind is not None and kind not in ENTITY_KINDS:
         raise ConfigError(f"unknown entity kind {kind!r}; kinds are: {', '.join(ENTITY_KINDS)}",
-                          reason="entities.invalid")
+                          reason="entities.bad_input")
     counts = entity_counts(backend, [kind] if kind else list(ENTITY_KINDS), size=size, text=q)
     return {k: [EntityCount(name=n, articles=c) for n, c in v] for k, v in counts.items()}
 

@@ -32,7 +32,7 @@ Kind = Annotated[str | None, typer.Option("--kind", help=f"One of {', '.join(ENT
 def _kind(kind: str | None) -> str | None:
     if kind is not None and kind not in ENTITY_KINDS:
         raise ConfigError(f"unknown entity kind {kind!r}; kinds are: {', '.join(ENTITY_KINDS)}",
-                          reason="entities.invalid")
+                          reason="entities.bad_input")
     return kind
 
 

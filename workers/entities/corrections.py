@@ -49,21 +49,21 @@ class Correction(BaseModel):
         self.name = " ".join(self.name.split())
         self.target = " ".join(self.target.split()) if self.target is not None else None
         if not comparison_key(self.name):
-            raise ConfigError(f"an entity name needs letters or digits, not {self.name!r}", reason="entities.invalid")
+            raise ConfigError(f"an entity name needs letters or digits, not {self.name!r}", reason="entities.bad_input")
         if self.kind is not None and self.kind not in ENTITY_KINDS:
             raise ConfigError(f"unknown entity kind {self.kind!r}; kinds are: {', '.join(ENTITY_KINDS)}",
-                              reason="entities.invalid")
+                              reason="entities.bad_input")
         if self.action is CorrectionAction.BLOCK:
             if self.target is not None:
-                raise ConfigError("block takes one name", reason="entities.invalid")
+                raise ConfigError("block takes one name", reason="entities.bad_input")
             return self
         if not self.target or not comparison_key(self.target):
-            raise ConfigError(f"{self.action} needs the name to keep", reason="entities.invalid")
+            raise ConfigError(f"{self.action} needs the name to keep", reason="entities.bad_input")
         if self.action is CorrectionAction.MERGE and same_name(self.name, self.target):
             raise ConfigError(f"{self.name!r} and {self.target!r} are one name already",
-                              reason="entities.invalid")
+                              reason="entities.bad_input")
         if self.action is CorrectionAction.RENAME and self.name == self.target:
-            raise ConfigError(f"{self.name!r} is spelled so already", reason="entities.invalid")
+            raise ConfigError(f"{self.name!r} is spelled so already", reason="entities.bad_input")
         return self
 
     def describe(self) -> str:

@@ -67,7 +67,7 @@ def refresh(settings: Settings, name: str, kind: str | None = None) -> Correctio
     corrections in force: after an update in place that an outage cut short, or a restore of an older index."""
     if kind is not None and kind not in ENTITY_KINDS:
         raise ConfigError(f"unknown entity kind {kind!r}; kinds are: {', '.join(ENTITY_KINDS)}",
-                          reason="entities.invalid")
+                          reason="entities.bad_input")
     return _run(settings, lambda _store: None, undone=False, names=[name], kinds=(kind,) if kind else ENTITY_KINDS)
 
 
