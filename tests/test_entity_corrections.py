@@ -112,13 +112,13 @@ def test_store_adds_lists_undoes_and_refuses_duplicates(redis_url: str, namespac
 def test_a_worker_sees_a_correction_made_elsewhere_on_its_next_article(redis_url: str, namespace: str) -> None:
     worker = CorrectionStore(redis.Redis.from_url(redis_url), namespace)
     analyst = CorrectionStore(redis.Redis.from_url(redis_url), namespace)
-    assert worker.current() == []
+    assert worker.current().corrections == []
     cached = worker.current()
     assert worker.current() is cached  # unchanged version: the copy in hand, no rereading
     made = analyst.add("block", "Brexit")
-    assert worker.current() == [made]
+    assert worker.current().corrections == [made]
     analyst.undo(made.id)
-    assert worker.current() == []
+    assert worker.current().corrections == []
 
 
 def test_the_recognizer_applies_corrections_to_new_text_at_once(redis_url: str, namespace: str) -> None:
@@ -346,3 +346,47 @@ def test_refresh_finishes_an_update_in_place_that_did_not_happen(settings: Setti
     assert refresh(settings, "Djokovic").updated == 0  # up to date: nothing rewritten
     with pytest.raises(ConfigError):
         refresh(settings, "Djokovic", "things")
+
+
+def _one_by_one(found: EntityNames, corrections: list[Correction]) -> dict[str, tuple[list[str], set[str]]]:
+    """The plain reading of the rule, for comparison: each correction in turn rewrites the names as they stand."""
+    from workers.entities.corrections import kinds_of, same_name
+
+    out = {}
+    for kind in ("persons", "organizations"):
+        names, aliases = list(found.names.get(kind, [])), list(found.aliases.get(kind, []))
+        for c in sorted(corrections, key=lambda c: c.id):
+            if kind not in kinds_of(c):
+                continue
+            hit = [n for n in names if same_name(n, c.name)]
+            if c.action is CorrectionAction.BLOCK:
+                names = [n for n in names if n not in hit]
+                aliases = [a for a in aliases if not same_name(a, c.name)]
+            else:
+                names = [c.target if n in hit else n for n in names]  # type: ignore[misc]
+                aliases += [n for n in hit if n != c.target]
+        names = list(dict.fromkeys(names))
+        out[kind] = (names, {a for a in aliases if a not in names})
+    return out
+
+
+def test_the_indexed_corrections_apply_exactly_as_one_after_the_other() -> None:
+    import random
+
+    pool = ["Ann Lee", "ann lee", "Bo Chen", "Cy Diaz", "Di Evans", "Ed Fox"]
+    rng = random.Random(22)
+    for _ in range(300):
+        found = EntityNames(names={"persons": rng.sample(pool, 3), "organizations": rng.sample(pool, 2)},
+                            aliases={"persons": rng.sample(pool, 1)})
+        corrections = []
+        for i in range(1, rng.randint(1, 6) + 1):
+            action = rng.choice(["merge", "rename", "block"])
+            name, target = rng.sample(pool[1:], 2)
+            kind = rng.choice([None, "persons", "organizations"])
+            try:
+                corrections.append(fix(action, name, None if action == "block" else target, kind, id_=i))
+            except ConfigError:
+                continue
+        fast = apply_corrections(found, corrections)
+        assert {k: (fast.by_kind[k], set(fast.aliases_by_kind.get(k, []))) for k in ("persons", "organizations")} \
+            == _one_by_one(found, corrections), (found, corrections)

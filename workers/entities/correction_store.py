@@ -13,7 +13,7 @@ from redis import Redis
 
 from workers.core.errors import ConfigError
 from workers.core.models import Article, EntityNames
-from workers.entities.corrections import Correction, CorrectionAction, apply_corrections, same_name
+from workers.entities.corrections import Correction, CorrectionAction, CorrectionSet, same_name
 from workers.entities.merge import ArticleEntities
 from workers.state.keys import Keys
 
@@ -26,7 +26,7 @@ class CorrectionStore:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.keys = Keys(namespace)
-        self._cached: tuple[bytes | None, list[Correction]] | None = None
+        self._cached: tuple[bytes | None, CorrectionSet] | None = None
         self._lock = threading.Lock()
 
     def add(self, action: CorrectionAction | str, name: str, target: str | None = None,
@@ -76,7 +76,7 @@ class CorrectionStore:
         raw = self.redis.hgetall(self.keys.entity_corrections)
         return sorted((Correction.model_validate_json(v) for v in raw.values()), key=lambda c: c.id)
 
-    def current(self) -> list[Correction]:
+    def current(self) -> CorrectionSet:
         """The corrections in force, from this process's copy while Redis' version is the one it was read at."""
         version = self.redis.get(self.keys.entity_corrections_version)
         cached = self._cached
@@ -84,7 +84,7 @@ class CorrectionStore:
             return cached[1]
         with self._lock:
             # Version first, then the hash: a change between the two is read again on the next call.
-            corrections = self.all()
+            corrections = CorrectionSet(self.all())
             self._cached = (version, corrections)
         return corrections
 
@@ -95,7 +95,7 @@ class CorrectionStore:
         corrections = self.current()
         if not corrections or article.extracted_entities is None:
             return article
-        return article.model_copy(update=apply_corrections(article.extracted_entities, corrections).fields())
+        return article.model_copy(update=corrections.apply(article.extracted_entities).fields())
 
     def correct(self, found: ArticleEntities) -> ArticleEntities:
         """An article's entities as found (canonical spellings, by kind) with the corrections in force."""
@@ -105,7 +105,7 @@ class CorrectionStore:
         if not corrections:
             return ArticleEntities(by_kind=found.by_kind, aliases=found.aliases,
                                    aliases_by_kind=found.aliases_by_kind, extracted=names)
-        return apply_corrections(names, corrections)
+        return corrections.apply(names)
 
 
 def _same(a: Correction, b: Correction) -> bool:

@@ -24,7 +24,7 @@ from workers.core.errors import ConfigError, IndexingError, NewsworkersError, Re
 from workers.core.models import ENTITY_KINDS, Article
 from workers.core.stages import INDEX, INDEX_TASK
 from workers.entities.correction_store import CorrectionStore
-from workers.entities.corrections import Correction, CorrectionAction, corrected_fields, kinds_of
+from workers.entities.corrections import Correction, CorrectionAction, CorrectionSet, corrected_fields, kinds_of
 from workers.runtime import Runtime, attached_runtime
 from workers.search.backend import SearchBackend, open_backend
 from workers.search.model import SearchQuery, alias_field, found_field
@@ -135,7 +135,7 @@ def affected_ids(backend: SearchBackend, names: Sequence[str], kinds: Sequence[s
 def update_in_place(backend: SearchBackend, runtime: Runtime, names: Sequence[str], kinds: Sequence[str],
                     report: CorrectionReport) -> CorrectionReport:
     """Write back, through ``backend``, the documents carrying ``names`` whose entity fields change."""
-    corrections = CorrectionStore(runtime.redis, runtime.settings.namespace).all()
+    corrections = CorrectionSet(CorrectionStore(runtime.redis, runtime.settings.namespace).all())
     for changed in _changed(backend, affected_ids(backend, names, kinds), corrections, report):
         backend.upsert(changed)
         report.updated += len(changed)
@@ -147,7 +147,7 @@ def _through_index_worker(runtime: Runtime, names: Sequence[str], kinds: Sequenc
     reader = open_backend(runtime.settings)
     app = create_app(runtime.settings)
     try:
-        corrections = CorrectionStore(runtime.redis, runtime.settings.namespace).all()
+        corrections = CorrectionSet(CorrectionStore(runtime.redis, runtime.settings.namespace).all())
         for changed in _changed(reader, affected_ids(reader, names, kinds), corrections, report):
             for article in changed:
                 app.send_task(INDEX_TASK, args=({"article": article.model_dump(mode="json"), "done": []},),
@@ -159,7 +159,7 @@ def _through_index_worker(runtime: Runtime, names: Sequence[str], kinds: Sequenc
     return report
 
 
-def _changed(backend: SearchBackend, ids: list[str], corrections: Sequence[Correction],
+def _changed(backend: SearchBackend, ids: list[str], corrections: CorrectionSet,
              report: CorrectionReport) -> Iterator[list[Article]]:
     for start in range(0, len(ids), _BATCH):
         changed = []
