@@ -18,7 +18,7 @@ import pytest
 
 from tests.conformance.conftest import NO_CLUSTER
 from tests.es_spec import component_errors, schema_errors
-from tests.test_es_requests import facet, phrase, sample_article
+from tests.test_es_requests import entity, facet, phrase, sample_article
 from workers.core.errors import ConfigError
 from workers.search.elasticsearch import percolator as pc
 from workers.search.elasticsearch import requests as rq
@@ -51,7 +51,7 @@ def test_template_is_the_article_template_plus_saved_search_fields() -> None:
     assert saved["dynamic"] == "strict"
     assert set(saved["properties"]) == {"id", "name", "query_text", "filters", "since", "until", "created_at"}
     assert set(saved["properties"]["filters"]["properties"]) == set(FACETS)  # every filter a SearchQuery can hold
-    assert mappings["_meta"]["newsworkers"] == {"schema_version": 1, "articles_schema_version": 3}
+    assert mappings["_meta"]["newsworkers"] == {"schema_version": 1, "articles_schema_version": 4}
     # Building it leaves the cached templates untouched.
     assert "query" not in rq.load_template()["template"]["mappings"]["properties"]
     assert "analysis" not in rq.load_template(file=pc.SAVED_SEARCHES_FILE)["template"]["settings"]
@@ -90,7 +90,7 @@ SAVED = {
                ]}}),
     "dates": (SearchQuery(text="persons:Soleimani", since=datetime(2024, 1, 1),
                           until=datetime(2024, 6, 30, tzinfo=UTC)),
-              {"bool": {"must": [facet("persons", "Soleimani")], "filter": [
+              {"bool": {"must": [entity("persons", "Soleimani")], "filter": [
                   {"range": {"published_at": {"gte": "2024-01-01T00:00:00Z", "lte": "2024-06-30T00:00:00Z"}}},
               ]}}),
 }

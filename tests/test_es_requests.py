@@ -45,6 +45,11 @@ def sample_article(**extra: Any) -> Article:
     return Article(**fields)
 
 
+def entity(kind: str, value: str) -> dict[str, Any]:
+    return {"bool": {"should": [facet(kind, value), facet(f"aliases_by_kind.{kind}", value)],
+                     "minimum_should_match": 1}}
+
+
 # -- exact bodies ---------------------------------------------------------------------------------------------
 
 
@@ -54,8 +59,10 @@ def sample_article(**extra: Any) -> Article:
     ('"drone strike"', phrase("drone strike")),
     ("title:gaza", {"match_phrase": {"title": {"query": "gaza", "boost": 2.0}}}),
     ("body:gaza", {"match_phrase": {"body": {"query": "gaza"}}}),
-    ("locations:BAGHDAD", facet("locations", "BAGHDAD")),
-    ('persons:"Qassem  Soleimani"', facet("persons", "Qassem Soleimani")),
+    # An entity kind's field query matches its names and the spellings merged into them.
+    ("locations:BAGHDAD", entity("locations", "BAGHDAD")),
+    ('persons:"Qassem  Soleimani"', entity("persons", "Qassem Soleimani")),
+    ("domain:BBC.co.uk", facet("domain", "BBC.co.uk")),
     ("url:https://x.org/a", {"term": {"url": {"value": "https://x.org/a"}}}),
     ("a OR b", {"bool": {"should": [phrase("a"), phrase("b")], "minimum_should_match": 1}}),
     ("a -b", {"bool": {"must": [phrase("a")], "must_not": [phrase("b")]}}),
@@ -138,7 +145,8 @@ def test_index_lifecycle_bodies() -> None:
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    assert rq.schema_version(body["template"]["mappings"]) == 3
+    # 3: countries, places, coordinates; 4: aliases_by_kind, extracted_entities
+    assert rq.schema_version(body["template"]["mappings"]) == 4
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from workers.archive.write import ArchiveWriter
 from workers.broker.delayed import DelayedMessages
 from workers.core.errors import ConfigError
 from workers.core.logs import get_logger
+from workers.entities.correction_store import CorrectionStore
 from workers.entities.recognizer import EntityRecognizer, recognizer_for
 from workers.neardup.clusters import ClusterStore
 from workers.neardup.fingerprint import FingerprintParams
@@ -87,6 +88,11 @@ class Runtime:
     @functools.cached_property
     def ner(self) -> EntityRecognizer:
         return recognizer_for(self.settings, self.redis)  # names canonical across the corpus, through Redis
+
+    @functools.cached_property
+    def entity_corrections(self) -> CorrectionStore:
+        """Analysts' entity corrections, which the index stage applies last (cached, version-checked)."""
+        return CorrectionStore(self.redis, self.settings.namespace)
 
     @functools.cached_property
     def clusters(self) -> ClusterStore:

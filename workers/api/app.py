@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from workers.api import routes_alerts, routes_ops, routes_search
+from workers.api import routes_alerts, routes_entities, routes_ops, routes_search
 from workers.api.deps import add_error_handlers
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
@@ -26,8 +26,9 @@ __all__ = ["EXTRA_ROUTERS", "ROUTERS", "STATIC_DIR", "create_app"]
 
 log = logging.getLogger(__name__)
 
-ROUTERS: tuple[APIRouter, ...] = (routes_search.router, routes_ops.router, routes_alerts.router)
-"""Ours: search and export, status and feeds, saved searches."""
+ROUTERS: tuple[APIRouter, ...] = (routes_search.router, routes_ops.router, routes_alerts.router,
+                                  routes_entities.router)
+"""Ours: search and export, status and feeds, saved searches, entity corrections."""
 EXTRA_ROUTERS: tuple[str, ...] = ()
 """Modules of other packages whose ``router`` joins the app when they can be imported (an extension point)."""
 STATIC_DIR = Path(__file__).parent / "static"

@@ -69,7 +69,8 @@ async def _redis_error(_request: Request, exc: RedisError) -> JSONResponse:
 
 
 # By the last part of the reason code, so each router names its own reasons (article.not_found, alert.exists).
-_STATUS_BY_REASON_END = {"not_found": 404, "exists": 409, "key_required": 401, "write_forbidden": 403}
+_STATUS_BY_REASON_END = {"not_found": 404, "exists": 409, "key_required": 401, "write_forbidden": 403,
+                         "bad_input": 400}
 
 
 def status_for(exc: NewsworkersError) -> int:

@@ -100,8 +100,8 @@ def _may_write(request: Request) -> None:
             given = token.strip()
         # compare_digest on every key: how long the check takes says nothing about which key is near.
         if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
-            raise NewsworkersError("an API key is required to change saved searches (X-API-Key or Bearer)",
-                                   reason="api.key_required")
+            raise NewsworkersError("an API key is required to write (saved searches, entity corrections): "
+                                   "X-API-Key or Bearer", reason="api.key_required")
         return
     host = request.client.host if request.client else ""
     try:
@@ -109,8 +109,8 @@ def _may_write(request: Request) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise NewsworkersError("no api_keys are configured, so only loopback clients may change saved searches",
-                               reason="api.write_forbidden")
+        raise NewsworkersError("no api_keys are configured, so only loopback clients may write (saved searches, "
+                               "entity corrections)", reason="api.write_forbidden")
 
 
 Writer = Annotated[None, Depends(_may_write)]

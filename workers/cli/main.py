@@ -16,6 +16,7 @@ from workers.cli import (
     alerts,
     backfill,
     config,
+    entities,
     extract,
     failed,
     feeds,
@@ -39,6 +40,7 @@ for module in (run, search, extract, status, reprocess, retention, config):
 app.add_typer(feeds.feeds_app, name="feeds")
 app.add_typer(failed.failed_app, name="failed")
 app.add_typer(alerts.alerts_app, name="alerts")
+app.add_typer(entities.entities_app, name="entities")
 app.add_typer(backfill.backfill_app, name="backfill")
 app.add_typer(retention.blocklist_app, name="blocklist")
 app.add_typer(index.index_app, name="index")

@@ -20,6 +20,7 @@ __all__ = [
     "Article",
     "BodySource",
     "DateSource",
+    "EntityNames",
     "Feed",
     "FeedItem",
     "FetchedPage",
@@ -27,7 +28,7 @@ __all__ = [
     "utcnow",
 ]
 
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4  # 3: countries and places; 4: aliases_by_kind and extracted_entities
 """Bumped whenever extraction's output for the same page can change (a new or changed field, extractor,
 model, cleanup or date rule): every Article records it, and ``newsworkers reprocess --only-older-version``
 re-extracts, from the page archive, exactly the documents an older version made."""
@@ -140,6 +141,14 @@ class Place(BaseModel):
     mentions: int = Field(1, ge=1, description="How often the article names it.")
 
 
+class EntityNames(BaseModel):
+    """An article's entity names as the recognizer found them, before analysts' corrections: what an update in
+    place or an undo computes the article's entity fields from again."""
+
+    names: dict[str, list[str]] = Field(default_factory=dict, description="Names by kind (persons, ...).")
+    aliases: dict[str, list[str]] = Field(default_factory=dict, description="Spellings merged away, by kind.")
+
+
 class Article(BaseModel):
     """The one document every backend indexes."""
 
@@ -177,6 +186,12 @@ class Article(BaseModel):
     events: list[str] = Field(default_factory=list)
     entity_aliases: list[str] = Field(
         default_factory=list, description="Surface forms merged into a canonical entity, kept searchable."
+    )
+    aliases_by_kind: dict[str, list[str]] = Field(
+        default_factory=dict, description="entity_aliases by kind: a field query on a kind (persons:X) matches them."
+    )
+    extracted_entities: EntityNames | None = Field(
+        None, description="The entity names before analysts' corrections (None: indexed before they existed)."
     )
     countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes of the countries "
                                                                   "the article's places lie in, most named first.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from workers.core.models import ENTITY_KINDS
+from workers.core.models import ENTITY_KINDS, EntityNames
 from workers.entities.match import DEFAULT_MATCH_RATIO, same_entity
 from workers.entities.normalize import COMMON_ALIASES, comparison_key
 
@@ -34,14 +34,23 @@ class Mention:
 
 @dataclass
 class ArticleEntities:
-    """An article's entity lists by kind, most mentioned first, and the spellings merged away."""
+    """An article's entity lists by kind, most mentioned first, and the spellings merged away (all of them, and
+    by kind); ``extracted`` holds the names before analysts' corrections when corrections were applied."""
 
     by_kind: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in ENTITY_KINDS})
     aliases: list[str] = field(default_factory=list)
+    aliases_by_kind: dict[str, list[str]] = field(default_factory=dict)
+    extracted: EntityNames | None = None
 
-    def fields(self) -> dict[str, list[str]]:
+    def names(self) -> EntityNames:
+        return EntityNames(names={k: list(v) for k, v in self.by_kind.items()},
+                           aliases={k: list(v) for k, v in self.aliases_by_kind.items() if v})
+
+    def fields(self) -> dict[str, object]:
         """Keyword arguments for :class:`workers.core.models.Article`."""
-        return {**self.by_kind, "entity_aliases": self.aliases}
+        return {**self.by_kind, "entity_aliases": self.aliases,
+                "aliases_by_kind": {k: v for k, v in self.aliases_by_kind.items() if v},
+                "extracted_entities": self.extracted or self.names()}
 
 
 @dataclass
@@ -98,11 +107,15 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) 
     for kind, members in by_kind.items():
         members.sort(key=lambda e: (-e.mentions, e.name))
         result.by_kind[kind] = [e.name for e in members]
+        kind_aliases: dict[str, None] = {}
         for entity in members:
             own = comparison_key(entity.name)
             for spelling in entity.spellings:
                 if comparison_key(spelling) != own:
                     aliases.setdefault(spelling)
+                    kind_aliases.setdefault(spelling)
+        if kind_aliases:
+            result.aliases_by_kind[kind] = list(kind_aliases)
     result.aliases = list(aliases)
     return result
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from workers.entities.canon import EntityCanon
+from workers.entities.correction_store import CorrectionStore
 from workers.entities.match import DEFAULT_MATCH_RATIO
 from workers.entities.merge import ArticleEntities, Mention, merge_mentions
 from workers.entities.models import NerModels, language_models
@@ -81,13 +82,19 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> A
 
 def canonicalize(found: ArticleEntities, canon: EntityCanon) -> ArticleEntities:
     """Each name as the corpus spells it; the article's own spellings join the aliases."""
-    result = ArticleEntities(aliases=list(found.aliases))
+    result = ArticleEntities(aliases=list(found.aliases),
+                             aliases_by_kind={k: list(v) for k, v in found.aliases_by_kind.items()})
     mappings = canon.canonical_by_kind(found.by_kind)
     for kind, names in found.by_kind.items():
         mapping = mappings[kind]
         result.by_kind[kind] = list(dict.fromkeys(mapping[name] for name in names))
-        result.aliases.extend(name for name in names if mapping[name] != name)
+        renamed = [name for name in names if mapping[name] != name]
+        result.aliases.extend(renamed)
+        if renamed:
+            result.aliases_by_kind.setdefault(kind, []).extend(renamed)
     result.aliases = [a for a in dict.fromkeys(result.aliases) if not _listed(a, result)]
+    for kind, spellings in list(result.aliases_by_kind.items()):
+        result.aliases_by_kind[kind] = [a for a in dict.fromkeys(spellings) if a not in result.by_kind[kind]]
     return result
 
 
@@ -95,7 +102,8 @@ class EntityRecognizer:
     """Tags text with its language's pipeline (loaded on first use), optionally against a corpus-wide canon."""
 
     def __init__(self, model: str | None = None, *, max_chars: int, models: dict[str, str] | None = None,
-                 canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO) -> None:
+                 canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO,
+                 corrections: CorrectionStore | None = None) -> None:
         """``model`` is the English pipeline (the old single-model form); ``models`` maps languages to pipelines."""
         mapping = dict(models or {})
         if model is not None:
@@ -104,6 +112,7 @@ class EntityRecognizer:
         self.max_chars = max_chars
         self.canon = canon
         self.ratio = ratio
+        self.corrections = corrections  # analysts' corrections, applied after the canon
 
     @property
     def nlp(self) -> Language:
@@ -125,14 +134,16 @@ class EntityRecognizer:
     def from_doc(self, doc: Doc) -> ArticleEntities:
         """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
         found = article_entities_from_doc(doc, self.ratio)
-        return canonicalize(found, self.canon) if self.canon is not None else found
+        found = canonicalize(found, self.canon) if self.canon is not None else found
+        return self.corrections.correct(found) if self.corrections is not None else found
 
 
 def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityRecognizer:
     """The recognizer the settings describe; with Redis, names are canonical across the corpus."""
     canon = EntityCanon(redis, settings.namespace, ratio=settings.entity_match_ratio) if redis is not None else None
+    corrections = CorrectionStore(redis, settings.namespace) if redis is not None else None
     return EntityRecognizer(max_chars=settings.ner_max_chars, models=language_models(settings), canon=canon,
-                            ratio=settings.entity_match_ratio)
+                            ratio=settings.entity_match_ratio, corrections=corrections)
 
 
 def _is_shouted(line: str) -> bool:

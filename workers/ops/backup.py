@@ -4,8 +4,8 @@ What a backup holds, in the order it is taken (the order is what makes it consis
 anything):
 
 1. ``redis.jsonl``: every key of the namespace (feed registry and state, seen and in-flight items, dead
-   letters, blocklist, queued messages), DUMPed in one MULTI/EXEC transaction, so Redis is copied as of one
-   instant.
+   letters, blocklist, entity corrections, queued messages), DUMPed in one MULTI/EXEC transaction, so Redis is
+   copied as of one instant.
 2. ``index/``: the Tantivy index as of a moment after that. Its segment files are immutable and ``meta.json``
    is replaced atomically, but merges delete files; so every file is first hard-linked into a snapshot folder
    beside the index (a link keeps a file a merge removes), and the snapshot counts when ``meta.json`` did not

@@ -17,8 +17,8 @@ from workers.search.countries import country_code, country_name
 from workers.search.geofilter import BBox, Near
 
 __all__ = [
-    "COUNTRY_FACET", "DATE_RANGE", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket", "FacetCount", "Hit", "SearchQuery",
-    "SearchResult", "Sort", "facet_value",
+    "COUNTRY_FACET", "DATE_RANGE", "ENTITY_FACETS", "ENTITY_LOOKUPS", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket",
+    "FacetCount", "Hit", "SearchQuery", "SearchResult", "Sort", "alias_field", "facet_value", "found_field",
 ]  # fmt: skip
 
 FACETS = (
@@ -39,6 +39,24 @@ FACETS = (
 
 COUNTRY_FACET = "countries"
 """Its values are ISO 3166-1 alpha-2 codes: a filter also takes a name (Iraq), counts also say the name."""
+
+ENTITY_FACETS = ("persons", "organizations", "locations", "groups", "events")
+"""The facets a field query also matches by the spellings merged away (``persons:Soleimani``)."""
+
+
+def alias_field(kind: str) -> str:
+    """The filter key of a kind's merged-away spellings (``persons.alias``)."""
+    return f"{kind}.alias"
+
+
+def found_field(kind: str) -> str:
+    """The filter key of a kind's names as the recognizer found them, before analysts' corrections
+    (``persons.found``): how an update in place finds the articles a correction touches."""
+    return f"{kind}.found"
+
+
+ENTITY_LOOKUPS = tuple(f(kind) for kind in ENTITY_FACETS for f in (alias_field, found_field))
+"""Filter keys besides the facets: they filter, they are not counted."""
 
 HIT_FIELDS = (
     "id", "url", "title", "published_at", "source_name", "domain", "language", "authors",
@@ -85,7 +103,8 @@ class SearchQuery:
     bbox: BBox | None = None  # only articles with a place inside this box (with near: both must hold)
 
     def __post_init__(self) -> None:
-        unknown = [f for f in [*self.filters, *self.facets] if f not in FACETS]
+        unknown = [f for f in self.filters if f not in FACETS and f not in ENTITY_LOOKUPS]
+        unknown += [f for f in self.facets if f not in FACETS]
         if unknown:
             raise QuerySyntaxError(f"unknown facet {unknown[0]!r}; facets are: {', '.join(FACETS)}")
         if self.histogram is not None and self.histogram not in HISTOGRAM_INTERVALS:

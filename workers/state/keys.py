@@ -197,6 +197,21 @@ class Keys:
         return self._k("entity", "block", kind, block)
 
     @property
+    def entity_corrections(self) -> str:
+        """Hash of analysts' entity corrections: id -> correction JSON."""
+        return self._k("entity", "corrections")
+
+    @property
+    def entity_corrections_seq(self) -> str:
+        """The last entity correction id given out."""
+        return self._k("entity", "corrections-seq")
+
+    @property
+    def entity_corrections_version(self) -> str:
+        """Bumped on every change to the entity corrections, so extract workers reread them only then."""
+        return self._k("entity", "corrections-version")
+
+    @property
     def blocked_ids(self) -> str:
         """Document ids never ingested again (takedowns)."""
         return self._k("blocked-ids")

@@ -215,7 +215,8 @@ def _index_payloads(runtime: Runtime, task: Task, payloads: list[Any], keys: lis
         (poison if key in poison_keys else good).append(payload)
     good = drop_blocked_articles(runtime, good)  # extracted before a takedown blocked them
     outcome = index_batch(good, lambda: runtime.index_writer, max_attempts=settings.max_retries + 1,
-                          refresh=runtime.clusters.refresh if settings.near_dup_enabled else None)
+                          refresh=runtime.clusters.refresh if settings.near_dup_enabled else None,
+                          correct=runtime.entity_corrections.correct_article)
     outcome.failed += [(p, poison_error(runtime, "index")) for p in poison]
     # Everything below happens before celery-batches acknowledges these messages: what goes back to
     # the queue is held in Redis first, so a crash here costs a redelivery, never an article.

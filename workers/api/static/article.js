@@ -5,6 +5,11 @@ import { $, el, getJson } from "./dom.js";
 import { FACET_TITLES, go, href, readState } from "./state.js";
 
 const ENTITY_KINDS = ["persons", "organizations", "locations", "groups", "events"];
+
+// The spellings merged into a kind's names (by the corpus canon or an analyst's correction), still searchable.
+function aliasNote(aliases) {
+  return aliases && aliases.length ? [el("span", { class: "aliases", text: "also " + aliases.join(", ") })] : [];
+}
 const BEHIND = "body > :not(#article-view)";
 const FOCUSABLE = 'a[href], button:not([disabled]), input, select, textarea, [tabindex]:not([tabindex="-1"])';
 
@@ -65,7 +70,7 @@ export async function openArticle(id) {
             filters[kind] = [...new Set([...(filters[kind] || []), value])];
             go({ filters });
           },
-        }))));
+        })), ...aliasNote((article.aliases_by_kind || {})[kind])));
     }
     parts.push(entities);
     for (const paragraph of article.body.split(/\n+/)) if (paragraph.trim()) parts.push(el("p", { text: paragraph }));

@@ -22,6 +22,7 @@ from workers.search.backend import SearchBackend
 __all__ = ["IndexOutcome", "index_batch", "index_payloads"]
 
 Refresh = Callable[[list[Article], SearchBackend], list[Article]]
+Correct = Callable[[Article], Article]
 
 # The backend refused this one document; every other reason is about the backend, not the document.
 _DOCUMENT_REJECTED = "index.rejected"
@@ -46,9 +47,10 @@ class IndexOutcome:
 
 
 def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], SearchBackend], *,
-                max_attempts: int, refresh: Refresh | None = None) -> IndexOutcome:
+                max_attempts: int, refresh: Refresh | None = None, correct: Correct | None = None) -> IndexOutcome:
     """Upsert the batch; ``refresh`` sets each article's near-duplicate cluster as it stands now and names
-    members already indexed whose cluster changed, which are upserted with the batch."""
+    members already indexed whose cluster changed, which are upserted with the batch; ``correct`` gives each
+    article the analysts' entity corrections in force now."""
     outcome = IndexOutcome()
     latest: dict[str, tuple[Article, dict[str, Any]]] = {}
     for payload in payloads:
@@ -58,6 +60,8 @@ def index_batch(payloads: Sequence[dict[str, Any]], open_writer: Callable[[], Se
             outcome.failed.append((payload, IndexingError(f"malformed index message: {exc}"[:500],
                                                           reason="index.bad_message")))
             continue
+        if correct is not None:
+            article = correct(article)
         previous = latest.get(article.id)
         merged = dict(payload)
         merged["done"] = [*(previous[1]["done"] if previous else []), *payload.get("done", [])]

@@ -21,7 +21,16 @@ from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError, QuerySyntaxError
 from workers.core.models import Article
 from workers.search.geofilter import BBox, Near
-from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort, facet_value
+from workers.search.model import (
+    ENTITY_FACETS,
+    FACETS,
+    HISTOGRAM_INTERVALS,
+    SearchQuery,
+    Sort,
+    alias_field,
+    facet_value,
+    found_field,
+)
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 
 __all__ = [
@@ -157,6 +166,10 @@ def compile_node(node: Node) -> dict[str, Any]:
 
 
 def _leaf(text: str, field: str | None) -> dict[str, Any]:
+    if field in ENTITY_FACETS:
+        # A name or any spelling merged into one, as in Tantivy: persons:Soleimani finds "Qassem Suleimani".
+        return {"bool": {"should": [_facet_term(field, text), _facet_term(alias_field(field), text)],
+                         "minimum_should_match": 1}}
     if field in FACETS:
         return _facet_term(field, text)
     if field == "url":
@@ -172,7 +185,13 @@ def _leaf(text: str, field: str | None) -> dict[str, Any]:
 
 def _facet_term(field: str, value: str) -> dict[str, Any]:
     # Facet values match whole and whatever the case, like Tantivy's facet_terms (spaces collapsed too).
-    return {"term": {field: {"value": " ".join(facet_value(field, value).split()), "case_insensitive": True}}}
+    wanted = " ".join(facet_value(field, value).split())
+    return {"term": {_LOOKUP_PATHS.get(field, field): {"value": wanted, "case_insensitive": True}}}
+
+
+_LOOKUP_PATHS = {**{alias_field(k): f"aliases_by_kind.{k}" for k in ENTITY_FACETS},
+                 **{found_field(k): f"extracted_entities.names.{k}" for k in ENTITY_FACETS}}
+"""Where the entity lookups (see :data:`workers.search.model.ENTITY_LOOKUPS`) live in the stored Article."""
 
 
 def text_query(text: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
 from workers.search.geofilter import cell_terms
 from workers.search.model import (
+    ENTITY_FACETS,
     FACETS,
     HISTOGRAM_INTERVALS,
     DateBucket,
@@ -28,12 +29,14 @@ from workers.search.model import (
     SearchQuery,
     SearchResult,
     Sort,
+    alias_field,
+    found_field,
 )
 from workers.search.snippets import char_offset, excerpt, lead
 from workers.search.tantivy.query import QueryCompiler
 from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
 
-__all__ = ["VERSION_FILE", "TantivyBackend", "article_document"]
+__all__ = ["VERSION_FILE", "TantivyBackend", "article_document", "entity_lookup_terms"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
@@ -257,7 +260,20 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
             if v:
                 doc.add_text(facet, v)
                 doc.add_text("facet_terms", facet_term(facet, v))
+    for term in entity_lookup_terms(article):
+        doc.add_text("facet_terms", term)
     return doc
+
+
+def entity_lookup_terms(article: Article) -> list[str]:
+    """facet_terms for a kind's merged-away spellings (``persons:X`` matches them) and for the names found
+    before analysts' corrections (what an update in place looks the article up by)."""
+    terms = [facet_term(alias_field(kind), v) for kind, values in article.aliases_by_kind.items()
+             if kind in ENTITY_FACETS for v in values if v]
+    if article.extracted_entities is not None:
+        terms += [facet_term(found_field(kind), v) for kind, values in article.extracted_entities.names.items()
+                  if kind in ENTITY_FACETS for v in values if v]
+    return list(dict.fromkeys(terms))
 
 
 def _check_schema_version(path: Path) -> None:

@@ -9,7 +9,7 @@ import tantivy
 
 from workers.core.errors import QuerySyntaxError
 from workers.search.geofilter import ANY_POINT, Area, cover
-from workers.search.model import FACETS, SearchQuery, facet_value
+from workers.search.model import ENTITY_FACETS, FACETS, SearchQuery, alias_field, facet_value
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
 from workers.search.tantivy.schema import TEXT_FIELDS, facet_term
 
@@ -102,6 +102,10 @@ class QueryCompiler:
         raise QuerySyntaxError(f"cannot compile query node {node!r}")
 
     def _leaf(self, text: str, field: str | None) -> tantivy.Query:
+        if field in ENTITY_FACETS:
+            # A name or any spelling merged into one: persons:Soleimani finds "Qassem Suleimani" called so.
+            return tantivy.Query.boolean_query([(Occur.Should, self._facet(field, text)),
+                                                (Occur.Should, self._facet(alias_field(field), text))])
         if field in FACETS:
             return self._facet(field, text)
         if field == "url":
