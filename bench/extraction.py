@@ -19,7 +19,11 @@ truth can be known from the page itself:
   lets such a URL date overrule a page date more than a day away, so the
   page's own date (htmldate as we call it, without the URL) is scored too.
 
-    .venv/bin/python bench/extraction.py [--json] [--data DIR]
+Multilingual: the same stage on ../shared/data/multilingual-news (bench/multilingual.py): body F1 beside
+trafilatura, title, date, authors and language, per part (dev, holdout) and per language.
+
+    .venv/bin/python bench/extraction.py [--json] [--data DIR] [--set english|multilingual|both]
+        [--part dev|holdout|both] [--pages]
 """
 
 from __future__ import annotations
@@ -203,7 +207,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the dev folder (html/, ground-truth.json)")
+    parser.add_argument("--set", choices=("english", "multilingual", "both"), default="both",
+                        help="which page set to measure")
+    parser.add_argument("--part", choices=("dev", "holdout", "both"), default="both",
+                        help="multilingual part: dev (rules are written on it), holdout, or both")
+    parser.add_argument("--pages", action="store_true", help="list the dev pages that missed a field")
     args = parser.parse_args()
+    multi: dict[str, object] | None = None
+    if args.set != "english":
+        multi = multilingual_main(args)
+        if multi is None:
+            return 2
+        if args.set == "multilingual":
+            if args.json:
+                print(json.dumps(multi))
+            return 0
     if not (args.data / "ground-truth.json").exists():
         print(f"no dev data at {args.data}", file=sys.stderr)
         return 2
@@ -221,9 +239,9 @@ def main() -> int:
     }
     result["cost_ratio_median"] = result["ours"]["cpu_ms_median"] / result["trafilatura"]["cpu_ms_median"]
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps({"english": result, "multilingual": multi} if multi is not None else result))
         return 0
-    print(f"{len(pages)} dev pages, trafilatura {trafilatura.__version__}")
+    print(f"English benchmark: {len(pages)} dev pages, all in English, trafilatura {trafilatura.__version__}")
     print(f"{'':14}{'F1':>7}{'prec':>7}{'recall':>7}{'exact':>7}{'ms med':>8}{'ms p95':>8}")
     for name in ("ours", "trafilatura"):
         r = result[name]
@@ -244,6 +262,35 @@ def main() -> int:
     for line in meta["date_misses"]:
         print("  ", line)
     return 0
+
+
+def multilingual_main(args: argparse.Namespace) -> dict[str, object] | None:
+    from bench import multilingual
+
+    if not (multilingual.MULTILINGUAL / "truth.jsonl").exists():
+        print(f"no multilingual data at {multilingual.MULTILINGUAL}", file=sys.stderr)
+        return None
+    parts = ("dev", "holdout") if args.part == "both" else (args.part,)
+    outcomes = multilingual.evaluate(multilingual.load(parts=parts),
+                                     Settings(data_dir=Path("/tmp/newsworkers-bench-extraction")))
+    result = multilingual.report(outcomes)
+    if args.json:
+        return result
+    print(f"Multilingual pages, trafilatura {trafilatura.__version__} in the same run")
+    header = (f"{'':10}{'pages':>6}{'F1':>7}{'prec':>7}{'recall':>7}{'traf':>7}{'title':>7}{'date':>7}"
+              f"{'auth P':>7}{'auth R':>7}{'lang':>7}")
+    for part, figures in result.items():
+        print(f"-- {part}")
+        print(header)
+        rows = {"all": figures["all"], **figures["languages"]}  # type: ignore[index]
+        for name, row in rows.items():
+            cells = [row[k] for k in ("body_f1", "body_precision", "body_recall", "trafilatura_f1", "title",
+                                      "date", "authors_precision", "authors_recall", "language")]
+            print(f"{name:10}{row['pages']:6d}" + "".join("      -" if c is None else f"{c:7.3f}" for c in cells))
+    if args.pages:
+        for line in multilingual.per_page(outcomes):
+            print("  ", line)
+    return result
 
 
 if __name__ == "__main__":

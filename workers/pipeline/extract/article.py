@@ -22,6 +22,8 @@ from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_feed_text
+from workers.pipeline.extract.headline import choose_headline, headline_candidates
+from workers.pipeline.extract.jsonld import ArticleData, read_jsonld
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
 from workers.settings import Settings
 
@@ -41,6 +43,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     page_text = ""
     page_date: str | None = None
     headings: list[str] = []
+    declared = ArticleData()
+    candidates: dict[str, str] = {}
     if page.html.strip():
         try:
             tree = load_html(page.html)
@@ -49,6 +53,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
                 page_date = find_page_date(tree)
                 headings = _headings(tree)
+                declared = read_jsonld(tree)
+                candidates = headline_candidates(tree, declared.headline)
                 body = extract_body(
                     tree,
                     page.final_url if page.final_url.startswith("http") else None,
@@ -72,7 +78,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
         # stays the article (title, date, identity), the text comes from the feed without the page's leftovers.
         body, body_source = feed_full_text, BodySource.FEED
     site_name = document.sitename if document is not None else None
-    page_title = clean_title(document.title, site_name, headings) if document is not None else None
+    page_title = choose_headline(candidates, site_name) or (
+        clean_title(document.title, site_name, headings) if document is not None else None)
     # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
     # either, so then the feed's title comes first.
     titles = (page_title, item.title) if from_page else (item.title, page_title)

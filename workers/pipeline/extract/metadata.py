@@ -21,6 +21,7 @@ item's date comes first.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
 from htmldate import find_date
@@ -35,7 +36,7 @@ __all__ = ["clean_title", "find_page_date", "published", "split_authors", "split
 _DATE_PARAMS = {"original_date": True, "outputformat": "%Y-%m-%d", "url": None}
 _URL_TOLERANCE = timedelta(days=1)
 """A page date this close to the URL's date is the same publication (time zones shift a day)."""
-_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*\|\s*|:\s+")
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*[|｜]\s*|:\s+")
 _WORD = re.compile(r"\w+")
 
 
@@ -140,4 +141,4 @@ def _day(value: str | None) -> date | None:
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
