@@ -278,14 +278,14 @@ def multilingual_main(args: argparse.Namespace) -> dict[str, object] | None:
         return result
     print(f"Multilingual pages, trafilatura {trafilatura.__version__} in the same run")
     header = (f"{'':10}{'pages':>6}{'F1':>7}{'prec':>7}{'recall':>7}{'traf':>7}{'title':>7}{'date':>7}"
-              f"{'auth P':>7}{'auth R':>7}{'lang':>7}")
+              f"{'time':>7}{'auth P':>7}{'auth R':>7}{'lang':>7}")
     for part, figures in result.items():
         print(f"-- {part}")
         print(header)
         rows = {"all": figures["all"], **figures["languages"]}  # type: ignore[index]
         for name, row in rows.items():
             cells = [row[k] for k in ("body_f1", "body_precision", "body_recall", "trafilatura_f1", "title",
-                                      "date", "authors_precision", "authors_recall", "language")]
+                                      "date", "date_and_time", "authors_precision", "authors_recall", "language")]
             print(f"{name:10}{row['pages']:6d}" + "".join("      -" if c is None else f"{c:7.3f}" for c in cells))
     if args.pages:
         for line in multilingual.per_page(outcomes):

@@ -57,6 +57,7 @@ class Outcome:
     plain_body: str
     title_ok: bool
     date_ok: bool | None
+    instant_ok: bool | None = None
     authors_found: int = 0
     authors_true: int = 0
     authors_hit: int = 0
@@ -105,6 +106,15 @@ def _same_day(found: datetime, truth: str) -> bool:
     return found.astimezone(zone).date() == expected.date()
 
 
+def _aware(value: str) -> datetime:
+    found = datetime.fromisoformat(value)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _has_time(value: str) -> bool:
+    return _aware(value).time() != datetime.min.time()
+
+
 def evaluate(pages: list[Page], settings: Settings) -> list[Outcome]:
     outcomes = []
     for page in pages:
@@ -114,6 +124,8 @@ def evaluate(pages: list[Page], settings: Settings) -> list[Outcome]:
         title_ok = article is not None and fold(article.title) == fold(str(page.truth["title"]))
         date_ok = None if not true_date else article is not None and _same_day(article.published_at, str(true_date))
         outcome = Outcome(page, article, plain, title_ok, date_ok)
+        if true_date and article is not None and _has_time(str(true_date)):
+            outcome.instant_ok = article.published_at == _aware(str(true_date))
         found = {fold(a) for a in (article.authors if article else [])}
         true = {fold(str(a)) for a in page.truth.get("authors") or []}  # type: ignore[attr-defined]
         outcome.authors_found, outcome.authors_true, outcome.authors_hit = len(found), len(true), len(found & true)
@@ -125,6 +137,7 @@ def _figures(outcomes: list[Outcome]) -> dict[str, float | int | None]:
     body = score(((o.article.body if o.article else ""), str(o.page.truth["body"])) for o in outcomes)
     plain = score((o.plain_body, str(o.page.truth["body"])) for o in outcomes)
     dated = [o.date_ok for o in outcomes if o.date_ok is not None]
+    timed = [o.instant_ok for o in outcomes if o.instant_ok is not None]
     found = sum(o.authors_found for o in outcomes)
     true = sum(o.authors_true for o in outcomes)
     hit = sum(o.authors_hit for o in outcomes)
@@ -133,6 +146,7 @@ def _figures(outcomes: list[Outcome]) -> dict[str, float | int | None]:
             "body_recall": body.recall, "trafilatura_f1": plain.f1,
             "title": sum(o.title_ok for o in outcomes) / len(outcomes) if outcomes else None,
             "date_pages": len(dated), "date": sum(dated) / len(dated) if dated else None,
+            "timed_pages": len(timed), "date_and_time": sum(timed) / len(timed) if timed else None,
             "authors_precision": hit / found if found else None, "authors_recall": hit / true if true else None,
             "language": sum(languages) / len(languages) if languages else None}
 

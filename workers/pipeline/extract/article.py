@@ -9,6 +9,7 @@ left without a body or a time and a reader can tell how much to trust them.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import py3langid
@@ -25,6 +26,7 @@ from workers.pipeline.extract.body import extract_body, prefer_feed_text
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, read_jsonld
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.pipeline.extract.timestamps import find_page_timestamp
 from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
@@ -42,6 +44,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     document = None
     page_text = ""
     page_date: str | None = None
+    page_time: datetime | None = None
     headings: list[str] = []
     declared = ArticleData()
     candidates: dict[str, str] = {}
@@ -55,6 +58,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 headings = _headings(tree)
                 declared = read_jsonld(tree)
                 candidates = headline_candidates(tree, declared.headline)
+                page_time = find_page_timestamp(tree, declared.published, page_date)
                 body = extract_body(
                     tree,
                     page.final_url if page.final_url.startswith("http") else None,
@@ -90,7 +94,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
     canonical = document.url if document is not None and document.url else None
     # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
-    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page)
+    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page,
+                                          page_time=page_time if page_text else None)
     language = detect_language(f"{title}\n{body}")
     entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
     authors = split_authors(document.author if document else None) or item.authors

@@ -50,9 +50,10 @@ def read_jsonld(tree: HtmlElement) -> ArticleData:
     if article is None:
         return ArticleData(publishers=publishers)
     publishers = [*_names(article.get("publisher")), *publishers]
+    dated = next((o for o in [article, *objects] if _text(o.get("datePublished"))), article)
     return ArticleData(
         headline=_text(article.get("headline")),
-        published=_text(article.get("datePublished")) or _text(article.get("dateCreated")),
+        published=_text(dated.get("datePublished")) or _text(article.get("dateCreated")),
         modified=_text(article.get("dateModified")),
         authors=list(_people(article.get("author"))) + list(_people(article.get("creator"))),
         publishers=list(dict.fromkeys(publishers)),

@@ -50,14 +50,21 @@ def find_page_date(tree: HtmlElement) -> str | None:
     )
 
 
-def published(page_date: str | None, page: FetchedPage, *, page_first: bool) -> tuple[datetime, DateSource]:
-    """``published_at`` and where it came from, by the precedence in the module docstring."""
+def published(page_date: str | None, page: FetchedPage, *, page_first: bool,
+              page_time: datetime | None = None) -> tuple[datetime, DateSource]:
+    """``published_at`` and where it came from, by the precedence in the module docstring.
+
+    ``page_time`` is the page's declared full timestamp (workers/pipeline/extract/timestamps.py): it gives
+    the page's day in the page's own offset, and is the result itself, time and offset kept.
+    """
     feed_time = page.item.published_at.astimezone(UTC) if page.item.published_at is not None else None
     from_url = url_date(page.item.url) or url_date(page.final_url)
     if feed_time is not None and not page_first:
         return feed_time, DateSource.FEED
-    day = _day(page_date)
+    day = page_time.date() if page_time is not None else _day(page_date)
     if day is not None and (from_url is None or abs(day - from_url.date()) <= _URL_TOLERANCE):
+        if page_time is not None:
+            return page_time, DateSource.PAGE
         if feed_time is not None and feed_time.date() == day:
             return feed_time, DateSource.PAGE
         return datetime.combine(day, time(0, 0), UTC), DateSource.PAGE
