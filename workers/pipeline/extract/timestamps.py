@@ -3,8 +3,8 @@
 htmldate answers with a day; a page usually states more, in its JSON-LD ``datePublished`` or a meta tag
 (``article:published_time`` and its kin), as ISO 8601 with an offset. That statement is read here, in
 this order of trust: the article's JSON-LD, then meta tags, then a ``<time datetime>`` on the day
-htmldate found (one marked as the publication first). The offset is kept as the page gives it; a timestamp without one is taken as UTC, and a
-bare day (no time) is no timestamp (htmldate's day serves then).
+htmldate found (one marked as the publication first). The offset is kept as the page gives it; a
+timestamp without one is taken as UTC, and a bare day (no time) is no timestamp (htmldate's day serves).
 """
 
 from __future__ import annotations
