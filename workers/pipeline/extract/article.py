@@ -23,6 +23,7 @@ from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_feed_text
+from workers.pipeline.extract.bylines import choose_authors, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, read_jsonld
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
@@ -98,7 +99,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                                           page_time=page_time if page_text else None)
     language = detect_language(f"{title}\n{body}")
     entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
-    authors = split_authors(document.author if document else None) or item.authors
+    names = own_names(site_name, declared.publishers, page.final_url, item.url)
+    authors = choose_authors(declared.authors, split_authors(document.author if document else None), names) \
+        or item.authors
     tags = list(dict.fromkeys(
         t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
                             *split_list(document.categories if document else None)] if t and t.strip()
