@@ -22,7 +22,7 @@ from workers.core.errors import ExtractionError
 from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
-from workers.pipeline.extract.body import extract_body, prefer_feed_text
+from workers.pipeline.extract.body import extract_body, prefer_declared_body, prefer_feed_text
 from workers.pipeline.extract.bylines import choose_authors, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, read_jsonld
@@ -69,6 +69,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 document, page_text = body.document, body.text
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
+    declared_body = html_to_text(declared.body or "")
+    if declared_body and prefer_declared_body(declared_body, page_text):
+        page_text = declared_body
     if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 

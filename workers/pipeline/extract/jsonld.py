@@ -34,6 +34,7 @@ class ArticleData:
     headline: str | None = None
     published: str | None = None
     modified: str | None = None
+    body: str | None = None
     authors: list[Person] = field(default_factory=list)
     publishers: list[str] = field(default_factory=list)
 
@@ -55,6 +56,7 @@ def read_jsonld(tree: HtmlElement) -> ArticleData:
         headline=_text(article.get("headline")),
         published=_text(dated.get("datePublished")) or _text(article.get("dateCreated")),
         modified=_text(article.get("dateModified")),
+        body=_markup(article.get("articleBody")),
         authors=list(_people(article.get("author"))) + list(_people(article.get("creator"))),
         publishers=list(dict.fromkeys(publishers)),
     )
@@ -94,6 +96,13 @@ def _text(value: object) -> str | None:
         return None
     text = " ".join(html.unescape(html.unescape(value)).split())
     return text or None
+
+
+def _markup(value: object) -> str | None:
+    """articleBody as the page gives it, HTML included; escaped HTML ("&lt;p&gt;") is unescaped once."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return html.unescape(value) if "&lt;" in value else value
 
 
 def _names(value: object) -> list[str]:
