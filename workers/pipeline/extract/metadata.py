@@ -38,6 +38,7 @@ _URL_TOLERANCE = timedelta(days=1)
 """A page date this close to the URL's date is the same publication (time zones shift a day)."""
 _TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*[|｜]\s*|:\s+")
 _WORD = re.compile(r"\w+")
+_CJK_DATE = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 
 
 def find_page_date(tree: HtmlElement) -> str | None:
@@ -45,9 +46,23 @@ def find_page_date(tree: HtmlElement) -> str | None:
 
     The URL is not given to htmldate: a date in the URL is weighed apart (see the module docstring).
     """
-    return find_date(tree, extensive_search=False, **_DATE_PARAMS) or find_date(
+    return find_date(tree, extensive_search=False, **_DATE_PARAMS) or _cjk_date(tree) or find_date(
         tree, extensive_search=True, **_DATE_PARAMS
     )
+
+
+def _cjk_date(tree: HtmlElement) -> str | None:
+    """The first full date written the Chinese, Japanese or Korean way (2020年3月21日, 2020년 3월 21일) in the
+    page's visible text: htmldate's text search reads only the year of those, as 1 January."""
+    for element in tree.iter("time", "span", "p", "div", "li", "dd", "em", "strong"):
+        text = element.text or ""
+        match = _CJK_DATE.search(text)
+        if match:
+            try:
+                return date(*(int(g) for g in match.groups())).isoformat()
+            except ValueError:
+                continue
+    return None
 
 
 def published(page_date: str | None, page: FetchedPage, *, page_first: bool,
