@@ -225,3 +225,16 @@ def test_articlebody_completes_a_page_that_shows_a_part(tmp_path: Path) -> None:
                            "ru"), tmp_path)
     assert article.body.splitlines() == whole
     assert "&lt;" not in article.body and "<p>" not in article.body
+
+
+def test_a_script_rendered_page_gives_its_article_from_the_hydration_data(tmp_path: Path) -> None:
+    """An empty <body> whose article ships as an HTML string in a script's JSON (React, Next.js)."""
+    paragraphs = [PROSE["ja"], PROSE["ja"].replace("火曜日", "水曜日"), PROSE["ja"].replace("市議会", "町議会")]
+    state = {"article": {"title": "港の防波堤", "contentHtml": "".join(f"<p>{p}</p>" for p in paragraphs)},
+             "nav": "<ul><li>ホーム</li></ul>"}
+    html = page("<title>港の防波堤</title>", f'<main><div class="spinner"></div></main>'
+                f"<script>window.__STATE__ = {json.dumps(state)};</script>", "ja")
+    article = extract(html, tmp_path)
+    assert article.body.splitlines() == paragraphs
+    assert article.body_source == "page"
+    assert article.language == "ja"

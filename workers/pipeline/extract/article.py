@@ -25,7 +25,7 @@ from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_declared_body, prefer_feed_text
 from workers.pipeline.extract.bylines import choose_authors, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
-from workers.pipeline.extract.jsonld import ArticleData, read_jsonld
+from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
 from workers.pipeline.extract.timestamps import find_page_timestamp
 from workers.settings import Settings
@@ -36,6 +36,9 @@ _CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its r
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
                "article", "figcaption", "pre", "dd", "dt")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_FEW_CHARS = 300
+"""A page whose <p> elements hold fewer letters than this shows no article in its HTML (letters, not words:
+Chinese and Japanese write without spaces)."""
 
 
 def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None) -> Article:
@@ -49,6 +52,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     headings: list[str] = []
     declared = ArticleData()
     candidates: dict[str, str] = {}
+    hydrated = ""
     if page.html.strip():
         try:
             tree = load_html(page.html)
@@ -60,6 +64,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 declared = read_jsonld(tree)
                 candidates = headline_candidates(tree, declared.headline)
                 page_time = find_page_timestamp(tree, declared.published, page_date)
+                if _paragraph_chars(tree) < _FEW_CHARS:  # a script-rendered page: its text is in its scripts
+                    hydrated = html_to_text(hydration_html(tree) or "")
                 body = extract_body(
                     tree,
                     page.final_url if page.final_url.startswith("http") else None,
@@ -69,9 +75,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 document, page_text = body.document, body.text
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
-    declared_body = html_to_text(declared.body or "")
-    if declared_body and prefer_declared_body(declared_body, page_text):
-        page_text = declared_body
+    for declared_body in (html_to_text(declared.body or ""), hydrated):
+        if declared_body and prefer_declared_body(declared_body, page_text):
+            page_text = declared_body
     if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 
@@ -196,6 +202,10 @@ def _first_sentence(text: str) -> str | None:
     first_line = text.strip().splitlines()[0]
     sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
     return sentence[:200].rstrip() or None
+
+
+def _paragraph_chars(tree: HtmlElement) -> int:
+    return sum(sum(ch.isalpha() for ch in p.text_content()) for p in tree.iter("p"))
 
 
 def _headings(tree: HtmlElement) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 
-__all__ = ["ArticleData", "Person", "read_jsonld"]
+__all__ = ["ArticleData", "Person", "hydration_html", "read_jsonld"]
 
 _ARTICLE_TYPE = re.compile(r"(Article|BlogPosting|Report|LiveBlogPosting|NewsArticle|Posting)$")
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -126,3 +126,30 @@ def _people(value: object) -> Iterator[Person]:
             organization = any("Organization" in t or t in ("Corporation", "NewsMediaOrganization")
                                for t in _types(value))
             yield Person(" ".join(html.unescape(name).split()), organization)
+
+
+_STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"')
+_PARAGRAPH = re.compile(r"<p\b", re.IGNORECASE)
+_MIN_PARAGRAPHS = 3
+
+
+def hydration_html(tree: HtmlElement) -> str | None:
+    """The longest article-like HTML inside the page's inline scripts, or None.
+
+    Script-rendered pages (React, Next.js, Nuxt) ship the article as an HTML string in their hydration data
+    (``__NEXT_DATA__``, a dehydrated query cache, ``window.__INITIAL_STATE__``) and an empty ``<body>``: a
+    JSON string with several ``<p>`` in it is that article. Only read when the page itself gave no text.
+    """
+    best: tuple[int, str] | None = None
+    for script in tree.iter("script"):
+        if (script.get("type") or "").endswith("ld+json"):
+            continue
+        for match in _STRING.finditer(script.text or ""):
+            try:
+                value = json.loads(f'"{match.group(1)}"')
+            except ValueError:
+                continue
+            paragraphs = len(_PARAGRAPH.findall(value))
+            if paragraphs >= _MIN_PARAGRAPHS and (best is None or len(value) > best[0]):
+                best = (len(value), value)
+    return best[1] if best else None
