@@ -238,3 +238,16 @@ def test_a_script_rendered_page_gives_its_article_from_the_hydration_data(tmp_pa
     assert article.body.splitlines() == paragraphs
     assert article.body_source == "page"
     assert article.language == "ja"
+
+
+def test_cleanup_knows_teasers_and_trailers_in_other_languages() -> None:
+    from workers.pipeline.extract.cleanup import clean_body
+
+    text = "\n".join([
+        PROSE["de"], "Lesen Sie auch: Sturmflut trifft die Nordseeküste", "Anzeige", PROSE["fr"],
+        "À lire aussi : Le port de Brest s'agrandit", "$$ARTICLEAD$$", PROSE["es"], "Lee también: El puerto crece",
+        PROSE["ru"], "Читайте также: Шторм на побережье", PROSE["ja"], "関連記事", PROSE["ar"],
+        "Quelle: dpa", "Alle Rechte vorbehalten", "Fehler gefunden? Jetzt melden.",
+        "<Copyright ⓒ 한국일보. 무단 전재 및 재배포 금지>",
+    ])
+    assert clean_body(text, None).splitlines() == [PROSE[k] for k in ("de", "fr", "es", "ru", "ja", "ar")]
