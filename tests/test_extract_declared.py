@@ -168,7 +168,8 @@ def test_page_dates_in_other_languages_formats(written: str, lang: str) -> None:
     ("By Jane Doe", "Jane Doe"), ("Von Anna Schmidt", "Anna Schmidt"), ("Par Marie Dupont", "Marie Dupont"),
     ("Por María Gómez", "María Gómez"), ("Av Kari Nordmann", "Kari Nordmann"), ("Автор: Иван Петров", "Иван Петров"),
     ("文/山田太郎", "山田太郎"), ("Elena Oberholzer (obe)", "Elena Oberholzer"),
-    ("Ursula von der Leyen", "Ursula von der Leyen"),
+    ("Ursula von der Leyen", "Ursula von der Leyen"), ("Von der Leyen", "Von der Leyen"), ("Di Maio", "Di Maio"),
+    ("af Klint", "af Klint"), ("Door Jan de Vries", "Jan de Vries"), ("Von: Hans Meier", "Hans Meier"),
     ("21.03.2020, 16:45", None), ("https://twitter.com/someone", None), ("jane@example.com", None),
 ])
 def test_clean_name(line: str, name: str | None) -> None:

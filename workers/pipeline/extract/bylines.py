@@ -21,8 +21,11 @@ __all__ = ["choose_authors", "clean_name", "own_names"]
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written |reported |text |texto |textes? |testo |tekst |fotos? |photos? )?"
-    r"(?:by|von|vom|par|por|pela|pelo|di|da|av|af|door|przez|od|autor(?:in|a)?|author|auteur|text|texto|"
-    r"tekst|redaktion|yazar|автор|текст|作者|文|記者|기자)\b\s*[:/|-]?\s*|[文図写]\s*[/／]\s*)",
+    r"(?:by|par|por|pela|pelo|przez|autor(?:in|a)?|author|auteur|text|texto|tekst|redaktion|yazar|автор|текст|"
+    r"作者|文|記者|기자)\b\s*[:/|-]?\s*|[文図写]\s*[/／]\s*|"
+    # words that are also name particles (von der Leyen, Di Maio, Da Silva, af Klint) count as a prefix only
+    # when a name of at least two words follows, its first capitalised
+    r"(?:von|vom|di|da|av|af|door|od)\s*:?\s+(?=(?-i:[A-ZÀ-ÞĀ-ŽА-Я]\S*\s+\S)))",
     re.IGNORECASE,
 )
 _PARENTHESIS = re.compile(r"\s*\([^()]{1,30}\)\s*$")
