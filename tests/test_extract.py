@@ -65,7 +65,8 @@ def test_seed_title(seed_article: Article) -> None:
 
 
 def test_seed_date(seed_article: Article) -> None:
-    assert seed_article.published_at == datetime(2020, 1, 27, tzinfo=UTC)
+    # The page declares article:published_time 2020-01-27T08:30:00Z: its time is kept, not only its day.
+    assert seed_article.published_at == datetime(2020, 1, 27, 8, 30, tzinfo=UTC)
     assert seed_article.published_at.date().isoformat() == "2020-01-27"
     assert seed_article.date_source == "page"
     assert seed_article.fetched_at == FETCHED_AT
@@ -204,13 +205,13 @@ def _dates(xsettings: Settings, html: str, url: str, published_at: datetime | No
 
 
 def test_page_date_beats_feed_date(xsettings: Settings) -> None:
-    assert _dates(xsettings, DATED_PAGE, PLAIN_URL, FEED_TIME) == (datetime(2020, 1, 27, tzinfo=UTC), "page")
+    assert _dates(xsettings, DATED_PAGE, PLAIN_URL, FEED_TIME) == (datetime(2020, 1, 27, 8, 30, tzinfo=UTC), "page")
 
 
 def test_page_date_beats_url_date_of_the_next_day(xsettings: Settings) -> None:
     """The page's own article:published_time outranks a date in its URL within a day (time zones)."""
     url = "https://example.org/2020/01/28/ferry.html"
-    assert _dates(xsettings, DATED_PAGE, url, None) == (datetime(2020, 1, 27, tzinfo=UTC), "page")
+    assert _dates(xsettings, DATED_PAGE, url, None) == (datetime(2020, 1, 27, 8, 30, tzinfo=UTC), "page")
 
 
 def test_url_date_beats_a_far_page_date(xsettings: Settings) -> None:
@@ -229,8 +230,12 @@ def test_date_from_an_image_path_loses_to_the_url(xsettings: Settings) -> None:
 
 
 def test_page_date_takes_feed_time_of_the_same_day(xsettings: Settings) -> None:
+    """A page that declares only its day takes the feed's time of that day; a page that declares its full
+    timestamp keeps its own (the feed's time may be a later update)."""
     feed_time = datetime(2020, 1, 27, 15, 45, tzinfo=UTC)
-    assert _dates(xsettings, DATED_PAGE, PLAIN_URL, feed_time) == (feed_time, "page")
+    day_only = DATED_PAGE.replace("2020-01-27T08:30:00Z", "2020-01-27")
+    assert _dates(xsettings, day_only, PLAIN_URL, feed_time) == (feed_time, "page")
+    assert _dates(xsettings, DATED_PAGE, PLAIN_URL, feed_time) == (datetime(2020, 1, 27, 8, 30, tzinfo=UTC), "page")
 
 
 def test_feed_date_when_page_has_none(xsettings: Settings) -> None:

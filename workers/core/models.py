@@ -28,7 +28,8 @@ __all__ = [
     "utcnow",
 ]
 
-PIPELINE_VERSION = 4  # 3: countries and places; 4: aliases_by_kind and extracted_entities
+# 3: countries and places; 4: entity aliases by kind and the names found; 5: declared titles, dated offsets, bylines
+PIPELINE_VERSION = 5
 """Bumped whenever extraction's output for the same page can change (a new or changed field, extractor,
 model, cleanup or date rule): every Article records it, and ``newsworkers reprocess --only-older-version``
 re-extracts, from the page archive, exactly the documents an older version made."""

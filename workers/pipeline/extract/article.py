@@ -9,6 +9,7 @@ left without a body or a time and a reader can tell how much to trust them.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import py3langid
@@ -21,9 +22,13 @@ from workers.core.errors import ExtractionError
 from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
-from workers.pipeline.extract.body import extract_body, prefer_feed_text
+from workers.pipeline.extract.body import extract_body, prefer_declared_body, prefer_feed_text
+from workers.pipeline.extract.bylines import choose_authors, own_names
+from workers.pipeline.extract.headline import choose_headline, headline_candidates
+from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
 from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
 from workers.pipeline.extract.places import with_places
+from workers.pipeline.extract.timestamps import find_page_timestamp
 from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
@@ -32,6 +37,9 @@ _CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its r
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
                "article", "figcaption", "pre", "dd", "dt")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_FEW_CHARS = 300
+"""A page whose <p> elements hold fewer letters than this shows no article in its HTML (letters, not words:
+Chinese and Japanese write without spaces)."""
 
 
 def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer | None, *,
@@ -44,7 +52,11 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     document = None
     page_text = ""
     page_date: str | None = None
+    page_time: datetime | None = None
     headings: list[str] = []
+    declared = ArticleData()
+    candidates: dict[str, str] = {}
+    hydrated = ""
     if page.html.strip():
         try:
             tree = load_html(page.html)
@@ -53,6 +65,11 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 # page's own and rank it above the feed's. It runs first because extraction prunes the tree.
                 page_date = find_page_date(tree)
                 headings = _headings(tree)
+                declared = read_jsonld(tree)
+                candidates = headline_candidates(tree, declared.headline)
+                page_time = find_page_timestamp(tree, declared.published, page_date)
+                if _paragraph_chars(tree) < _FEW_CHARS:  # a script-rendered page: its text is in its scripts
+                    hydrated = html_to_text(hydration_html(tree) or "")
                 body = extract_body(
                     tree,
                     page.final_url if page.final_url.startswith("http") else None,
@@ -62,6 +79,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 document, page_text = body.document, body.text
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
+    for declared_body in (html_to_text(declared.body or ""), hydrated):
+        if declared_body and prefer_declared_body(declared_body, page_text):
+            page_text = declared_body
     if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 
@@ -76,7 +96,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
         # stays the article (title, date, identity), the text comes from the feed without the page's leftovers.
         body, body_source = feed_full_text, BodySource.FEED
     site_name = document.sitename if document is not None else None
-    page_title = clean_title(document.title, site_name, headings) if document is not None else None
+    page_title = choose_headline(candidates, site_name) or (
+        clean_title(document.title, site_name, headings) if document is not None else None)
     # A page that is not the article (a paywall, a consent wall, a live ticker) has not the article's title
     # either, so then the feed's title comes first.
     titles = (page_title, item.title) if from_page else (item.title, page_title)
@@ -87,10 +108,13 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
 
     canonical = document.url if document is not None and document.url else None
     # A page that gave no document at all gives no trustworthy date either (htmldate finds digits in scripts).
-    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page)
+    published_at, date_source = published(page_date if page_text else None, page, page_first=from_page,
+                                          page_time=page_time if page_text else None)
     language = detect_language(f"{title}\n{body}")
     entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
-    authors = split_authors(document.author if document else None) or item.authors
+    names = own_names(site_name, declared.publishers, page.final_url, item.url)
+    authors = choose_authors(declared.authors, split_authors(document.author if document else None), names) \
+        or item.authors
     tags = list(dict.fromkeys(
         t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
                             *split_list(document.categories if document else None)] if t and t.strip()
@@ -183,6 +207,10 @@ def _first_sentence(text: str) -> str | None:
     first_line = text.strip().splitlines()[0]
     sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
     return sentence[:200].rstrip() or None
+
+
+def _paragraph_chars(tree: HtmlElement) -> int:
+    return sum(sum(ch.isalpha() for ch in p.text_content()) for p in tree.iter("p"))
 
 
 def _headings(tree: HtmlElement) -> list[str]:

@@ -22,7 +22,7 @@ from lxml.html import HtmlElement
 
 from workers.pipeline.extract.cleanup import clean_body
 
-__all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer_feed_text"]
+__all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer_declared_body", "prefer_feed_text"]
 
 _WORD = re.compile(r"\w+")
 MIN_PRECISE_SHARE = 0.5
@@ -32,6 +32,14 @@ FEED_IN_PAGE = 0.9
 PAGE_IN_FEED = 0.75
 """Share of the page text's 4-word shingles the feed text must have: what the page adds is leftovers, not a
 longer article than the feed's (a teaser or truncated feed copy never replaces the page)."""
+
+
+DECLARED_LONGER = 1.25
+"""The JSON-LD articleBody must have this many times the page text's words to replace it."""
+PAGE_IN_DECLARED = 0.9
+"""Share of the page text's 4-word shingles the articleBody must have: the page text is a part of it."""
+PAGE_FAILED = 0.25
+"""A page text under this share of the articleBody's words missed the article whatever it holds."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,16 @@ def agreement(text: str, other: str) -> float:
 def prefer_feed_text(feed_text: str, page_text: str) -> bool:
     """The feed's full text (content:encoded) replaces the page's when the two agree both ways."""
     return agreement(feed_text, page_text) >= FEED_IN_PAGE and agreement(page_text, feed_text) >= PAGE_IN_FEED
+
+
+def prefer_declared_body(declared: str, page_text: str) -> bool:
+    """The page's JSON-LD articleBody replaces the extracted text when it is the longer article: the text
+    shown is a part of it (a page that renders the rest behind a "read more", in scripts or in pieces the
+    extractor dropped), or so much shorter that the extraction missed the article."""
+    declared_words, page_words = _words(declared), _words(page_text)
+    if declared_words < DECLARED_LONGER * max(page_words, 1):
+        return False
+    return page_words < PAGE_FAILED * declared_words or agreement(page_text, declared) >= PAGE_IN_DECLARED
 
 
 def _words(text: str) -> int:

@@ -26,22 +26,38 @@ _MONTH = re.compile(
 # A line that only announces something around the article (anywhere in the body).
 _TEASER = re.compile(
     r"^\s*[\[(]?\s*(read more|see more|more|also|related( posts?| articles?| stories)?|also on [\w.]+|"
-    r"recommended|don'?t miss|watch|listen|video|trending|most read|you may also like|you might also like)"
+    r"recommended|don'?t miss|watch|listen|video|trending|most read|you may also like|you might also like|"
+    # the same announcements in other languages: de, fr, es, it, pt, nl, no/da/sv, pl, cs, tr, ru, ja, zh, ko
+    r"lesen sie (auch|mehr)|auch interessant|mehr zum thema|weiterlesen|das könnte sie auch interessieren|"
+    r"(à )?lire aussi|à lire( également)?|voir aussi|lee también|leer más|te puede interesar|"
+    r"(puede|podría) interesarte|leggi anche|potrebbe interessarti|leia (também|mais)|veja também|"
+    r"lees ook|les også|læs også|läs också|läs mer|czytaj (też|także|więcej)|přečtěte si (také|též)|"
+    r"ayrıca (okuyun|bakınız)|ilginizi çekebilir|читайте также|смотрите также|関連記事|あわせて読みたい|"
+    r"相关阅读|相关新闻|관련 ?기사)"
     r"\s*(:|\.\.\.|…|$)",
     re.IGNORECASE,
 )
-_ADVERT = re.compile(r"^\s*(advertisement|advertising|sponsored( content)?|anzeige|publicité|publicidad)\s*$",
+_ADVERT = re.compile(r"^\s*(advertisement|advertising|sponsored( content)?|anzeige|werbung|publicité|publicidad|"
+                     r"pubblicità|reklame|annonse|annons|reklama|reklam|реклама|広告|광고|"
+                     r"\$\$[A-Z_]+\$\$|\{\{[\w.]+\}\})\s*$",
                      re.IGNORECASE)
 # Lines that close an article: credits, calls to follow or share, copyright, comment headers.
 _TRAILER = re.compile(
-    r"^\s*(\(?(additional )?(reporting|writing|editing) by\b|[\w .'’-]{2,60} contributed (to )?(this )?"
+    r"^\s*[<\[«]?\s*(\(?(additional )?(reporting|writing|editing) by\b|[\w .'’-]{2,60} contributed (to )?(this )?"
     r"(report|reporting|story)\b|follow (us|\S+( \S+){0,5}) on (twitter|facebook|instagram|linkedin)|"
     r"like this (story|article)|share (this|it)\b|subscribe\b|sign up\b|get (the|our) .*newsletter|"
     r"(copyright|©|\(c\) ?(19|20)\d\d)|all rights reserved|"
     r"\d* ?(user )?comments?( \(\d+\))?$|\d+ thoughts? on\b|leave a (reply|comment)|post a comment|"
     r"loading comments|comments are closed|join (the )?discussion|want to join the discussion|"
     r"feel free to contribute|you must (be )?log(ged)? ?in to post|write to [\w .'’-]+ at \S+@|"
-    r"source: |filed under|tags?:?$|click here\b|tell us what you think)",
+    r"source: |filed under|tags?:?$|click here\b|tell us what you think|"
+    # other languages: sources and agency credits, rights, corrections, subscriptions, sharing, newsletters
+    r"(quelle|fuente|fonte|kilde|källa|źródło|zdroj|kaynak|источник)\s*:|mit (agentur)?material|"
+    r"alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|tutti i diritti riservati|"
+    r"fehler gefunden|hat ihnen (dieser|der) artikel gefallen|wie hat ihnen (dieser|der) artikel gefallen|"
+    r"il vous reste .{0,20} à lire|la suite est réservée|kostenlos testen|newsletter|teilen\b|partager\b|"
+    r"compartir\b|condividi\b|kommentare?\b|commentaires?\b|comentarios?\b|무단 ?전재|기사 url이 복사|"
+    r"分享|転載禁止|無断転載)",
     re.IGNORECASE,
 )
 # An address alone on a line (the author's e-mail or handle) closes an article; inside one it may be content.

@@ -21,6 +21,7 @@ item's date comes first.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
 from htmldate import find_date
@@ -35,8 +36,9 @@ __all__ = ["clean_title", "find_page_date", "published", "split_authors", "split
 _DATE_PARAMS = {"original_date": True, "outputformat": "%Y-%m-%d", "url": None}
 _URL_TOLERANCE = timedelta(days=1)
 """A page date this close to the URL's date is the same publication (time zones shift a day)."""
-_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*\|\s*|:\s+")
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*[|｜]\s*|:\s+")
 _WORD = re.compile(r"\w+")
+_CJK_DATE = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 
 
 def find_page_date(tree: HtmlElement) -> str | None:
@@ -44,19 +46,40 @@ def find_page_date(tree: HtmlElement) -> str | None:
 
     The URL is not given to htmldate: a date in the URL is weighed apart (see the module docstring).
     """
-    return find_date(tree, extensive_search=False, **_DATE_PARAMS) or find_date(
+    return find_date(tree, extensive_search=False, **_DATE_PARAMS) or _cjk_date(tree) or find_date(
         tree, extensive_search=True, **_DATE_PARAMS
     )
 
 
-def published(page_date: str | None, page: FetchedPage, *, page_first: bool) -> tuple[datetime, DateSource]:
-    """``published_at`` and where it came from, by the precedence in the module docstring."""
+def _cjk_date(tree: HtmlElement) -> str | None:
+    """The first full date written the Chinese, Japanese or Korean way (2020年3月21日, 2020년 3월 21일) in the
+    page's visible text: htmldate's text search reads only the year of those, as 1 January."""
+    for element in tree.iter("time", "span", "p", "div", "li", "dd", "em", "strong"):
+        text = element.text or ""
+        match = _CJK_DATE.search(text)
+        if match:
+            try:
+                return date(*(int(g) for g in match.groups())).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+def published(page_date: str | None, page: FetchedPage, *, page_first: bool,
+              page_time: datetime | None = None) -> tuple[datetime, DateSource]:
+    """``published_at`` and where it came from, by the precedence in the module docstring.
+
+    ``page_time`` is the page's declared full timestamp (workers/pipeline/extract/timestamps.py): it gives
+    the page's day in the page's own offset, and is the result itself, time and offset kept.
+    """
     feed_time = page.item.published_at.astimezone(UTC) if page.item.published_at is not None else None
     from_url = url_date(page.item.url) or url_date(page.final_url)
     if feed_time is not None and not page_first:
         return feed_time, DateSource.FEED
-    day = _day(page_date)
+    day = page_time.date() if page_time is not None else _day(page_date)
     if day is not None and (from_url is None or abs(day - from_url.date()) <= _URL_TOLERANCE):
+        if page_time is not None:
+            return page_time, DateSource.PAGE
         if feed_time is not None and feed_time.date() == day:
             return feed_time, DateSource.PAGE
         return datetime.combine(day, time(0, 0), UTC), DateSource.PAGE
@@ -140,4 +163,4 @@ def _day(value: str | None) -> date | None:
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
