@@ -11,12 +11,14 @@ tagged with several kinds takes the kind most of its mentions had.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from workers.core.models import ENTITY_KINDS
 from workers.entities.match import DEFAULT_MATCH_RATIO, same_entity
 from workers.entities.normalize import COMMON_ALIASES, comparison_key
+from workers.entities.rules import ALL_RULES
 
 __all__ = ["ArticleEntities", "Mention", "merge_mentions"]
 
@@ -26,10 +28,11 @@ _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """One normalized entity mention: its kind from the NER label and its text."""
+    """One normalized entity mention: its kind from the NER label, its text, and the kind a rule is sure of."""
 
     kind: str
     text: str
+    hint: str | None = None
 
 
 @dataclass
@@ -48,6 +51,7 @@ class ArticleEntities:
 class _Entity:
     spellings: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
+    hints: Counter[str] = field(default_factory=Counter)
     forced_name: str | None = None
     forced_kind: str | None = None
 
@@ -59,6 +63,8 @@ class _Entity:
     def kind(self) -> str:
         if self.forced_kind:
             return self.forced_kind
+        if self.hints:  # a rule that is sure (a place in the gazetteer, a tournament) outvotes spaCy's labels
+            return min(self.hints, key=lambda k: (-self.hints[k], ENTITY_KINDS.index(k)))
         return min(self.kinds, key=lambda k: (-self.kinds[k], ENTITY_KINDS.index(k)))
 
     @property
@@ -71,11 +77,16 @@ class _Entity:
     def absorb(self, other: _Entity) -> None:
         self.spellings.update(other.spellings)
         self.kinds.update(other.kinds)
+        self.hints.update(other.hints)
 
 
-def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
+def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO, *, text: str = "",
+                   rules: frozenset[str] = ALL_RULES) -> ArticleEntities:
+    """``text`` is the article's, where an acronym may be defined ("Food and Agriculture Organization (FAO)")."""
     entities: dict[str, _Entity] = {}
     for mention in mentions:
+        if mention.hint is not None and "vote" not in rules:
+            mention = Mention(mention.hint, mention.text)  # without the vote a rule's kind is only this mention's
         key = comparison_key(mention.text)
         alias = COMMON_ALIASES.get(key) if mention.kind in ("locations", "organizations") else None
         if alias is not None:
@@ -85,10 +96,14 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) 
             entity.forced_name = alias
         entity.spellings[mention.text] += 1
         entity.kinds[mention.kind] += 1
+        if mention.hint is not None:
+            entity.hints[mention.hint] += 1
     groups = list(entities.values())
     groups = _merge_partial_person_names(groups, ratio)
-    groups = _merge_acronyms(groups)
+    groups = _merge_acronyms(groups, _defined_acronyms(text) if "acronyms" in rules else {})
     groups = _merge_qualified_names(groups)
+    if "short_names" in rules:
+        groups = _merge_short_names(groups)
     groups = _merge_variants(groups, ratio)
     by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
     for entity in groups:
@@ -128,9 +143,10 @@ def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_En
     return kept
 
 
-def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
+def _merge_acronyms(groups: list[_Entity], defined: dict[str, str]) -> list[_Entity]:
     """An organisation's acronym joins its spelled-out name in the same article ("PMF" -> "Popular
-    Mobilization Forces") when exactly one name has those initials."""
+    Mobilization Forces") when exactly one name has those initials, or when the text defines it
+    ("Food and Agriculture Organization (FAO)"); ``defined`` maps acronyms to the names the text gives them."""
     spelled = [g for g in groups if len(g.name.split()) > 1 and g.kind != "persons"]
     kept: list[_Entity] = []
     for group in groups:
@@ -138,7 +154,10 @@ def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
         if not (2 <= len(name) <= 6 and name.isalpha() and name.isupper()):
             kept.append(group)
             continue
-        targets = {comparison_key(t.name): t for t in spelled if _initials(t.name) == name}
+        spelled_out = defined.get(name)
+        targets = {comparison_key(t.name): t for t in spelled
+                   if (spelled_out is not None and _ends_with(spelled_out, t.name))
+                   or name in _initials_of(t.name, extended=bool(defined) or spelled_out is not None)}
         if len(targets) == 1:
             target = next(iter(targets.values()))
             target.forced_name = target.forced_name or target.name
@@ -171,6 +190,60 @@ def _merge_qualified_names(groups: list[_Entity]) -> list[_Entity]:
 def _initials(name: str) -> str:
     words = [w for w in name.replace("-", " ").split() if w.casefold() not in _SMALL_WORDS]
     return "".join(w[0] for w in words).upper()
+
+
+def _initials_of(name: str, *, extended: bool) -> set[str]:
+    """The acronyms a name may go by: its initials, and (``extended``) without a leading acronym that qualifies
+    it ("UN Food and Agriculture Organization" -> FAO) or counting every word."""
+    found = {_initials(name)}
+    if extended:
+        words = name.split()
+        if len(words) > 2 and words[0].replace(".", "").isupper():
+            found.add(_initials(" ".join(words[1:])))
+        found.add("".join(w[0] for w in name.replace("-", " ").split() if w[:1].isalpha()).upper())
+    return found
+
+
+# "Long Name (ACR)": the article says which name an acronym stands for.
+_NAME_WORD = r"[A-Z][\w'’.&-]*"
+_DEFINED = re.compile(rf"({_NAME_WORD}(?:\s+(?:(?:of|the|and|for|on|in|de|du|des|la|le|et|&)\s+)*{_NAME_WORD})+)"
+                      r"\s*\(\s*([A-Z][A-Za-z]{1,7})\s*\)")
+
+
+def _defined_acronyms(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in _DEFINED.finditer(text):
+        long_form, acronym = match.group(1), match.group(2)
+        if acronym.isupper():
+            found.setdefault(acronym, long_form)
+    return found
+
+
+def _ends_with(text: str, name: str) -> bool:
+    """``name`` is ``text`` or its tail, word by word ("the UN Relief and Works Agency" ends with its name)."""
+    a, b = comparison_key(text).split(), comparison_key(name).split()
+    return len(b) <= len(a) and a[len(a) - len(b):] == b
+
+
+def _merge_short_names(groups: list[_Entity]) -> list[_Entity]:
+    """A short name joins the one longer name of the article it ends ("Teams" -> "Microsoft Teams",
+    "Reserve" -> "Federal Reserve"), never a person's or a place's (those have their own rules)."""
+    kept: list[_Entity] = []
+    for group in groups:
+        words = comparison_key(group.name).split()
+        if group.kind in ("persons", "locations") or len(words) > 2 or group.forced_name:
+            kept.append(group)
+            continue
+        targets = {comparison_key(t.name): t for t in groups
+                   if t is not group and t.kind == group.kind and len(comparison_key(t.name).split()) > len(words)
+                   and _ends_with(t.name, group.name)}
+        if len(targets) == 1:
+            target = next(iter(targets.values()))
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+        else:
+            kept.append(group)
+    return kept
 
 
 def _names_part(word: str, full: _Entity, ratio: float) -> bool:

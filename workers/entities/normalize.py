@@ -20,7 +20,8 @@ _NAMES_WITH_THE = frozenset({
     "the washington post", "the wall street journal", "the telegraph", "the independent", "the atlantic",
     "the observer", "the verge", "the hill", "the beatles", "the rolling stones",
 })
-_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_POSSESSIVE = re.compile(r"(?:['’‘]s|['’])$")
+_ELIDED_ARTICLE = re.compile(r"^(?:l|d)['’](?=[A-ZÀ-Ý])")  # French "l’Elysée", "d’Alcúdia"
 _EDGE_JUNK = "\"'“”‘’«»()[]{}<>,;:!?#*@|-–—/\\ \t\n"
 _URLISH = re.compile(r"(?:https?://|www\.|@\w|\w\.(?:com|org|net|gov|co|io)\b)", re.IGNORECASE)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -102,6 +103,7 @@ def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
     value = value.strip(_EDGE_JUNK)  # keeps the dots of "U.S."
     if value.casefold() not in _NAMES_WITH_THE:
         value = _LEADING_THE.sub("", value)
+    value = _ELIDED_ARTICLE.sub("", value)
     value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK)
     if "(" in value and ")" not in value:
         value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer
