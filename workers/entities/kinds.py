@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from workers.entities.lexicon import (
     CELESTIAL,
+    DEMONYMS,
     EVENT_HEADS,
     GENERIC_WORDS,
     MALWARE,
@@ -80,7 +81,7 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
         return Judgement("events", "events")
     if kind != "groups" and len(words) >= 2 and (words[-1] in EVENT_HEADS or " ".join(words[-2:]) in EVENT_HEADS):
         return Judgement("events", "events")  # "Qatar Open", "Ryder Cup", "Monaco Grand Prix"
-    if kind == "persons" and key in OFFICES:
+    if key in OFFICES and (kind == "persons" or len(words) == 1):
         return Judgement(None)  # "Taoiseach" alone is an office, not its holder
     if len(words) == 1 and key in GENERIC_WORDS:
         return Judgement(None)  # "Party", "South", "Cape": a word of a longer name, cut off
@@ -89,6 +90,10 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
     if kind in ("persons", "locations", "groups") and len(words) >= 2 and (words[-1] in ORG_HEADS
                                                                              or words[0] in ORG_HEADS):
         return Judgement(kind, "organizations")  # "Dye & Durham Ltd.", "Bank of Canada"
+    if kind == "organizations" and len(words) >= 2 and words[-1] in PLACE_HEADS and words[-1] not in ORG_HEADS:
+        return Judgement(kind, "locations")  # "Cape Canaveral Air Force Station", "Parliament Square"
+    if kind == "locations" and name in DEMONYMS:
+        return Judgement("groups", "groups")  # "Ukrainian" tagged a place
     return None
 
 
@@ -105,7 +110,8 @@ def _person_shape(name: str, words: list[str]) -> Judgement | None:
 def _looks_like_person(name: str, words: list[str]) -> bool:
     """A given name and one or two capitalized words after it, none an organization's or place's word."""
     parts = name.split()
-    return (2 <= len(parts) <= 3 and is_given_name(parts[0]) and all(p[:1].isupper() and p.isalpha() for p in parts)
+    return (2 <= len(parts) <= 3 and len(parts[0]) > 2 and is_given_name(parts[0])
+            and all(p[:1].isupper() and p.isalpha() for p in parts)
             and not any(w in ORG_HEADS or w in PLACE_HEADS or w in GENERIC_WORDS for w in words)
             and not is_known_place(name))
 

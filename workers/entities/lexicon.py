@@ -98,6 +98,10 @@ GENERIC_WORDS = frozenset({
     "socialist", "green", "greens", "left", "right", "world", "global", "european", "island",
     "islands", "sea", "ocean", "river", "lake", "mount", "mountains", "valley", "bay", "gulf", "street",
     "avenue", "road", "square", "station", "airport", "hospital", "prison", "internet", "web", "online",
+    "space", "defence", "defense", "health", "energy", "power", "science", "sciences", "technology", "research",
+    "development", "security", "media", "finance", "trade", "industry", "transport", "education", "justice",
+    "affairs", "services", "works", "arts", "culture", "sport", "sports", "environment", "agriculture",
+    "ai", "vat", "ipo", "gdp", "ceo", "cfo", "coo", "cto", "esg", "covid", "tv", "pc", "app", "apps",
 })
 # First or last words of a place's name: "Palazzo Chigi", "Khilani Square", "Mount Fuji", "Rod Laver Arena".
 PLACE_HEADS = frozenset({

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from workers.core.models import ENTITY_KINDS
 from workers.entities.match import DEFAULT_MATCH_RATIO, same_entity
 from workers.entities.normalize import COMMON_ALIASES, comparison_key
+from workers.entities.person_names import is_given_name
 from workers.entities.rules import ALL_RULES
 
 __all__ = ["ArticleEntities", "Mention", "merge_mentions"]
@@ -100,6 +101,8 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO, 
             entity.hints[mention.hint] += 1
     groups = list(entities.values())
     groups = _merge_partial_person_names(groups, ratio)
+    if "surnames" in rules:
+        groups = _merge_surnames(groups, text, ratio)
     groups = _merge_acronyms(groups, _defined_acronyms(text) if "acronyms" in rules else {})
     groups = _merge_qualified_names(groups)
     if "short_names" in rules:
@@ -141,6 +144,42 @@ def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_En
         else:
             kept.append(group)
     return kept
+
+
+def _merge_surnames(groups: list[_Entity], text: str, ratio: float) -> list[_Entity]:
+    """A lone word of any kind joins the article's one person whose full name ends in it ("Sinwar" tagged an
+    organization -> "Yahya Sinwar"); a lone surname with no full name among the spans takes the one the text
+    writes ("Djokovic" where the text says "Novak Djokovic" and NER missed it)."""
+    persons = [g for g in groups if g.kind == "persons" and len(comparison_key(g.name).split()) > 1]
+    kept: list[_Entity] = []
+    for group in groups:
+        words = comparison_key(group.name).split()
+        if len(words) != 1 or group.forced_name or (group.kind != "persons" and (
+                group.hints.get("locations") or group.kind == "locations")):
+            kept.append(group)
+            continue
+        targets = {comparison_key(p.name): p for p in persons if p is not group and _names_part(words[0], p, ratio)
+                   and comparison_key(p.name).split()[-1] == words[0]}
+        if len(targets) == 1:
+            target = next(iter(targets.values()))
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            target.forced_kind = "persons"
+            continue
+        full = _full_name_in(text, group.name) if group.kind == "persons" and not targets else None
+        if full is not None:
+            group.forced_name = full
+        kept.append(group)
+    return kept
+
+
+def _full_name_in(text: str, surname: str) -> str | None:
+    """The one "Given Surname" the text writes, when its given name is in the name dictionary."""
+    if not text or not surname[:1].isupper():
+        return None
+    found = {m.group(1) for m in re.finditer(rf"\b([A-Z][a-zà-ÿ'’-]+)\s+{re.escape(surname)}\b", text)
+             if is_given_name(m.group(1))}
+    return f"{found.pop()} {surname}" if len(found) == 1 else None
 
 
 def _merge_acronyms(groups: list[_Entity], defined: dict[str, str]) -> list[_Entity]:

@@ -50,6 +50,8 @@ _HONORIFICS = (
 )
 _HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(sorted(_HONORIFICS, key=len, reverse=True))})\.?\s+)+",
                         re.IGNORECASE)
+_HONORIFIC_FR = re.compile(r"^(?:(?:m|mme|mlle|me|mgr|dr|pr|président|présidente|ministre|général|sénateur|"
+                           r"sénatrice|maire|député|députée)\.?\s+)+", re.IGNORECASE)
 # Words that alone name no person, though NER tags them so at a sentence start ("Embassy officials said").
 _NOT_A_PERSON = frozenset({"embassy", "government", "ministry", "president", "minister", "police", "army",
                            "court", "council", "department", "agency", "officials", "spokesman", "spokeswoman"})
@@ -75,25 +77,25 @@ COMMON_ALIASES: dict[str, str] = {
 }
 
 
-def normalize_entity(text: str, *, person: bool = False, headline: bool = False) -> str | None:
+def normalize_entity(text: str, *, person: bool = False, headline: bool = False, language: str = "en") -> str | None:
     """A surface form as a reader would write it, or None for junk.
 
     ``person`` also strips honorifics and words after the name that are no name ("said", lower-case words);
     ``headline`` says the mention stood in an all-capitals line, so its capitals say nothing.
     The result is a fixed point: normalizing it again changes nothing ("the the X" is junk, not "the X").
     """
-    value = _normalize_once(text, person=person, headline=headline)
+    value = _normalize_once(text, person=person, headline=headline, language=language)
     for _ in range(4):
         if value is None:
             return None
-        again = _normalize_once(value, person=False, headline=False)
+        again = _normalize_once(value, person=False, headline=False, language=language)
         if again == value:
             return value
         value = again
     return value
 
 
-def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
+def _normalize_once(text: str, *, person: bool, headline: bool, language: str = "en") -> str | None:
     value = unicodedata.normalize("NFC", text)
     if "\n" in value.strip():
         return None  # a span across a line break joins a headline to the text: two things, neither whole
@@ -109,8 +111,9 @@ def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
         value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer
     value = _strip_trailing_verbs(value)
     if person:
-        value = _HONORIFIC.sub("", value)
-    value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
+        value = (_HONORIFIC if language == "en" else _HONORIFIC_FR).sub("", value)
+    if language == "en":  # French names end in lower-case words: "Union européenne", "Rassemblement national"
+        value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
     value = value.strip(_EDGE_JUNK)
     if value.endswith(".") and value.count(".") == 1 and len(value.rsplit(" ", 1)[-1]) > 5:
         value = value[:-1]  # a sentence's full stop, not an abbreviation's ("U.S.", "Inc.", "Corp.")

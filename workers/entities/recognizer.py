@@ -10,6 +10,7 @@ a pipeline gets no entities rather than wrong ones.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from redis import Redis
@@ -81,10 +82,12 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, l
             line_end = text.find("\n", span.start)
             shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
         raw = text[span.start:span.end]
-        name = normalize_entity(raw, person=span.kind == "persons", headline=shouted[line_start])
+        name = normalize_entity(raw, person=span.kind == "persons", headline=shouted[line_start], language=language)
         if not name:
             continue
         judged = judge_kind(span.kind, name, language, rules)
+        if "common_words" in rules and _written_lower(name, text):
+            continue
         if judged.kind:
             (loud if shouted[line_start] else mentions).append(Mention(judged.kind, name, judged.hint))
     # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
@@ -153,6 +156,13 @@ def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityReco
 def _is_shouted(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     return len(letters) >= _HEADLINE_MIN_LETTERS and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
+
+
+def _written_lower(name: str, text: str) -> bool:
+    """A one-word name that the text also writes in lower case ("Cinemas ..." at a sentence start, "cinemas")."""
+    if " " in name or not name[:1].isupper() or name.isupper() or len(name) < 3:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", text) is not None
 
 
 def _listed(alias: str, found: ArticleEntities) -> bool:

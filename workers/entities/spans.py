@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.entities.lexicon import DEMONYMS
+from workers.entities.lexicon import DEMONYMS, GENERIC_WORDS, ORG_HEADS
+from workers.entities.normalize import comparison_key
 from workers.entities.person_names import is_given_name
+from workers.entities.places import is_known_place
 
 __all__ = ["Span", "reshape_spans"]
 
@@ -78,13 +80,21 @@ def _split_conjunctions(text: str, spans: list[Span], language: str) -> list[Spa
         if len(parts) < 2 or not all(_capitalized(value[a:b]) for a, b in parts):
             out.append(span)
             continue
-        # "Food and Agriculture Organization", "Procter & Gamble": a part never seen alone is no name of its own.
+        # "Food and Agriculture Organization", "Procter & Gamble": a part never seen alone is no name of its own,
+        # unless the first part is a whole name and the last no word of a longer one ("Occidental Petroleum and
+        # Apache", but "Airbus Defence and Space", "Department of Health and Human Services" stay whole).
         elsewhere = text.replace(value, " ")
-        if any(_named(value[a:b], elsewhere) for a, b in parts):
+        if any(_named(value[a:b], elsewhere) for a, b in parts) or _two_names(value, parts):
             out.extend(Span(span.kind, span.start + a, span.start + b) for a, b in parts)
         else:
             out.append(span)
     return out
+
+
+def _two_names(value: str, parts: list[tuple[int, int]]) -> bool:
+    first, last = value[parts[0][0]:parts[0][1]].split(), comparison_key(value[parts[-1][0]:parts[-1][1]]).split()
+    return (len(first) >= 2 and bool(last) and last[-1] not in ORG_HEADS and last[-1] not in GENERIC_WORDS
+            and not is_known_place(value))
 
 
 def _parts(value: str, conjunction: re.Pattern[str]) -> list[tuple[int, int]]:
@@ -101,11 +111,16 @@ def _take_off_demonyms(text: str, spans: list[Span]) -> list[Span]:
     out: list[Span] = []
     for span in spans:
         words = text[span.start:span.end].split()
-        if span.kind == "persons" and len(words) >= 3 and words[0] in DEMONYMS and _capitalized(" ".join(words[1:])):
+        if words and words[0].casefold() == "the":
+            words = words[1:]
+        rest = words[1:]
+        if len(rest) >= 2 and words[0] in DEMONYMS and _capitalized(" ".join(rest)) and (
+                span.kind == "persons" or is_given_name(rest[0])):
+            span = Span(span.kind, text.index(words[0], span.start), span.end)
             cut = span.start + len(words[0])
             rest_start = cut + (len(text[cut:span.end]) - len(text[cut:span.end].lstrip()))
             out.append(Span("groups", span.start, cut))
-            out.append(Span("persons", rest_start, span.end))
+            out.append(Span("persons", rest_start, span.end))  # an organization's "Sofia Kenin" was a person
         else:
             out.append(span)
     return out
