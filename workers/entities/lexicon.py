@@ -101,7 +101,8 @@ GENERIC_WORDS = frozenset({
     "space", "defence", "defense", "health", "energy", "power", "science", "sciences", "technology", "research",
     "development", "security", "media", "finance", "trade", "industry", "transport", "education", "justice",
     "affairs", "services", "works", "arts", "culture", "sport", "sports", "environment", "agriculture",
-    "ai", "vat", "ipo", "gdp", "ceo", "cfo", "coo", "cto", "esg", "covid", "tv", "pc", "app", "apps",
+    "republique", "etat", "gouvernement", "assemblee", "ministere", "conseil", "parti", "sud", "nord", "est",
+    "ouest", "ai", "vat", "ipo", "gdp", "ceo", "cfo", "coo", "cto", "esg", "covid", "tv", "pc", "app", "apps",
 })
 # First or last words of a place's name: "Palazzo Chigi", "Khilani Square", "Mount Fuji", "Rod Laver Arena".
 PLACE_HEADS = frozenset({

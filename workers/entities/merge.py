@@ -138,9 +138,14 @@ def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_En
         # Two full names share it ("Bush"): a reader cannot tell which, so neither gets it.
         distinct = {comparison_key(t.name) for t in targets}
         if len(distinct) == 1:
-            targets[0].forced_name = targets[0].forced_name or targets[0].name
-            targets[0].absorb(group)
-            targets[0].forced_kind = "persons"
+            target = targets[0]
+            # "Novak Djokovic" tagged an organization is still the person "Djokovic"; "Deutsche Telekom" with a
+            # "Telekom" tagged a person is not one: a full name with no person's label needs a given name.
+            is_person = target.kinds["persons"] > 0 or is_given_name(target.name.split()[0])
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            if is_person:
+                target.forced_kind = "persons"
         else:
             kept.append(group)
     return kept
@@ -154,12 +159,13 @@ def _merge_surnames(groups: list[_Entity], text: str, ratio: float) -> list[_Ent
     kept: list[_Entity] = []
     for group in groups:
         words = comparison_key(group.name).split()
-        if len(words) != 1 or group.forced_name or (group.kind != "persons" and (
-                group.hints.get("locations") or group.kind == "locations")):
+        if group.forced_name or (group.kind != "persons" and (
+                group.hints.get("locations") or group.kind == "locations")) or len(words) > 3:
             kept.append(group)
             continue
-        targets = {comparison_key(p.name): p for p in persons if p is not group and _names_part(words[0], p, ratio)
-                   and comparison_key(p.name).split()[-1] == words[0]}
+        # The name is the tail of one person's full name: "Sinwar" of "Yahya Sinwar", "Von der Leyen" of
+        # "Ursula von der Leyen" (a longer tail only when it starts with a particle or the name is that person's).
+        targets = {comparison_key(p.name): p for p in persons if p is not group and _tail_of(words, p, ratio)}
         if len(targets) == 1:
             target = next(iter(targets.values()))
             target.forced_name = target.forced_name or target.name
@@ -171,6 +177,13 @@ def _merge_surnames(groups: list[_Entity], text: str, ratio: float) -> list[_Ent
             group.forced_name = full
         kept.append(group)
     return kept
+
+
+def _tail_of(words: list[str], person: _Entity, ratio: float) -> bool:
+    full = comparison_key(person.name).split()
+    if len(words) == 1:
+        return full[-1] == words[0] and _names_part(words[0], person, ratio)
+    return len(words) < len(full) and full[len(full) - len(words):] == words
 
 
 def _full_name_in(text: str, surname: str) -> str | None:

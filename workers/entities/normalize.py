@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from workers.entities.lexicon import OFFICES
+
 __all__ = ["COMMON_ALIASES", "comparison_key", "normalize_entity"]
 
 _LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
@@ -21,6 +23,7 @@ _NAMES_WITH_THE = frozenset({
     "the observer", "the verge", "the hill", "the beatles", "the rolling stones",
 })
 _POSSESSIVE = re.compile(r"(?:['’‘]s|['’])$")
+_LEADING_FR_WORDS = re.compile(r"^(?:(?:le|la|les|de|du|des|au|aux|à|et)\s+)+")
 _ELIDED_ARTICLE = re.compile(r"^(?:l|d)['’](?=[A-ZÀ-Ý])")  # French "l’Elysée", "d’Alcúdia"
 _EDGE_JUNK = "\"'“”‘’«»()[]{}<>,;:!?#*@|-–—/\\ \t\n"
 _URLISH = re.compile(r"(?:https?://|www\.|@\w|\w\.(?:com|org|net|gov|co|io)\b)", re.IGNORECASE)
@@ -48,8 +51,9 @@ _HONORIFICS = (
     "captain", "capt", "king", "queen", "prince", "princess", "pope", "judge", "justice", "ceo", "chairman",
     "sheikh", "ayatollah", "commander", "officer", "agent", "coach",
 )
-_HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(sorted(_HONORIFICS, key=len, reverse=True))})\.?\s+)+",
-                        re.IGNORECASE)
+# Titles of office too ("Taoiseach Leo Varadkar"): before a name they are no part of it.
+_TITLES = sorted({*_HONORIFICS, *OFFICES}, key=len, reverse=True)
+_HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(re.escape(t) for t in _TITLES)})\.?\s+)+", re.IGNORECASE)
 _HONORIFIC_FR = re.compile(r"^(?:(?:m|mme|mlle|me|mgr|dr|pr|président|présidente|ministre|général|sénateur|"
                            r"sénatrice|maire|député|députée)\.?\s+)+", re.IGNORECASE)
 # Words that alone name no person, though NER tags them so at a sentence start ("Embassy officials said").
@@ -106,6 +110,16 @@ def _normalize_once(text: str, *, person: bool, headline: bool, language: str = 
     if value.casefold() not in _NAMES_WITH_THE:
         value = _LEADING_THE.sub("", value)
     value = _ELIDED_ARTICLE.sub("", value)
+    if language == "fr":
+        # "de M. Macron", "mer Méditerranée": a French name starts at its first capital; a span without one
+        # names a thing, not an entity.
+        value = _LEADING_FR_WORDS.sub("", value)
+        words = value.split(" ")
+        while len(words) > 1 and words[0][:1].islower():  # "mer Méditerranée", "palais de l’Elysée"
+            words.pop(0)
+        value = _ELIDED_ARTICLE.sub("", " ".join(words))
+        if value[:1].islower():
+            return None
     value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK)
     if "(" in value and ")" not in value:
         value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer

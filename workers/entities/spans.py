@@ -30,6 +30,7 @@ class Span:
 _PARTICLE = r"(?:von|van|der|den|de|del|della|di|da|dos|das|du|le|la|bin|ibn|al|el|ter|ten|zu|af|y)"
 _PARTICLES_GAP = re.compile(rf"\s+(?:{_PARTICLE}\s+)+")
 _PARTICLES_THEN_NAME = re.compile(rf"\s+(?:{_PARTICLE}\s+)+[A-Z][\w'’-]+")
+_ENDS_IN_PARTICLE = re.compile(rf"\s{_PARTICLE}$")
 _PARTICLES_BEFORE = re.compile(rf"(?:^|\s)((?:{_PARTICLE}\s+)+)$")
 _CONJUNCTION = {"en": re.compile(r",\s+(?:and\s+)?|\s+(?:and|&)\s+"),
                 "fr": re.compile(r",\s+(?:et\s+)?|\s+(?:et|&)\s+")}
@@ -53,7 +54,11 @@ def _join_particles(text: str, spans: list[Span]) -> list[Span]:
         if out:
             prev = out[-1]
             gap = text[prev.end:span.start]
-            if _PARTICLES_GAP.fullmatch(gap) and _capitalized(text[span.start:span.end]) and (
+            # "Ursula" + "von der" + "Leyen", or NER's own "Ursula von der" + "Leyen"
+            joined = _PARTICLES_GAP.fullmatch(gap) or (gap.isspace() and "\n" not in gap
+                                                       and _ENDS_IN_PARTICLE.search(text[prev.start:prev.end]))
+            # ... but "Nike de Nicolás Maduro" is two names: a following span that is a full name stays its own.
+            if joined and _capitalized(text[span.start:span.end]) and len(text[span.start:span.end].split()) == 1 and (
                     "persons" in (prev.kind, span.kind) or is_given_name(text[prev.start:prev.end].split()[0])):
                 out[-1] = Span("persons", prev.start, span.end)
                 continue
