@@ -73,7 +73,8 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
     if key in CELESTIAL or key in WEATHER or key in SPACECRAFT or key in PRODUCT_FAMILIES:
         return Judgement(None)
     version = _VERSION.match(key)
-    if version and (version["family"] in PRODUCT_FAMILIES or version["family"] in SPACECRAFT):
+    family = version["family"] if version else ""
+    if version and (family in PRODUCT_FAMILIES or family in SPACECRAFT or family.split()[0] in PRODUCT_FAMILIES):
         return Judgement(None)  # "Windows 10", "Falcon 9", "iPhone 11 Pro"
     if len(words) >= 2 and (words[-1] in SPACECRAFT_HEADS or " ".join(words[-2:]) in SPACECRAFT_HEADS):
         return Judgement(None)  # "Hubble Space Telescope", "Mars rover"
@@ -94,6 +95,10 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
         return Judgement(kind, "locations")  # "Cape Canaveral Air Force Station", "Parliament Square"
     if kind == "locations" and name in DEMONYMS:
         return Judgement("groups", "groups")  # "Ukrainian" tagged a place
+    parts = name.split()
+    if kind == "groups" and len(parts) >= 2 and parts[0] in DEMONYMS and parts[-1] not in DEMONYMS \
+            and not parts[-1].endswith("s"):
+        return Judgement(kind, "organizations")  # "Saudi Aramco", "British Airways": a company named for a nation
     return None
 
 

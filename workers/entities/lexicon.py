@@ -33,6 +33,8 @@ SOLAR_SYSTEM = frozenset({
 CELESTIAL = frozenset({
     "sun", "milky way", "andromeda", "betelgeuse", "rigel", "sirius", "vega", "polaris", "antares", "aldebaran",
     "arcturus", "canopus", "capella", "procyon", "altair", "deneb", "spica", "pollux", "castor", "regulus",
+    "bellatrix", "mintaka", "alnilam", "alnitak", "saiph", "achernar", "hadar", "mira", "algol", "fomalhaut",
+    "eta carinae", "vy canis majoris", "tabby's star", "trappist-1", "kepler-22b", "proxima b",
     "proxima centauri", "alpha centauri", "orion", "ursa major", "ursa minor", "cassiopeia", "taurus", "scorpius",
     "sagittarius", "gemini", "leo", "virgo", "aquarius", "pisces", "aries", "cancer", "capricornus", "libra",
     "cygnus", "lyra", "pleiades", "crab nebula", "orion nebula", "magellanic clouds", "large magellanic cloud",
@@ -76,7 +78,7 @@ SPORTS_EVENTS = frozenset({
 })
 # Last words of a sporting event's name: "Qatar Open", "Ryder Cup", "Monaco Grand Prix".
 EVENT_HEADS = frozenset({"open", "cup", "championships", "grand prix", "games", "olympics", "marathon",
-                         "grand slam"})
+                         "grand slam", "finals", "cup final", "cup finals"})
 # Titles of office that NER takes for a person's name.
 OFFICES = frozenset({
     "taoiseach", "tanaiste", "president", "vice president", "prime minister", "premier", "chancellor",

@@ -108,6 +108,10 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO, 
     if "short_names" in rules:
         groups = _merge_short_names(groups)
     groups = _merge_variants(groups, ratio)
+    if "person_shape" in rules and text:
+        for entity in groups:
+            if entity.kind == "persons" and not entity.forced_kind and not _reads_as_person(entity, text):
+                entity.hints["organizations"] += entity.mentions + 1
     by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
     for entity in groups:
         by_kind[entity.kind].append(entity)
@@ -177,6 +181,28 @@ def _merge_surnames(groups: list[_Entity], text: str, ratio: float) -> list[_Ent
             group.forced_name = full
         kept.append(group)
     return kept
+
+
+def _reads_as_person(entity: _Entity, text: str) -> bool:
+    """How the article writes a person: the surname alone after the first mention ("Micheál Martin" ...
+    "Martin said"), a title ("Mr Trump"), a given name. A "person" the text only ever writes whole, with no
+    given name ("Sinn Féin" three times), or one word with neither a title nor a given name before it
+    ("Xiaomi"), is a name NER mistook."""
+    words = entity.name.split()
+    if is_given_name(words[0]) or len(words) > 4:
+        return True
+    last = re.escape(words[-1])
+    if len(words) == 1:
+        return re.search(rf"{_TITLE_BEFORE}{last}\b", text) is not None
+    whole = len(re.findall(rf"\b{re.escape(entity.name)}\b", text))
+    alone = len(re.findall(rf"(?<!{re.escape(words[-2])} ){_NOT_INSIDE}\b{last}\b", text))
+    return whole < 2 or alone > 0
+
+
+_TITLE_BEFORE = r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady|President|Premier|Minister|Senator|Sen|Rep|Governor|" \
+                r"Gov|Mayor|General|Gen|Judge|Justice|Chancellor|Secretary|King|Queen|Prince|Princess|Pope|Coach|" \
+                r"M|Mme|Mlle)\.?\s+"
+_NOT_INSIDE = r"(?<![\w’'-])"
 
 
 def _tail_of(words: list[str], person: _Entity, ratio: float) -> bool:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from workers.entities.lexicon import OFFICES
+from workers.entities.person_names import is_given_name
 
 __all__ = ["COMMON_ALIASES", "comparison_key", "normalize_entity"]
 
@@ -124,8 +125,11 @@ def _normalize_once(text: str, *, person: bool, headline: bool, language: str = 
     if "(" in value and ")" not in value:
         value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer
     value = _strip_trailing_verbs(value)
+    honorific = _HONORIFIC if language == "en" else _HONORIFIC_FR
     if person:
-        value = (_HONORIFIC if language == "en" else _HONORIFIC_FR).sub("", value)
+        value = honorific.sub("", value)
+    elif (title := honorific.match(value)) and is_given_name(value[title.end():].split(" ")[0]):
+        value = value[title.end():]  # "Secretary General Mark Rutte" tagged an organization is still a person
     if language == "en":  # French names end in lower-case words: "Union européenne", "Rassemblement national"
         value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
     value = value.strip(_EDGE_JUNK)

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from workers.entities.canon import EntityCanon
-from workers.entities.kinds import judge_kind
+from workers.entities.kinds import Judgement, judge_kind
 from workers.entities.match import DEFAULT_MATCH_RATIO
 from workers.entities.merge import ArticleEntities, Mention, merge_mentions
 from workers.entities.models import NerModels, language_models
 from workers.entities.normalize import comparison_key, normalize_entity
 from workers.entities.rules import ALL_RULES
-from workers.entities.spans import Span, reshape_spans
+from workers.entities.spans import Span, list_kinds, reshape_spans
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -76,7 +76,9 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, l
     loud: list[Mention] = []
     spans = [Span(kind, ent.start_char, ent.end_char) for ent in doc.ents
              if (kind := LABEL_KINDS.get(ent.label_)) is not None]
-    for span in reshape_spans(text, spans, language, rules):
+    spans = reshape_spans(text, spans, language, rules)
+    listed = list_kinds(text, spans) if "conjunctions" in rules else {}
+    for index, span in enumerate(spans):
         line_start = text.rfind("\n", 0, span.start) + 1
         if line_start not in shouted:
             line_end = text.find("\n", span.start)
@@ -86,6 +88,8 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, l
         if not name:
             continue
         judged = judge_kind(span.kind, name, language, rules)
+        if index in listed and judged.kind is not None and judged.hint is None:
+            judged = Judgement(judged.kind, listed[index])
         if "common_words" in rules and _written_lower(name, text):
             continue
         if judged.kind:

@@ -16,7 +16,7 @@ from workers.entities.normalize import comparison_key
 from workers.entities.person_names import is_given_name
 from workers.entities.places import is_known_place
 
-__all__ = ["Span", "reshape_spans"]
+__all__ = ["Span", "list_kinds", "reshape_spans"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +89,38 @@ def _split_conjunctions(text: str, spans: list[Span], language: str) -> list[Spa
         # unless the first part is a whole name and the last no word of a longer one ("Occidental Petroleum and
         # Apache", but "Airbus Defence and Space", "Department of Health and Human Services" stay whole).
         elsewhere = text.replace(value, " ")
-        if any(_named(value[a:b], elsewhere) for a, b in parts) or _two_names(value, parts):
+        commas = "," in value and all(len(value[a:b].split()) <= 3 for a, b in parts)
+        if commas or any(_named(value[a:b], elsewhere) for a, b in parts) or _two_names(value, parts):
             out.extend(Span(span.kind, span.start + a, span.start + b) for a, b in parts)
         else:
             out.append(span)
     return out
+
+
+def list_kinds(text: str, spans: list[Span]) -> dict[int, str]:
+    """Names listed together are of one kind: in a run of three or more spans joined only by commas and "and"
+    ("Nokia, Cisco, BT and Netflix"), the span of a kind fewer than half of them have gets the run's kind.
+    Returns span index -> kind for those outvoted."""
+    runs: list[list[int]] = []
+    for i, span in enumerate(spans):
+        if runs and _LIST_GAP.fullmatch(text[spans[runs[-1][-1]].end:span.start]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    hints: dict[int, str] = {}
+    for run in runs:
+        if len(run) < 3:
+            continue
+        counts: dict[str, int] = {}
+        for i in run:
+            counts[spans[i].kind] = counts.get(spans[i].kind, 0) + 1
+        kind, count = max(counts.items(), key=lambda kv: kv[1])
+        if count * 2 > len(run):
+            hints.update({i: kind for i in run if spans[i].kind != kind})
+    return hints
+
+
+_LIST_GAP = re.compile(r",\s*|,?\s+(?:and|or|et|ou|&)\s+")
 
 
 def _two_names(value: str, parts: list[tuple[int, int]]) -> bool:
