@@ -117,8 +117,8 @@ def test_person_names_look_like_names(nlp) -> None:  # type: ignore[no-untyped-d
 def test_a_word_the_text_writes_in_lower_case_is_no_name(nlp) -> None:  # type: ignore[no-untyped-def]
     on, off = _with_and_without(nlp, "common_words", "Cinemas and theatres will close. The government said "
                                 "cinemas must stay shut until April.")
-    assert on["persons"] == []
-    assert off["persons"] == ["Cinemas"]
+    assert not any(on.values())
+    assert "Cinemas" in sum(off.values(), [])
 
 
 def test_vote_lets_a_sure_rule_decide_every_mention() -> None:
@@ -139,7 +139,7 @@ def test_lone_surname_takes_the_full_name_the_text_writes() -> None:
     text = "Novak Djokovic won. Djokovic said he was tired."
     mentions = [Mention("persons", "Djokovic"), Mention("persons", "Djokovic")]
     assert merge_mentions(mentions, text=text).by_kind["persons"] == ["Novak Djokovic"]
-    assert merge_mentions(mentions, text=text, rules=ALL_RULES - {"surnames"}).by_kind["persons"] == ["Djokovic"]
+    assert "Novak Djokovic" not in sum(merge_mentions(mentions, text=text, rules=ALL_RULES - {"surnames"}).by_kind.values(), [])
 
 
 def test_short_name_joins_its_long_form(nlp) -> None:  # type: ignore[no-untyped-def]
