@@ -16,12 +16,14 @@ from workers.entities.lexicon import (
     CELESTIAL,
     DEMONYMS,
     EVENT_HEADS,
+    GATHERING_HEADS,
     GENERIC_WORDS,
     MALWARE,
     OFFICES,
     ORG_HEADS,
     PLACE_HEADS,
     PRODUCT_FAMILIES,
+    PRODUCT_HEADS,
     SOLAR_SYSTEM,
     SPACECRAFT,
     SPACECRAFT_HEADS,
@@ -76,12 +78,15 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
     family = version["family"] if version else ""
     if version and (family in PRODUCT_FAMILIES or family in SPACECRAFT or family.split()[0] in PRODUCT_FAMILIES):
         return Judgement(None)  # "Windows 10", "Falcon 9", "iPhone 11 Pro"
-    if len(words) >= 2 and (words[-1] in SPACECRAFT_HEADS or " ".join(words[-2:]) in SPACECRAFT_HEADS):
-        return Judgement(None)  # "Hubble Space Telescope", "Mars rover"
+    if len(words) >= 2 and (words[-1] in SPACECRAFT_HEADS or " ".join(words[-2:]) in SPACECRAFT_HEADS
+                            or words[-1] in PRODUCT_HEADS):
+        return Judgement(None)  # "Hubble Space Telescope", "Mars rover", "Defender Antivirus"
     if key in MALWARE or key in SPORTS_EVENTS or _EXIT.match(name):
         return Judgement("events", "events")
     if kind != "groups" and len(words) >= 2 and (words[-1] in EVENT_HEADS or " ".join(words[-2:]) in EVENT_HEADS):
         return Judgement("events", "events")  # "Qatar Open", "Ryder Cup", "Monaco Grand Prix"
+    if kind != "groups" and len(words) >= 3 and words[-1] in GATHERING_HEADS:
+        return Judgement("events", "events")  # "Game Developers Conference", "Dubai Air Show"
     if key in OFFICES and (kind == "persons" or len(words) == 1):
         return Judgement(None)  # "Taoiseach" alone is an office, not its holder
     if len(words) == 1 and key in GENERIC_WORDS:

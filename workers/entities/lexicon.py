@@ -79,6 +79,12 @@ SPORTS_EVENTS = frozenset({
 # Last words of a sporting event's name: "Qatar Open", "Ryder Cup", "Monaco Grand Prix".
 EVENT_HEADS = frozenset({"open", "cup", "championships", "grand prix", "games", "olympics", "marathon",
                          "grand slam", "finals", "cup final", "cup finals"})
+# Last words of a gathering's name: "Game Developers Conference", "Dubai Air Show" (not "Congress" or "Forum":
+# parliaments and organizations are called so too).
+GATHERING_HEADS = frozenset({"conference", "show", "summit", "expo", "festival", "fair", "convention"})
+# Last words of a product's name: "Defender Antivirus", "Galaxy Fold phone".
+PRODUCT_HEADS = frozenset({"antivirus", "browser", "smartphone", "phone", "tablet", "console", "laptop",
+                           "app", "software", "chatbot", "headset", "smartwatch", "vaccine"})
 # Titles of office that NER takes for a person's name.
 OFFICES = frozenset({
     "taoiseach", "tanaiste", "president", "vice president", "prime minister", "premier", "chancellor",
@@ -114,6 +120,7 @@ PLACE_HEADS = frozenset({
     "desert", "glacier", "peninsula", "strait", "canal", "coast", "county", "province", "region", "district",
     "plaza", "piazza", "place", "rue", "via", "cathedral", "basilica", "abbey", "temple", "mosque", "church",
     "hospital", "prison", "base", "harbour", "harbor", "port", "beach", "forest", "falls", "heights", "hills",
+    "observatory",
 })
 # Last words of an organization's name: "Dye & Durham Ltd.", "Bank of Canada" (first word), "Green Party".
 ORG_HEADS = frozenset({
