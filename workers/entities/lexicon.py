@@ -120,7 +120,6 @@ PLACE_HEADS = frozenset({
     "desert", "glacier", "peninsula", "strait", "canal", "coast", "county", "province", "region", "district",
     "plaza", "piazza", "place", "rue", "via", "cathedral", "basilica", "abbey", "temple", "mosque", "church",
     "hospital", "prison", "base", "harbour", "harbor", "port", "beach", "forest", "falls", "heights", "hills",
-    "observatory",
 })
 # Last words of an organization's name: "Dye & Durham Ltd.", "Bank of Canada" (first word), "Green Party".
 ORG_HEADS = frozenset({
