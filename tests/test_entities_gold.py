@@ -12,8 +12,8 @@ from workers.core.models import ENTITY_KINDS
 F1_FLOOR = 0.803
 EPSILON = 0.02
 # The half of the later texts set aside before any rule was written against them (bench/entities.py --split
-# holdout): measured 0.779 micro F1 for ours (0.774 with the rules before them, 0.633 for raw spaCy small).
-HOLDOUT_F1_FLOOR = 0.779
+# holdout, 23 English and 5 French texts): measured 0.796 micro F1 for ours, 0.657 for raw spaCy.
+HOLDOUT_F1_FLOOR = 0.796
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ def tag_texts(ner: EntityRecognizer, texts: Sequence[str], language: str = "en")
     with nlp.memory_zone():
         # from_doc returns plain strings (canonical through Redis when the recognizer has a canon), so
         # nothing spaCy made outlives the zone.
-        return [ner.from_doc(doc).fields()
+        return [ner.from_doc(doc, language).fields()
                 for doc in nlp.pipe((text[: ner.max_chars] for text in texts), batch_size=_PIPE_BATCH)]
 
 

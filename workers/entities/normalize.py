@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from workers.entities.lexicon import OFFICES
+from workers.entities.person_names import is_given_name
+
 __all__ = ["COMMON_ALIASES", "comparison_key", "normalize_entity"]
 
 _LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
@@ -20,7 +23,9 @@ _NAMES_WITH_THE = frozenset({
     "the washington post", "the wall street journal", "the telegraph", "the independent", "the atlantic",
     "the observer", "the verge", "the hill", "the beatles", "the rolling stones",
 })
-_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_POSSESSIVE = re.compile(r"(?:['’‘]s|['’])$")
+_LEADING_FR_WORDS = re.compile(r"^(?:(?:le|la|les|de|du|des|au|aux|à|et)\s+)+")
+_ELIDED_ARTICLE = re.compile(r"^(?:l|d)['’](?=[A-ZÀ-Ý])")  # French "l’Elysée", "d’Alcúdia"
 _EDGE_JUNK = "\"'“”‘’«»()[]{}<>,;:!?#*@|-–—/\\ \t\n"
 _URLISH = re.compile(r"(?:https?://|www\.|@\w|\w\.(?:com|org|net|gov|co|io)\b)", re.IGNORECASE)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -47,8 +52,11 @@ _HONORIFICS = (
     "captain", "capt", "king", "queen", "prince", "princess", "pope", "judge", "justice", "ceo", "chairman",
     "sheikh", "ayatollah", "commander", "officer", "agent", "coach",
 )
-_HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(sorted(_HONORIFICS, key=len, reverse=True))})\.?\s+)+",
-                        re.IGNORECASE)
+# Titles of office too ("Taoiseach Leo Varadkar"): before a name they are no part of it.
+_TITLES = sorted({*_HONORIFICS, *OFFICES}, key=len, reverse=True)
+_HONORIFIC = re.compile(rf"^(?:(?:{'|'.join(re.escape(t) for t in _TITLES)})\.?\s+)+", re.IGNORECASE)
+_HONORIFIC_FR = re.compile(r"^(?:(?:m|mme|mlle|me|mgr|dr|pr|président|présidente|ministre|général|sénateur|"
+                           r"sénatrice|maire|député|députée)\.?\s+)+", re.IGNORECASE)
 # Words that alone name no person, though NER tags them so at a sentence start ("Embassy officials said").
 _NOT_A_PERSON = frozenset({"embassy", "government", "ministry", "president", "minister", "police", "army",
                            "court", "council", "department", "agency", "officials", "spokesman", "spokeswoman"})
@@ -74,25 +82,25 @@ COMMON_ALIASES: dict[str, str] = {
 }
 
 
-def normalize_entity(text: str, *, person: bool = False, headline: bool = False) -> str | None:
+def normalize_entity(text: str, *, person: bool = False, headline: bool = False, language: str = "en") -> str | None:
     """A surface form as a reader would write it, or None for junk.
 
     ``person`` also strips honorifics and words after the name that are no name ("said", lower-case words);
     ``headline`` says the mention stood in an all-capitals line, so its capitals say nothing.
     The result is a fixed point: normalizing it again changes nothing ("the the X" is junk, not "the X").
     """
-    value = _normalize_once(text, person=person, headline=headline)
+    value = _normalize_once(text, person=person, headline=headline, language=language)
     for _ in range(4):
         if value is None:
             return None
-        again = _normalize_once(value, person=False, headline=False)
+        again = _normalize_once(value, person=False, headline=False, language=language)
         if again == value:
             return value
         value = again
     return value
 
 
-def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
+def _normalize_once(text: str, *, person: bool, headline: bool, language: str = "en") -> str | None:
     value = unicodedata.normalize("NFC", text)
     if "\n" in value.strip():
         return None  # a span across a line break joins a headline to the text: two things, neither whole
@@ -102,13 +110,28 @@ def _normalize_once(text: str, *, person: bool, headline: bool) -> str | None:
     value = value.strip(_EDGE_JUNK)  # keeps the dots of "U.S."
     if value.casefold() not in _NAMES_WITH_THE:
         value = _LEADING_THE.sub("", value)
+    value = _ELIDED_ARTICLE.sub("", value)
+    if language == "fr":
+        # "de M. Macron", "mer Méditerranée": a French name starts at its first capital; a span without one
+        # names a thing, not an entity.
+        value = _LEADING_FR_WORDS.sub("", value)
+        words = value.split(" ")
+        while len(words) > 1 and words[0][:1].islower():  # "mer Méditerranée", "palais de l’Elysée"
+            words.pop(0)
+        value = _ELIDED_ARTICLE.sub("", " ".join(words))
+        if value[:1].islower():
+            return None
     value = _POSSESSIVE.sub("", value).strip(_EDGE_JUNK)
     if "(" in value and ")" not in value:
         value = value.split("(", 1)[0]  # "Shanghai Composite (SHCOMP" lost its closing bracket to the tokenizer
     value = _strip_trailing_verbs(value)
+    honorific = _HONORIFIC if language == "en" else _HONORIFIC_FR
     if person:
-        value = _HONORIFIC.sub("", value)
-    value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
+        value = honorific.sub("", value)
+    elif (title := honorific.match(value)) and is_given_name(value[title.end():].split(" ")[0]):
+        value = value[title.end():]  # "Secretary General Mark Rutte" tagged an organization is still a person
+    if language == "en":  # French names end in lower-case words: "Union européenne", "Rassemblement national"
+        value = _strip_trailing_lowercase(value.strip(_EDGE_JUNK))  # "LG Electronics of", "Kitui county"
     value = value.strip(_EDGE_JUNK)
     if value.endswith(".") and value.count(".") == 1 and len(value.rsplit(" ", 1)[-1]) > 5:
         value = value[:-1]  # a sentence's full stop, not an abbreviation's ("U.S.", "Inc.", "Corp.")

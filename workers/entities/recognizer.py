@@ -10,16 +10,20 @@ a pipeline gets no entities rather than wrong ones.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from redis import Redis
 
 from workers.entities.canon import EntityCanon
 from workers.entities.correction_store import CorrectionStore
+from workers.entities.kinds import Judgement, judge_kind
 from workers.entities.match import DEFAULT_MATCH_RATIO
 from workers.entities.merge import ArticleEntities, Mention, merge_mentions
 from workers.entities.models import NerModels, language_models
 from workers.entities.normalize import comparison_key, normalize_entity
+from workers.entities.rules import ALL_RULES
+from workers.entities.spans import Span, list_kinds, reshape_spans
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -38,8 +42,11 @@ __all__ = [
     "recognizer_for",
 ]
 
+# OntoNotes labels (the English pipelines) and WikiNER's (French and most other spaCy languages: PER, ORG, LOC,
+# MISC). MISC mixes nationalities, events, works and products, so it maps to no kind.
 LABEL_KINDS = {
     "PERSON": "persons",
+    "PER": "persons",
     "ORG": "organizations",
     "GPE": "locations",
     "LOC": "locations",
@@ -51,33 +58,48 @@ LABEL_KINDS = {
 _HEADLINE_MIN_LETTERS = 8  # fewer capitals than this are an acronym or two, not a shouted line
 
 
-def entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> dict[str, list[str]]:
+def entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, language: str = "en",
+                      rules: frozenset[str] = ALL_RULES) -> dict[str, list[str]]:
     """A tagged Doc's entity lists by kind, normalized and merged within the article."""
-    return article_entities_from_doc(doc, ratio).by_kind
+    return article_entities_from_doc(doc, ratio, language=language, rules=rules).by_kind
 
 
-def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO) -> ArticleEntities:
-    """As :func:`entities_from_doc`, with the spellings merged away (for ``Article.entity_aliases``)."""
+def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, language: str = "en",
+                              rules: frozenset[str] = ALL_RULES) -> ArticleEntities:
+    """As :func:`entities_from_doc`, with the spellings merged away (for ``Article.entity_aliases``).
+
+    ``rules`` names the rules of :data:`workers.entities.rules.RULES` that apply (all by default; the benchmark
+    switches them on one by one to measure each).
+    """
     text = doc.text
     shouted: dict[int, bool] = {}
     mentions: list[Mention] = []
     loud: list[Mention] = []
-    for ent in doc.ents:
-        kind = LABEL_KINDS.get(ent.label_)
-        if kind is None:
-            continue
-        line_start = text.rfind("\n", 0, ent.start_char) + 1
+    spans = [Span(kind, ent.start_char, ent.end_char) for ent in doc.ents
+             if (kind := LABEL_KINDS.get(ent.label_)) is not None]
+    spans = reshape_spans(text, spans, language, rules)
+    listed = list_kinds(text, spans) if "conjunctions" in rules else {}
+    for index, span in enumerate(spans):
+        line_start = text.rfind("\n", 0, span.start) + 1
         if line_start not in shouted:
-            line_end = text.find("\n", ent.start_char)
+            line_end = text.find("\n", span.start)
             shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
-        name = normalize_entity(ent.text, person=kind == "persons", headline=shouted[line_start])
-        if name:
-            (loud if shouted[line_start] else mentions).append(Mention(kind, name))
+        raw = text[span.start:span.end]
+        name = normalize_entity(raw, person=span.kind == "persons", headline=shouted[line_start], language=language)
+        if not name:
+            continue
+        judged = judge_kind(span.kind, name, language, rules)
+        if index in listed and judged.kind is not None and judged.hint is None:
+            judged = Judgement(judged.kind, listed[index])
+        if "common_words" in rules and _written_lower(name, text):
+            continue
+        if judged.kind:
+            (loud if shouted[line_start] else mentions).append(Mention(judged.kind, name, judged.hint))
     # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
     # such a mention counts only when the calmer text names it too, or when there is no calmer text.
     confirmed = {comparison_key(m.text) for m in mentions}
     mentions += [m for m in loud if not mentions or comparison_key(m.text) in confirmed]
-    return merge_mentions(mentions, ratio)
+    return merge_mentions(mentions, ratio, text=text, rules=rules)
 
 
 def canonicalize(found: ArticleEntities, canon: EntityCanon) -> ArticleEntities:
@@ -129,11 +151,11 @@ class EntityRecognizer:
     def article_entities(self, text: str, language: str | None) -> ArticleEntities:
         if not text or language is None or not self.supports(language):
             return ArticleEntities()
-        return self.from_doc(self.models.get(language)(text[: self.max_chars]))
+        return self.from_doc(self.models.get(language)(text[: self.max_chars]), language)
 
-    def from_doc(self, doc: Doc) -> ArticleEntities:
+    def from_doc(self, doc: Doc, language: str = "en") -> ArticleEntities:
         """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
-        found = article_entities_from_doc(doc, self.ratio)
+        found = article_entities_from_doc(doc, self.ratio, language=language)
         found = canonicalize(found, self.canon) if self.canon is not None else found
         return self.corrections.correct(found) if self.corrections is not None else found
 
@@ -149,6 +171,13 @@ def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityReco
 def _is_shouted(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     return len(letters) >= _HEADLINE_MIN_LETTERS and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
+
+
+def _written_lower(name: str, text: str) -> bool:
+    """A one-word name that the text also writes in lower case ("Cinemas ..." at a sentence start, "cinemas")."""
+    if " " in name or not name[:1].isupper() or name.isupper() or len(name) < 3:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", text) is not None
 
 
 def _listed(alias: str, found: ArticleEntities) -> bool:

