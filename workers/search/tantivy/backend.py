@@ -20,13 +20,13 @@ from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
 from workers.search.model import (
     FACETS,
-    HISTOGRAM_INTERVALS,
     DateBucket,
     FacetCount,
     Hit,
     SearchQuery,
     SearchResult,
     Sort,
+    bucket_start,
 )
 from workers.search.tantivy.query import QueryCompiler
 from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
@@ -166,8 +166,10 @@ class TantivyBackend:
         """Facet counts and the date histogram, in one pass over the matches (one aggregate request)."""
         spec: dict[str, Any] = {name: {"terms": {"field": name, "size": request.facet_size}} for name in request.facets}
         if request.histogram:
+            # Tantivy has fixed intervals only: hours as they are, days folded into weeks and months below.
             spec[_HISTOGRAM_AGG] = {"date_histogram": {
-                "field": "published_at", "fixed_interval": HISTOGRAM_INTERVALS[request.histogram], "min_doc_count": 1,
+                "field": "published_at", "fixed_interval": "1h" if request.histogram == "hour" else "1d",
+                "min_doc_count": 1,
             }}
         if not spec:
             return {}, None
@@ -178,9 +180,12 @@ class TantivyBackend:
         }
         if not request.histogram:
             return facets, None
-        buckets = result.get(_HISTOGRAM_AGG, {}).get("buckets", [])
-        return facets, [DateBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
-                        for b in buckets if b["doc_count"]]
+        counts: dict[datetime, int] = {}
+        for b in result.get(_HISTOGRAM_AGG, {}).get("buckets", []):
+            if b["doc_count"]:
+                start = bucket_start(datetime.fromtimestamp(b["key"] / 1000, UTC), request.histogram)
+                counts[start] = counts.get(start, 0) + int(b["doc_count"])
+        return facets, [DateBucket(start, count) for start, count in sorted(counts.items())]
 
     def get(self, doc_id: str) -> Article | None:
         self.index.reload()
