@@ -41,7 +41,8 @@ class SearchParams:
         facet_size: Annotated[int, Query(ge=1, le=100, description="Values counted per facet, most frequent "
                                                                     "first.")] = 10,
         collapse: Annotated[bool, Query(description="One hit per near-duplicate cluster.")] = False,
-        histogram: Annotated[Interval | None, Query(description="Count matches per hour, day, ISO week (from Monday) or month, in UTC.")] = None,
+        histogram: Annotated[Interval | None, Query(
+            description="Count matches per hour, day, ISO week (from Monday) or month, in UTC.")] = None,
     ) -> None:
         self.q, self.since, self.until, self.sort = q, since, until, sort
         self.facets = [f for spec in facets or [] for f in spec.split(",") if f.strip()]

@@ -39,7 +39,7 @@ def failed_list(
     data_dir: DataDir = None,
 ) -> None:
     """Dead letters, oldest first: when, stage, reason, URL, attempts (the most recent 200 unless --limit)."""
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         letters = rt.dead_letters.recent(limit, stage, reason) if limit else rt.dead_letters.list(stage, reason)
         held = rt.dead_letters.count()
     if as_json:
@@ -59,7 +59,7 @@ def failed_show(
     data_dir: DataDir = None,
 ) -> None:
     """Everything one dead letter holds, traceback and retry payload included."""
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         letter = rt.dead_letters.get(key)
     if letter is None:
         raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
@@ -92,7 +92,7 @@ def failed_retry(
 
     if sum(bool(x) for x in (key, stage, all_)) != 1:
         raise ConfigError("name one dead letter's id, or pass --stage STAGE or --all")
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         if key:
             letters = [d for d in [rt.dead_letters.get(key)] if d]
             if not letters:
@@ -112,6 +112,6 @@ def failed_purge(
 ) -> None:
     """Forget dead letters (all, or the old ones). Their items stay seen: polls will not fetch them again."""
     seconds = parse_duration(older_than) if older_than else None
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         removed = rt.dead_letters.purge(seconds)
     console.print(f"{removed} dead letters purged")

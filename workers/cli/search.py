@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.options import AsJson, DataDir, console, settings_for
+from workers.cli.options import AsJson, DataDir, console, require_index, settings_for
 
 __all__: list[str] = []
 
@@ -35,11 +35,13 @@ def search(
 ) -> None:
     """Search the index."""
     from workers.search.backend import open_backend
+    from workers.search.query_syntax import parse_query
     from workers.search.request import build_query, filters_from_specs
 
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
                           limit=limit, offset=offset, facets=facet or [], collapse=collapse)
-    backend = open_backend(settings_for(data_dir))
+    parse_query(query)  # a bad query is the first thing to hear about, before a missing index
+    backend = open_backend(require_index(settings_for(data_dir)))
     try:
         result = backend.search(request)
     finally:
@@ -71,7 +73,7 @@ def serve(
 
     from workers.api import create_app
 
-    settings = settings_for(data_dir)
+    settings = require_index(settings_for(data_dir))
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
     api = create_app(settings)
@@ -96,13 +98,15 @@ def export(
     from workers.api.export import FORMATS, export_lines
     from workers.core.errors import QuerySyntaxError
     from workers.search.backend import open_backend
+    from workers.search.query_syntax import parse_query
     from workers.search.request import build_query, filters_from_specs
 
     if format_ not in FORMATS:
         raise QuerySyntaxError(f"--format is jsonl or csv, not {format_!r}")
-    settings = settings_for(data_dir)
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort="date",
                           collapse=collapse)
+    parse_query(query)
+    settings = require_index(settings_for(data_dir))
     backend = open_backend(settings)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
