@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.options import AsJson, DataDir, console, require_index, settings_for
+from workers.cli.options import AsJson, DataDir, console, err, require_index, settings_for
 
 __all__: list[str] = []
 
@@ -35,19 +35,22 @@ def search(
 ) -> None:
     """Search the index."""
     from workers.search.backend import open_backend
-    from workers.search.query_syntax import parse_query
+    from workers.search.query_syntax import query_notes
     from workers.search.request import build_query, filters_from_specs
 
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
                           limit=limit, offset=offset, facets=facet or [], collapse=collapse)
-    parse_query(query)  # a bad query is the first thing to hear about, before a missing index
+    notes = query_notes(query)  # a bad query is the first thing to hear about, before a missing index
     backend = open_backend(require_index(settings_for(data_dir)))
     try:
         result = backend.search(request)
     finally:
         backend.close()
+    for note in notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps({**result.to_json(), **({"notes": notes} if notes else {})},
+                                    ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{result.total} matching articles")
     for column in ("published", "source", "title", "locations"):
@@ -98,14 +101,15 @@ def export(
     from workers.api.export import FORMATS, export_lines
     from workers.core.errors import QuerySyntaxError
     from workers.search.backend import open_backend
-    from workers.search.query_syntax import parse_query
+    from workers.search.query_syntax import query_notes
     from workers.search.request import build_query, filters_from_specs
 
     if format_ not in FORMATS:
         raise QuerySyntaxError(f"--format is jsonl or csv, not {format_!r}")
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort="date",
                           collapse=collapse)
-    parse_query(query)
+    for note in query_notes(query):
+        err.print(f"[yellow]note:[/] {escape(note)}")
     settings = require_index(settings_for(data_dir))
     backend = open_backend(settings)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
