@@ -16,10 +16,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from workers.core.errors import ConfigError
 from workers.runtime import Runtime, attached_runtime
 from workers.settings import Settings, settings_from
+from workers.settings.explain import closest_setting, misspelt_environment
 from workers.state.ownership import data_dir_holds_nothing, missing_data_message
 
 __all__ = ["AsJson", "DataDir", "attached", "console", "err", "global_options", "print_json", "require_index",
@@ -40,10 +42,14 @@ def global_options(
         "--set", metavar="NAME=VALUE", help="Override any setting for this command, e.g. --set fetch_timeout_s=5.",
     )] = None,
 ) -> None:
+    for warning in misspelt_environment(Settings.model_fields):
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     for spec in set_ or []:
         name, sep, value = spec.partition("=")
         if not sep or name.strip() not in Settings.model_fields:
-            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting (see `newsworkers settings`), got {spec!r}")
+            meant = closest_setting(name, Settings.model_fields) if sep else None
+            hint = f"; did you mean {meant}?" if meant else " (see `newsworkers settings`)"
+            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting, got {spec!r}{hint}")
         _overrides[name.strip()] = value.strip()
 
 
