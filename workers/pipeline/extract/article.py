@@ -22,7 +22,14 @@ from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_feed_text
-from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.pipeline.extract.metadata import (
+    clean_title,
+    find_page_date,
+    fold_tags,
+    published,
+    split_authors,
+    split_list,
+)
 from workers.settings import Settings
 
 __all__ = ["extract_article", "html_to_text"]
@@ -87,10 +94,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     language = detect_language(f"{title}\n{body}")
     entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
     authors = split_authors(document.author if document else None) or item.authors
-    tags = list(dict.fromkeys(
-        t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
-                            *split_list(document.categories if document else None)] if t and t.strip()
-    ))
+    tags = fold_tags([*item.tags, *split_list(document.tags if document else None),
+                      *split_list(document.categories if document else None)])
     return Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
                                     is_article=from_page)),
