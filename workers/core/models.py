@@ -27,7 +27,7 @@ __all__ = [
     "utcnow",
 ]
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bumped whenever extraction's output for the same page can change (a new or changed field, extractor,
 model, cleanup or date rule): every Article records it, and ``newsworkers reprocess --only-older-version``
 re-extracts, from the page archive, exactly the documents an older version made."""
