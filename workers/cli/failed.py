@@ -87,7 +87,8 @@ def failed_retry(
     wait: Annotated[bool, typer.Option("--wait", help="When workers run elsewhere: follow what was sent back "
                                                       "until it is done (on embedded defaults it always is).")]
     = False,
-    timeout: Annotated[float | None, typer.Option(help="Give up following after this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Give up following after this many seconds (default "
+                                                       "oneshot_timeout_s, 3600).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Send dead letters back to the stage that can redo them, and (as backfill does) see them through: on
@@ -112,7 +113,8 @@ def failed_retry(
         chosen["sent"] = redrive(job.app, rt, letters)
         job.track(d.key for d in letters)
 
-    result = run_oneshot(settings, enqueue, wait=wait, console=console, timeout_s=timeout)
+    result = run_oneshot(settings, enqueue, wait=wait, console=console,
+                         timeout_s=timeout or settings.oneshot_timeout_s)
     sent, letters = chosen.get("sent", 0), chosen.get("letters", 0)
     console.print(f"{sent} sent back")
     if sent < letters:
