@@ -11,7 +11,7 @@ import sys
 import types
 import typing
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -129,6 +129,15 @@ def test_malformed_parameters_are_a_422_naming_the_parameter(api: TestClient) ->
         answer = api.get("/api/search", params=params)
         assert answer.status_code == 422
         assert answer.json()["detail"][0]["loc"] == ["query", name]
+
+
+def test_month_and_week_histograms_start_on_the_first_and_on_mondays(api: TestClient) -> None:
+    months = api.get("/api/search", params={"histogram": "month"})
+    assert months.status_code == 200, months.text
+    assert months.json()["histogram"] == [{"start": "2024-01-01T00:00:00+00:00", "count": len(ARTICLES)}]
+    weeks = api.get("/api/search", params={"histogram": "week"}).json()["histogram"]
+    assert sum(b["count"] for b in weeks) == len(ARTICLES)
+    assert {datetime.fromisoformat(b["start"]).weekday() for b in weeks} == {0}
 
 
 def test_histogram_intervals_are_the_models() -> None:

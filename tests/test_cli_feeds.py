@@ -27,10 +27,11 @@ def env(tmp_path: Path, redis_url: str, namespace: str) -> dict[str, str]:
 
 @pytest.mark.slow  # ten runs of the console script: about 20 s on a loaded machine
 def test_collections_status_export_and_import(env: dict[str, str], tmp_path: Path) -> None:
+    # Hosts that do not exist: registered without the feed check, which the test below exercises.
     assert cli(env, "feeds", "add", "https://ng.example/rss", "--collection", "Africa", "-c", "Nigeria",
-               "--title", "NG").returncode == 0
+               "--title", "NG", "--no-check").returncode == 0
     assert cli(env, "feeds", "add", "https://ng.example/rss", "-c", "Wire").returncode == 0  # adds, keeps the rest
-    assert cli(env, "feeds", "add", "https://plain.example/rss").returncode == 0
+    assert cli(env, "feeds", "add", "https://plain.example/rss", "--no-check").returncode == 0
     [ng, plain] = json.loads(cli(env, "feeds", "list", "--json").stdout)
     assert ng["collections"] == ["Africa", "Nigeria", "Wire"] and plain["collections"] == []
 
@@ -109,3 +110,20 @@ def test_opml_export_reads_back_with_its_collections(tmp_path: Path) -> None:
         ("https://ng.example/rss", "NG & Co", ["Africa", "Nigeria"]), ("https://za.example/rss", "https://za.example/rss",
                                                                        ["Africa"]),
         ("https://plain.example/rss?a=1&b=2", "https://plain.example/rss?a=1&b=2", [])]
+
+
+def test_add_checks_the_url_is_a_feed_first(env: dict[str, str], site: FixtureSite) -> None:
+    page = site.url("/feeds/notafeed.xml")  # an HTML page
+    refused = cli(env, "feeds", "add", page)
+    assert refused.returncode == 2
+    said = " ".join(refused.stderr.split())
+    assert "not added:" in said and "--no-check" in said and "(feed.not_a_feed)" in said
+    assert json.loads(cli(env, "feeds", "list", "--json").stdout) == []
+    missing = cli(env, "feeds", "add", site.url("/feeds/missing.xml"))
+    assert missing.returncode == 2 and "(feed.http_404)" in " ".join(missing.stderr.split())
+    assert cli(env, "feeds", "add", site.url("/feeds/news.xml")).returncode == 0
+    assert cli(env, "feeds", "add", page, "--no-check").returncode == 0
+    assert [f["url"] for f in json.loads(cli(env, "feeds", "list", "--json").stdout)] == [
+        site.url("/feeds/news.xml"), page]
+    # A feed already registered is not checked again (adding collections works while it is down).
+    assert cli(env, "feeds", "add", page, "-c", "Later").returncode == 0

@@ -190,7 +190,7 @@ SEARCHES = [
     SearchQuery(text="baghdad", facets=["locations"], histogram="day", cluster_id="c1"),
     SearchQuery(text="countries:iraq", filters={"countries": ["IR"]}, facets=["countries"],
                 near=Near(33.34, 44.4, 50), bbox=BBox(10, 170, 60, -60)),
-    *(SearchQuery(histogram=interval, limit=0) for interval in ("hour", "week")),
+    *(SearchQuery(histogram=interval, limit=0) for interval in ("hour", "week", "month")),
 ]
 
 
@@ -230,8 +230,9 @@ def test_bulk_lines_follow_the_spec() -> None:
 def test_date_histogram_and_cluster_filter_bodies() -> None:
     query = SearchQuery(text="x", histogram="week", cluster_id="c1")
     body = rq.search_body(query, size=5)
+    # Calendar weeks (ISO: from Monday) in UTC, not fixed 7-day spans from the epoch (a Thursday).
     assert body["aggs"] == {"published_at_histogram": {"date_histogram": {
-        "field": "published_at", "fixed_interval": "7d", "min_doc_count": 1}}}
+        "field": "published_at", "calendar_interval": "week", "time_zone": "UTC", "min_doc_count": 1}}}
     assert {"term": {"cluster_id": {"value": "c1"}}} in body["query"]["bool"]["filter"]
     assert schema_errors(body, "/{index}/_search") == []
     # The search schema leaves the "aggs" spelling open, so each aggregation is checked as the container it is.

@@ -104,6 +104,14 @@ def test_connection_refused_is_retryable(http_settings: Settings, client: httpx.
     assert isinstance(info.value, Retryable)
 
 
+def test_a_host_without_an_address_is_fetch_dns(http_settings: Settings, client: httpx.Client) -> None:
+    # .invalid is reserved never to resolve (RFC 2606); the resolver answers at once, with no network.
+    with pytest.raises(RetryableFetchError) as info:
+        fetch_page(item_for("http://no-such-host.invalid/articles/x.html"), http_settings, client)
+    assert info.value.reason == "fetch.dns"
+    assert "cannot resolve no-such-host.invalid" in str(info.value)
+
+
 def test_unsupported_scheme(http_settings: Settings, client: httpx.Client) -> None:
     with pytest.raises(FetchError) as info:
         fetch_page(item_for("ftp://127.0.0.1/x.html"), http_settings, client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -11,6 +12,7 @@ import redis
 from tests.test_cli import cli, env  # noqa: F401  (the fixture)
 from workers.cli.failed import parse_duration
 from workers.core.errors import ConfigError
+from workers.search.tantivy.backend import TantivyBackend
 from workers.state import DeadLetter, DeadLetters, Keys, Stats
 
 
@@ -93,7 +95,8 @@ def test_status_without_a_run_says_no_workers(env: dict[str, str], letters: Dead
     client.rpush(keys.queue("extract"), "x", "y")
     data = json.loads(cli(env, "--set", "status_ping_timeout_s=0.5", "status", "--json").stdout)
     assert set(data) == {"queues", "workers", "index", "feeds", "items", "failures", "rate", "counters",
-                         "backpressure"}
+                         "backpressure", "errors"}
+    assert data["errors"] == {}
     assert data["backpressure"]["held"] is False and data["backpressure"]["backlog"] == 2
     assert data["queues"]["extract"] == {"depth": 2, "inflight": 0, "workers": 0}
     assert data["workers"] == {"alive": 0, "nodes": []}
@@ -111,6 +114,8 @@ def test_status_without_a_run_says_no_workers(env: dict[str, str], letters: Dead
 
 def test_status_on_the_embedded_redis_with_no_run(env: dict[str, str]) -> None:  # noqa: F811
     embedded = {k: v for k, v in env.items() if k != "REDIS_URL"}
+    # A data directory a run has left (here: its empty index); one that holds nothing is refused.
+    TantivyBackend(Path(env["NEWSWORKERS_DATA_DIR"]) / "index").close()
     result = cli(embedded, "--set", "status_ping_timeout_s=0.3", "status", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

@@ -206,11 +206,17 @@ def test_robots_missing_allows_and_unreachable_defers(hosts: dict[str, str], set
     rules.check(f"{hosts['127.0.0.3']}/hostile/slow/any.html")  # 404 robots.txt: no rules
     # A robots.txt that answers 5xx, or a site that cannot be reached, means "closed for now" (RFC 9309).
     robots_on["127.0.0.2"] = "HTTP 503"
-    for url in (f"{hosts['127.0.0.2']}/hostile/slow/any.html", "http://127.0.0.4:1/any.html"):
-        with pytest.raises(FetchError) as info:
-            rules.check(url)
-        assert info.value.reason == "fetch.robots_unavailable" and isinstance(info.value, Retryable)
-        assert info.value.retry_after_s
+    with pytest.raises(FetchError) as info:
+        rules.check(f"{hosts['127.0.0.2']}/hostile/slow/any.html")
+    assert info.value.reason == "fetch.robots_unavailable" and isinstance(info.value, Retryable)
+    assert info.value.retry_after_s
+    # A site that refuses the connection is no robots outcome: the page fails as the host does, and is
+    # retried on the ordinary short schedule rather than held back for minutes.
+    with pytest.raises(FetchError) as refused:
+        rules.check("http://127.0.0.4:1/any.html")
+    assert refused.value.reason == "fetch.connect" and isinstance(refused.value, Retryable)
+    assert refused.value.retry_after_s is None and refused.value.url == "http://127.0.0.4:1/any.html"
+    assert "127.0.0.4:1 cannot be reached" in str(refused.value)
 
 
 def test_user_agent_names_a_contact(site: FixtureSite, settings: Settings, client: httpx.Client) -> None:

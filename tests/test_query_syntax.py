@@ -19,6 +19,7 @@ from workers.search.query_syntax import (
     Phrase,
     Term,
     parse_query,
+    query_notes,
     to_text,
 )
 
@@ -277,3 +278,19 @@ def test_dates_without_a_zone_are_utc_and_mix_with_aware_ones() -> None:
 
 def test_collections_is_a_query_field() -> None:
     assert parse_query("collections:nigeria") == Term("nigeria", field="collections")
+
+
+@pytest.mark.parametrize(("query", "expected", "words"), [
+    ("Brexit: transition", And((T("Brexit"), T("transition"))), ["Brexit"]),
+    ("Update:", T("Update"), ["Update"]),
+    ("(gaza OR Live:) rafah", And((Or((T("gaza"), T("Live"))), T("rafah"))), ["Live"]),
+    ("title:gaza Breaking: news", And((T("gaza", "title"), T("Breaking"), T("news"))), ["Breaking"]),
+])
+def test_a_headline_colon_is_searched_as_the_word_with_a_note(query: str, expected: Node, words: list[str]) -> None:
+    notes: list[str] = []
+    assert parse_query(query, notes=notes) == expected
+    assert len(notes) == len(words)
+    for note, word in zip(notes, words, strict=True):
+        assert f"{word!r} is not a field" in note and "title" in note
+    assert query_notes(query) == notes
+    assert query_notes("title:gaza") == []

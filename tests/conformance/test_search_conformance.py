@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -212,9 +212,18 @@ def test_date_histogram_counts_the_matches_per_bucket(backend: SearchBackend) ->
     assert [(b.start, b.count) for b in days] == [
         (day(d).replace(hour=0), 1) for d in sorted(ARTICLES[k].published_at.day for k in ALL)
     ]
+    baghdad = keys(backend, "baghdad")
     weeks = run(backend, "baghdad", histogram="week", limit=0).histogram
     assert weeks is not None and sum(b.count for b in weeks) == run(backend, "baghdad").total
-    assert all(b.start.weekday() == 3 for b in weeks), "fixed 7d buckets start on the epoch's weekday (Thursday)"
+    assert all(b.start.weekday() == 0 and b.start.hour == 0 for b in weeks), "ISO weeks start on Monday 00:00 UTC"
+    expected: dict[datetime, int] = {}
+    for k in baghdad:
+        monday = ARTICLES[k].published_at.replace(hour=0) - timedelta(days=ARTICLES[k].published_at.weekday())
+        expected[monday] = expected.get(monday, 0) + 1
+    assert [(b.start, b.count) for b in weeks] == sorted(expected.items())
+    months = run(backend, histogram="month", limit=0).histogram
+    assert months is not None
+    assert [(b.start, b.count) for b in months] == [(datetime(2024, 1, 1, tzinfo=UTC), len(ALL))]
     assert run(backend, "baghdad").histogram is None, "no histogram unless asked"
 
 

@@ -19,7 +19,7 @@ from workers.search.request import build_query
 __all__ = ["Interval", "SearchParams", "facet_filters", "reject_unknown"]
 
 SortName = Literal["relevance", "date"]
-Interval = Literal["hour", "day", "week"]  # the keys of HISTOGRAM_INTERVALS (a test checks they agree)
+Interval = Literal["hour", "day", "week", "month"]  # HISTOGRAM_INTERVALS (a test checks they agree)
 
 
 class SearchParams:
@@ -41,7 +41,8 @@ class SearchParams:
         facet_size: Annotated[int, Query(ge=1, le=100, description="Values counted per facet, most frequent "
                                                                     "first.")] = 10,
         collapse: Annotated[bool, Query(description="One hit per near-duplicate cluster.")] = False,
-        histogram: Annotated[Interval | None, Query(description="Count matches per hour, day or week.")] = None,
+        histogram: Annotated[Interval | None, Query(
+            description="Count matches per hour, day, ISO week (from Monday) or month, in UTC.")] = None,
         near: Annotated[str | None, Query(description="LAT,LON,KM: only articles with a place within KM "
                                                       "kilometres of that point.", examples=["33.34,44.40,50"])]
         = None,

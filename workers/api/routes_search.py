@@ -16,6 +16,7 @@ from workers.api.schemas import ApiError, ArticleResponse, SearchResponse
 from workers.core.errors import NewsworkersError
 from workers.search.backend import SearchBackend
 from workers.search.model import FACETS, SearchQuery, Sort
+from workers.search.query_syntax import query_notes
 from workers.settings import Settings
 
 __all__ = ["router"]
@@ -31,7 +32,8 @@ _SEARCH_PARAMS = {"q", "since", "until", "sort", "facets", "facet_size", "collap
 _CLUSTER_MAX = 100
 
 
-@router.get("/search", response_model=SearchResponse, responses=_ERRORS)
+# Unset fields stay out (histogram unless asked, notes unless any), so the body is the CLI's --json exactly.
+@router.get("/search", response_model=SearchResponse, response_model_exclude_unset=True, responses=_ERRORS)
 def search(
     request: Request,
     params: Annotated[SearchParams, Depends()],
@@ -54,12 +56,13 @@ def search(
             "goes; narrow the search, or take the whole result with /api/export",
             reason="query.window_too_deep",
         )
+    notes = query_notes(params.q)
     result = backend.search(params.query(filters, limit=size, offset=offset))
     if page > 1 and offset >= result.total:
         pages = math.ceil(result.total / size) if size else 0
         raise NewsworkersError(f"page {page} is past the end: {result.total} hits make {pages} page(s) of {size}",
                                reason="query.page_past_end")
-    return result.to_json()
+    return {**result.to_json(), **({"notes": notes} if notes else {})}
 
 
 @router.get("/articles/{doc_id}", response_model=ArticleResponse,

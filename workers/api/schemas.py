@@ -74,6 +74,10 @@ class SearchResponse(BaseModel):
         None, description="Matches per interval of published_at, oldest first, empty buckets left out; "
         "present when the request asked for one.",
     )
+    notes: list[str] | None = Field(
+        None, description="How the query was read where it differs from how it looks (a `word:` that is no "
+        "field, searched as the word); present when there is one.",
+    )
 
 
 class ArticleResponse(BaseModel):

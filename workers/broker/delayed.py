@@ -48,10 +48,25 @@ class DelayedMessages:
         self._lease_s = lease_s
         self._take_due = redis.register_script(_TAKE_DUE)
 
-    def hold(self, task: str, args: list[Any], *, due_at: float, options: dict[str, Any] | None = None) -> None:
+    def hold(self, task: str, args: list[Any], *, due_at: float, options: dict[str, Any] | None = None,
+             note: dict[str, Any] | None = None) -> None:
+        """``note``: what a person watching should read about this wait (url, reason, attempts left)."""
         # The entry id makes two identical messages two members instead of one.
         entry = {"id": uuid.uuid4().hex, "task": task, "args": args, "options": options or {}}
+        if note:
+            entry["note"] = note
         self._redis.zadd(self.key, {json.dumps(entry, separators=(",", ":")): due_at})
+
+    def soonest(self, limit: int = 3) -> list[tuple[float, dict[str, Any]]]:
+        """The next ``limit`` held messages, soonest first: (due epoch, note), for progress displays."""
+        found = []
+        for member, score in self._redis.zrange(self.key, 0, max(0, limit - 1), withscores=True):
+            try:
+                note = json.loads(member).get("note") or {}
+            except (ValueError, AttributeError):
+                note = {}
+            found.append((float(score), note if isinstance(note, dict) else {}))
+        return found
 
     def take_due(self, *, now: float | None = None, limit: int = 500) -> list[str]:
         """Due entries (raw members), leased to the caller; pass each to :meth:`done` once sent."""

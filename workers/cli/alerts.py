@@ -16,7 +16,7 @@ from rich.table import Table
 from workers.alerts.service import Alerts, UnknownAlert
 from workers.alerts.store import AlertStore
 from workers.api.routes_alerts import feed_path, redacted_webhook
-from workers.cli.options import AsJson, DataDir, console, settings_for
+from workers.cli.options import AsJson, DataDir, console, require_state, settings_for
 from workers.core.errors import QuerySyntaxError
 from workers.runtime import Runtime
 from workers.search.backend import SearchBackend, open_backend
@@ -29,7 +29,7 @@ alerts_app = typer.Typer(no_args_is_help=True, help="Saved searches: an Atom fee
 
 @contextlib.contextmanager
 def _alerts(data_dir: Path | None) -> Iterator[Alerts]:
-    settings = settings_for(data_dir)
+    settings = require_state(settings_for(data_dir))
     with redis_for_command(settings) as url:
         runtime = Runtime(settings.model_copy(update={"redis_url": url}))
         backend: list[SearchBackend] = []

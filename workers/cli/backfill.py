@@ -36,7 +36,8 @@ Until = Annotated[str | None, typer.Option(help="Only pages captured on or befor
 Wait = Annotated[bool, typer.Option("--wait", help="When workers run elsewhere: follow the backfill until it is "
                                                    "indexed (on embedded defaults it always is).")]
 Restart = Annotated[bool, typer.Option("--restart", help="Forget this backfill's saved position and start over.")]
-Timeout = Annotated[float | None, typer.Option(help="Give up following after this many seconds.")]
+Timeout = Annotated[float | None, typer.Option(help="Give up following after this many seconds (default: no "
+                                                   "bound, a backfill of many files is long).")]
 
 Work = Callable[[Sender, Checkpoint], None]
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from workers.cli.options import AsJson, DataDir, attached, console, print_json
+from workers.cli.options import AsJson, DataDir, attached, console, print_json, require_state, settings_for
 from workers.core.errors import ConfigError
 
 __all__ = ["failed_app", "parse_duration"]
@@ -39,7 +39,7 @@ def failed_list(
     data_dir: DataDir = None,
 ) -> None:
     """Dead letters, oldest first: when, stage, reason, URL, attempts (the most recent 200 unless --limit)."""
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         letters = rt.dead_letters.recent(limit, stage, reason) if limit else rt.dead_letters.list(stage, reason)
         held = rt.dead_letters.count()
     if as_json:
@@ -59,7 +59,7 @@ def failed_show(
     data_dir: DataDir = None,
 ) -> None:
     """Everything one dead letter holds, traceback and retry payload included."""
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         letter = rt.dead_letters.get(key)
     if letter is None:
         raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
@@ -84,25 +84,50 @@ def failed_retry(
     key: Annotated[str | None, typer.Argument(help="Document id of one dead letter.")] = None,
     stage: StageOption = None,
     all_: Annotated[bool, typer.Option("--all", help="Retry every dead letter.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="When workers run elsewhere: follow what was sent back "
+                                                      "until it is done (on embedded defaults it always is).")]
+    = False,
+    timeout: Annotated[float | None, typer.Option(help="Give up following after this many seconds (default "
+                                                       "oneshot_timeout_s, 3600).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Send dead letters back to the stage that can redo them (they run when workers run)."""
+    """Send dead letters back to the stage that can redo them, and (as backfill does) see them through: on
+    embedded defaults it starts the workers and returns when they are done; beside a run, the run does them."""
+    from workers.ops.oneshot import Job, run_oneshot
     from workers.ops.redrive import redrive
-    from workers.worker.app import create_app
 
     if sum(bool(x) for x in (key, stage, all_)) != 1:
         raise ConfigError("name one dead letter's id, or pass --stage STAGE or --all")
-    with attached(data_dir) as rt:
+    settings = require_state(settings_for(data_dir))
+    chosen: dict[str, int] = {}
+
+    def enqueue(job: Job) -> None:
+        rt = job.runtime
         if key:
             letters = [d for d in [rt.dead_letters.get(key)] if d]
             if not letters:
                 raise ConfigError(f"no dead letter with id {key!r}; see `newsworkers failed list`")
         else:
             letters = rt.dead_letters.list(stage)
-        sent = redrive(create_app(rt.settings), rt, letters)
+        chosen["letters"] = len(letters)
+        chosen["sent"] = redrive(job.app, rt, letters)
+        job.track(d.key for d in letters)
+
+    result = run_oneshot(settings, enqueue, wait=wait, console=console,
+                         timeout_s=timeout or settings.oneshot_timeout_s)
+    sent, letters = chosen.get("sent", 0), chosen.get("letters", 0)
     console.print(f"{sent} sent back")
-    if sent < len(letters):
-        console.print(f"[red]{len(letters) - sent} could not be[/]: they kept no message to retry (see `failed show`)")
+    if sent < letters:
+        console.print(f"[red]{letters - sent} could not be[/]: they kept no message to retry (see `failed show`)")
+    if result.mode == "own" or result.finished:
+        failed_again = sum(result.reasons.values())
+        console.print(f"done: {sent - failed_again} went through, {failed_again} failed again")
+        for reason, count in result.reasons.items():
+            console.print(f"  [red]{count} failed[/] {escape(reason)} (see `newsworkers failed list`)")
+    elif sent:
+        console.print("the running workers do them (`--wait` follows them to the end); with no workers running, "
+                      "the next `newsworkers run` does")
+    raise typer.Exit(0 if not result.interrupted and not result.worker_deaths else 1)
 
 
 @failed_app.command("purge")
@@ -112,6 +137,6 @@ def failed_purge(
 ) -> None:
     """Forget dead letters (all, or the old ones). Their items stay seen: polls will not fetch them again."""
     seconds = parse_duration(older_than) if older_than else None
-    with attached(data_dir) as rt:
+    with attached(data_dir, existing=True) as rt:
         removed = rt.dead_letters.purge(seconds)
     console.print(f"{removed} dead letters purged")

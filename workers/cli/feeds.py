@@ -28,15 +28,33 @@ def feeds_add(
     collection: Annotated[list[str] | None, typer.Option(
         "--collection", "-c", help="A collection (facet) for every article of the feed; repeat for more.",
     )] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Add it without fetching it first (a feed that is "
+                                                              "down now, or not yet published).")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Register one feed (again: add collections, poll a gone feed again)."""
+    """Register one feed, once it was fetched and parsed as one (again: add collections, poll a gone feed
+    again)."""
     if not url.startswith(("http://", "https://")):
         raise FeedError(f"feed URLs must be http(s): {url!r}", reason="feed.scheme")
     collections = list(dict.fromkeys(c.strip() for c in collection or [] if c.strip()))
     with attached(data_dir) as rt:
+        if not no_check and rt.registry.get(url) is None:
+            _check_is_a_feed(url, rt.settings)
         created = rt.registry.add(Feed(url=url, title=title, source_name=title, collections=collections))
     console.print(f"{'added' if created else 'updated'} {escape(url)}")
+
+
+def _check_is_a_feed(url: str, settings: Any) -> None:
+    """Fetch and parse ``url`` as ``feeds check`` does; raise, adding nothing, when it is no feed now."""
+    from workers.net.http import make_client
+    from workers.pipeline.poll.feed import poll_feed
+
+    with make_client(settings, timeout_s=settings.feed_timeout_s) as client:
+        try:
+            poll_feed(Feed(url=url), FeedState(), settings, client)
+        except FeedError as exc:
+            raise FeedError(f"not added: {exc.args[0]}; check the URL (`newsworkers feeds discover SITE` finds a "
+                            "site's feeds), or pass --no-check to add it anyway", reason=exc.reason, url=url) from exc
 
 
 @feeds_app.command("import")

@@ -16,13 +16,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from workers.core.errors import ConfigError
 from workers.runtime import Runtime, attached_runtime
 from workers.settings import Settings, settings_from
+from workers.settings.explain import closest_setting, misspelt_environment
+from workers.state.ownership import data_dir_holds_nothing, missing_data_message
 
 __all__ = ["AsJson", "Bbox", "DataDir", "Near", "attached", "console", "err", "global_options", "print_json",
-           "settings_for", "when"]
+           "require_index", "require_state", "settings_for", "when"]
 
 console = Console()
 err = Console(stderr=True)
@@ -43,10 +46,14 @@ def global_options(
         "--set", metavar="NAME=VALUE", help="Override any setting for this command, e.g. --set fetch_timeout_s=5.",
     )] = None,
 ) -> None:
+    for warning in misspelt_environment(Settings.model_fields):
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     for spec in set_ or []:
         name, sep, value = spec.partition("=")
         if not sep or name.strip() not in Settings.model_fields:
-            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting (see `newsworkers settings`), got {spec!r}")
+            meant = closest_setting(name, Settings.model_fields) if sep else None
+            hint = f"; did you mean {meant}?" if meant else " (see `newsworkers settings`)"
+            raise ConfigError(f"--set takes NAME=VALUE with NAME a setting, got {spec!r}{hint}")
         _overrides[name.strip()] = value.strip()
 
 
@@ -55,10 +62,29 @@ def settings_for(data_dir: Path | None) -> Settings:
     return settings_from({**_overrides, "data_dir": data_dir})
 
 
+def require_index(settings: Settings) -> Settings:
+    """Refuse a read of an embedded index that is not there (a typo in --data-dir must not read as "no
+    coverage"), before anything is created."""
+    if not settings.elasticsearch_url and data_dir_holds_nothing(settings.data_dir, what="index"):
+        raise ConfigError(missing_data_message(settings.data_dir), reason="data.missing")
+    return settings
+
+
+def require_state(settings: Settings) -> Settings:
+    """Refuse to start an embedded Redis in a data directory that holds nothing: there is nothing to read."""
+    if not settings.redis_url and data_dir_holds_nothing(settings.data_dir):
+        raise ConfigError(missing_data_message(settings.data_dir), reason="data.missing")
+    return settings
+
+
 @contextlib.contextmanager
-def attached(data_dir: Path | None) -> Iterator[Runtime]:
-    """A runtime on the data directory's Redis: the running owner's, or the embedded one started briefly."""
-    with attached_runtime(settings_for(data_dir)) as runtime:
+def attached(data_dir: Path | None, *, existing: bool = False) -> Iterator[Runtime]:
+    """A runtime on the data directory's Redis: the running owner's, or the embedded one started briefly.
+    ``existing``: a read command, refused on a data directory that holds nothing."""
+    settings = settings_for(data_dir)
+    if existing:
+        require_state(settings)
+    with attached_runtime(settings) as runtime:
         yield runtime
 
 

@@ -43,14 +43,16 @@ def reprocess(
     wait: Annotated[bool, typer.Option(
         "--wait", help="Follow to the end when sending to running workers (always, when it starts its own).",
     )] = False,
-    timeout: Annotated[float, typer.Option(help="Give up following after this many seconds.")] = 3600.0,
+    timeout: Annotated[float | None, typer.Option(help="Give up following after this many seconds (default "
+                                                       "oneshot_timeout_s, 3600).")] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
     """Extract and index archived pages again (no network); documents are updated in place."""
     selection = Selection(since=parse_date(since, "--since"), until=parse_date(until, "--until", end=True),
                           domain=domain, query=query, only_older_version=only_older_version)
-    summary = run_reprocess(settings_for(data_dir), selection, wait=wait, timeout_s=timeout)
+    settings = settings_for(data_dir)
+    summary = run_reprocess(settings, selection, wait=wait, timeout_s=timeout or settings.oneshot_timeout_s)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json()) + "\n")
     else:

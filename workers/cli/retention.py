@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from workers.cli.options import AsJson, DataDir, attached, console, print_json, settings_for
+from workers.cli.options import AsJson, DataDir, attached, console, print_json, require_index, settings_for
 from workers.core.errors import ConfigError
 from workers.settings import Settings
 
@@ -81,6 +81,9 @@ def delete(
     domain: Annotated[str | None, typer.Option(help="Every document of this domain and its subdomains.")] = None,
     block: Annotated[bool, typer.Option("--block", help="Never ingest it again (see `newsworkers blocklist`).")]
     = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would go; change nothing (no block "
+                                                            "either).")] = False,
+    as_json: AsJson = False,
     wait: Wait = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -95,6 +98,11 @@ def delete(
     if url is not None and not url.startswith(("http://", "https://")):
         raise ConfigError(f"--url takes an http(s) URL, got {url!r}", reason="config.usage")
     settings = settings_for(data_dir)
+    selection = (Selection(ids=[i for _v, i in id_candidates(url)], urls=[url]) if url is not None
+                 else Selection(domain=normalize_domain(domain or "")))
+    if dry_run:
+        _show_would_go(require_index(settings), selection, block=block, as_json=as_json)
+        return
     if block:  # first, so nothing of it is indexed again while the deletion runs
         with attached(data_dir) as rt:
             listed = Blocklist(rt.redis, rt.settings.namespace)
@@ -102,9 +110,34 @@ def delete(
                 listed.block_url(url)
             entry = url if url is not None else listed.block_domain(domain or "")
         console.print(f"blocked {escape(str(entry))}")
-    selection = (Selection(ids=[i for _v, i in id_candidates(url)], urls=[url]) if url is not None
-                 else Selection(domain=normalize_domain(domain or "")))
     _report(execute(settings, selection, wait_s=settings.deletion_wait_s if wait is None else wait), "deleted")
+
+
+_SHOWN = 20
+
+
+def _show_would_go(settings: Settings, selection: Selection, *, block: bool, as_json: bool) -> None:
+    """What ``delete`` would remove: how many, and the newest of them with their URL and title."""
+    from workers.pipeline.index.deletion import selected_ids
+    from workers.search.backend import open_backend
+
+    backend = open_backend(settings)
+    try:
+        ids = selected_ids(backend, selection)
+        found = [backend.get(doc_id) for doc_id in ids]
+    finally:
+        backend.close()
+    articles = sorted((a for a in found if a is not None), key=lambda a: a.published_at, reverse=True)
+    if as_json:
+        print_json({"dry_run": True, "would_delete": len(ids), "would_block": block,
+                    "documents": [{"id": a.id, "url": a.url, "title": a.title,
+                                   "published_at": a.published_at.isoformat()} for a in articles]})
+        return
+    for article in articles[:_SHOWN]:
+        console.print(f"{article.published_at.date().isoformat()}  {escape(article.url)}  {escape(article.title)}")
+    more = f" ({len(ids) - _SHOWN} more not listed; --json lists them all)" if len(ids) > _SHOWN else ""
+    blocked = "; --block would also block it" if block else ""
+    console.print(f"{len(ids)} documents would be deleted{more}{blocked} (dry run: nothing changed)")
 
 
 @blocklist_app.command("list")

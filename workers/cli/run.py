@@ -23,7 +23,8 @@ commands = typer.Typer()
 def run(
     data_dir: DataDir = None,
     once: Annotated[bool, typer.Option("--once", help="Poll every feed once, drain all queues, exit.")] = False,
-    timeout: Annotated[float | None, typer.Option(help="With --once: give up after this many seconds.")] = 3600.0,
+    timeout: Annotated[float | None, typer.Option(help="With --once: give up after this many seconds (default "
+                                                       "oneshot_timeout_s, 3600).")] = None,
 ) -> None:
     """Start broker (if embedded), workers and scheduler, and ingest until Ctrl-C."""
     from workers.core.logs import redact_secrets
@@ -33,7 +34,8 @@ def run(
     settings = settings_for(data_dir)
     if serve_run_metrics(settings) is not None:
         console.print(f"metrics on http://{settings.metrics_addr}:{settings.metrics_port}/metrics")
-    summary = run_pipeline(settings, once=once, timeout_s=timeout if once else None, console=console)
+    bound = timeout or settings.oneshot_timeout_s
+    summary = run_pipeline(settings, once=once, timeout_s=bound if once else None, console=console)
     console.print(
         f"\n[bold]{summary.indexed}[/] articles indexed ({summary.from_feed} from feed fields) in "
         f"{summary.elapsed_s:.1f}s, {summary.articles_per_s:.2f} articles/s; feeds ok {summary.feeds_ok}, "

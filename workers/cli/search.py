@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.options import AsJson, Bbox, DataDir, Near, console, settings_for
+from workers.cli.options import AsJson, Bbox, DataDir, Near, console, err, require_index, settings_for
 
 __all__: list[str] = []
 
@@ -39,17 +39,22 @@ def search(
     from workers.search.backend import open_backend
     from workers.search.countries import country_name
     from workers.search.model import COUNTRY_FACET
+    from workers.search.query_syntax import query_notes
     from workers.search.request import build_query, filters_from_specs
 
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort=sort,
                           limit=limit, offset=offset, facets=facet or [], collapse=collapse, near=near, bbox=bbox)
-    backend = open_backend(settings_for(data_dir))
+    notes = query_notes(query)  # a bad query is the first thing to hear about, before a missing index
+    backend = open_backend(require_index(settings_for(data_dir)))
     try:
         result = backend.search(request)
     finally:
         backend.close()
+    for note in notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps({**result.to_json(), **({"notes": notes} if notes else {})},
+                                    ensure_ascii=False) + "\n")
         return
     table = Table(title=f"{result.total} matching articles")
     # Countries get a column only when a hit has some, so an index without a geoparser keeps its width.
@@ -81,7 +86,7 @@ def serve(
 
     from workers.api import create_app
 
-    settings = settings_for(data_dir)
+    settings = require_index(settings_for(data_dir))
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
     api = create_app(settings)
@@ -108,13 +113,16 @@ def export(
     from workers.api.export import FORMATS, export_lines
     from workers.core.errors import QuerySyntaxError
     from workers.search.backend import open_backend
+    from workers.search.query_syntax import query_notes
     from workers.search.request import build_query, filters_from_specs
 
     if format_ not in FORMATS:
         raise QuerySyntaxError(f"--format is jsonl or csv, not {format_!r}")
-    settings = settings_for(data_dir)
     request = build_query(query, filters=filters_from_specs(filter_ or []), since=since, until=until, sort="date",
                           collapse=collapse, near=near, bbox=bbox)
+    for note in query_notes(query):
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    settings = require_index(settings_for(data_dir))
     backend = open_backend(settings)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:

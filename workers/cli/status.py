@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from workers.cli.options import AsJson, DataDir, attached, console, print_json
+from workers.cli.options import AsJson, DataDir, console, err, print_json, require_state, settings_for
 
 __all__: list[str] = []
 
@@ -21,33 +21,57 @@ commands = typer.Typer()
 @commands.command()
 def status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Queue depths and in-flight messages, workers alive, index size, feeds, failures, ingest rate."""
+    from workers.core.errors import ConfigError
     from workers.ops.status import collect_status
+    from workers.runtime import Runtime
+    from workers.state.ownership import redis_for_command
     from workers.worker.app import create_app
 
-    with attached(data_dir) as rt:
-        celery = create_app(rt.settings)
+    settings = require_state(settings_for(data_dir))
+    with redis_for_command(settings) as url:
+        celery = create_app(settings.model_copy(update={"redis_url": url}))
+        runtime: Runtime = celery.runtime  # type: ignore[attr-defined]
         try:
-            data = collect_status(celery, celery.runtime)  # type: ignore[attr-defined]
+            try:
+                runtime.check_redis()
+                redis_error = None
+            except ConfigError as exc:  # Redis away: report the index and say so, rather than nothing
+                redis_error = str(exc)
+            data = collect_status(celery, runtime, redis_error=redis_error)
         finally:
-            celery.runtime.close()  # type: ignore[attr-defined]
+            runtime.close()
     if as_json:
         print_json(data)
-        return
-    _print_table(data)
+    else:
+        _print_table(data)
+    if data["errors"]:
+        raise typer.Exit(1)
+
+
+def _shown(value: Any) -> str:
+    return "?" if value is None else str(value)
 
 
 def _print_table(data: dict[str, Any]) -> None:
-    counters, failures = data["counters"], data["failures"]
+    counters, failures = data["counters"] or {}, data["failures"] or {"last_hour": {}}
     table = Table(title="newsworkers status")
     for column in ("queue", "waiting", "in flight", "workers", "done", "failed (1h)"):
         table.add_column(column, justify="left" if column == "queue" else "right")
     for queue, q in data["queues"].items():
-        workers = f"[red]{q['workers']}[/]" if q["workers"] == 0 else str(q["workers"])
-        table.add_row(queue, str(q["depth"]), str(q["inflight"]), workers, str(counters.get(f"{queue}.ok", 0)),
-                      str(failures["last_hour"].get(queue, 0)))
+        workers = f"[red]{q['workers']}[/]" if q["workers"] == 0 else _shown(q["workers"])
+        known = data["counters"] is not None
+        table.add_row(queue, _shown(q["depth"]), _shown(q["inflight"]), workers,
+                      str(counters.get(f"{queue}.ok", 0)) if known else "?",
+                      str(failures["last_hour"].get(queue, 0)) if known else "?")
     console.print(table)
-    index, feeds, rate = data["index"], data["feeds"], data["rate"]
-    documents = index["documents"] if index["documents"] is not None else f"[red]unreadable ({index['error']})[/]"
+    index = data["index"]
+    documents = index["documents"] if index["documents"] is not None else "[red]unreadable[/]"
+    for part, message in data["errors"].items():
+        err.print(f"[red]{part} unreadable:[/] {escape(message)}")
+    if data["feeds"] is None:
+        console.print(f"index: {documents} documents; feeds, failures and rates unknown (Redis unreadable)")
+        return
+    feeds, rate = data["feeds"], data["rate"]
     console.print(f"index: {documents} documents; feeds: {feeds['registered']} registered, {feeds['due']} due, "
                   f"{feeds['failing']} failing; items in flight {data['items']['in_flight']}")
     console.print(f"ingest rate: {rate['articles_per_min']} articles/min over the last {rate['window_min']} min")

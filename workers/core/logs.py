@@ -130,6 +130,9 @@ def configure_logging(settings: Any = None) -> None:
         handler.setLevel(logging.WARNING)
         root.addHandler(handler)
         logging.captureWarnings(True)  # Python warnings (Celery's, at worker start) become lines like the rest
+        # The Elasticsearch client warns, with a traceback, at each retry of a node; a command reports the
+        # outcome once, as its own error, so the retries would only bury it.
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     for noisy in ("trafilatura", "htmldate", "courlan", "justext", "readability"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     _configured = True

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import httpcore
 
-__all__ = ["BlockedAddress", "GuardedBackend", "NetworkPolicy", "parse_networks"]
+__all__ = ["BlockedAddress", "GuardedBackend", "NetworkPolicy", "UnresolvedHost", "parse_networks"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,6 +41,10 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class UnresolvedHost(httpcore.ConnectError):
+    """Raised inside the HTTP transport when a host name has no address (DNS): a ``*.dns`` failure."""
 
 
 class BlockedAddress(Exception):
@@ -98,7 +102,7 @@ class NetworkPolicy:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise UnresolvedHost(f"cannot resolve {host}: {exc}") from exc
         found = list(dict.fromkeys(str(info[4][0]) for info in infos))
         permitted = [a for a in found if self.permits(a)]
         if not permitted:

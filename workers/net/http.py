@@ -13,6 +13,7 @@ a reason code (``fetch.timeout``, ``feed.http_404``,
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from workers.core.errors import FeedError, FetchError, RetryableFeedError, RetryableFetchError
-from workers.net.addresses import BlockedAddress, GuardedBackend, NetworkPolicy, parse_networks
+from workers.net.addresses import BlockedAddress, GuardedBackend, NetworkPolicy, UnresolvedHost, parse_networks
 from workers.net.xmlguard import refuse_xml_entities
 from workers.settings import Settings
 
@@ -89,11 +90,23 @@ def _mapped(stage: str, url: str, deadline: float | None = None) -> Iterator[Non
     except httpx.InvalidURL as exc:
         raise final(f"invalid URL: {exc}", reason=f"{stage}.invalid_url", url=url) from exc
     except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+        if _unresolved(exc):
+            raise transient(f"{exc}", reason=f"{stage}.dns", url=url) from exc
         raise transient(f"connection failed: {exc}", reason=f"{stage}.connect", url=url) from exc
     except httpx.DecodingError as exc:
         raise final(f"undecodable response body: {exc}", reason=f"{stage}.decoding", url=url) from exc
     except httpx.HTTPError as exc:
         raise transient(f"HTTP error: {exc}", reason=f"{stage}.http", url=url) from exc
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a connect error was a host name without an address (our guard's, or the plain socket's)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, UnresolvedHost | socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def get(

@@ -3,7 +3,9 @@
 RFC 9309 outcomes: a 2xx body is the rules; a 4xx means no rules (everything
 allowed); a 5xx or an unreachable site means "assume disallowed for now", so
 the page is given back as retryable (``fetch.robots_unavailable``) and the
-failure is cached briefly so the site is not asked again by every page.
+failure is cached briefly so the site is not asked again by every page. A site
+that refuses the connection or has no address is not a robots outcome: the page
+fails as ``fetch.connect`` / ``fetch.dns``, on the ordinary retry schedule.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = ["RobotsRules", "robots_url"]
 _MAX_BYTES = 512 * 1024  # RFC 9309: crawlers must read at least 500 KiB
 _UNREACHABLE = "\x00unreachable"  # cache marker: no rules could be read
 _UNREACHABLE_TTL_S = 300
+_UNREACHABLE_HOST = frozenset({"fetch.connect", "fetch.dns"})  # no robots.txt answer because no host answers
 # Rules read from Redis are kept this long in the process too: a busy site's pages then cost no round trip
 # each, and a changed robots.txt still reaches every worker within a minute of the shared copy's expiry.
 _LOCAL_TTL_S = 60.0
@@ -52,7 +55,15 @@ class RobotsRules:
     def check(self, url: str) -> None:
         """Raise FetchError ``fetch.robots_disallowed`` when the site's robots.txt forbids ``url``."""
         rules_url = robots_url(url)
-        text = self._rules(rules_url)
+        try:
+            text = self._rules(rules_url)
+        except RetryableFetchError as exc:
+            if exc.reason not in _UNREACHABLE_HOST:
+                raise
+            # The host itself is down or has no address: that is the page's failure too, said as it is, and
+            # retried on the usual short schedule (not held back like a robots.txt that answers 5xx).
+            raise RetryableFetchError(f"{urlsplit(url).netloc} cannot be reached: {exc.args[0]}",
+                                      reason=exc.reason, url=url) from exc
         if text == _UNREACHABLE:
             raise RetryableFetchError(f"robots.txt of {urlsplit(url).netloc} could not be read",
                                       reason="fetch.robots_unavailable", url=url, retry_after_s=_UNREACHABLE_TTL_S)
@@ -90,7 +101,9 @@ class RobotsRules:
             response = http.get(self.client, rules_url, stage="fetch", max_bytes=_MAX_BYTES,
                                 deadline_s=min(self.settings.download_deadline_s, 30.0),
                                 headers={"Accept": "text/plain,*/*;q=0.5"})
-        except RetryableFetchError:
+        except RetryableFetchError as exc:
+            if exc.reason in _UNREACHABLE_HOST:
+                raise  # check() gives it to the page
             return _UNREACHABLE, _UNREACHABLE_TTL_S
         except FetchError as exc:
             if exc.reason == "fetch.blocked_address":

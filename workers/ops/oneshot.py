@@ -61,7 +61,9 @@ class Job:
         self._stop = stop
         self._lock = threading.Lock()
         self._pending: list[str] = []
+        self._all: list[str] = []  # every id tracked, for the failures the summary counts as this job's own
         self.tracked = 0
+        self.started_epoch = time.time()
 
     @property
     def stopping(self) -> bool:
@@ -73,7 +75,14 @@ class Job:
         ids = list(doc_ids)
         with self._lock:
             self._pending.extend(ids)
+            self._all.extend(ids)
             self.tracked += len(ids)
+
+    def failures(self) -> dict[str, int]:
+        """This job's items dead-lettered since it started, each counted once, by reason."""
+        with self._lock:
+            ids = list(dict.fromkeys(self._all))
+        return self.runtime.dead_letters.reasons_of(ids, since_epoch=self.started_epoch - 1.0)
 
     def in_flight(self) -> int:
         """How many tracked ids are still in flight (drops the others from the list it keeps)."""
@@ -99,11 +108,11 @@ class OneShotResult:
     elapsed_s: float = 0.0
     tracked: int = 0
     indexed: int = 0  # index.ok over the run (with other work, in attach mode, not only ours)
-    failed: int = 0
+    failed: int = 0  # this job's items that failed for good, each once (its retries are not failures)
     finished: bool = False  # everything enqueued was indexed or failed (own mode, or attach with wait)
     interrupted: bool = False
     worker_deaths: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)  # failure reason → count over the run (all work)
+    reasons: dict[str, int] = field(default_factory=dict)  # failure reason → this job's items that failed so
     value: Any = None  # what the enqueue function returned
 
     @property
@@ -179,7 +188,6 @@ def _own(settings: Settings, enqueue: Enqueue, *, console: Console, timeout_s: f
     scheduler = Scheduler(app, runtime)
     delayed = runtime.delayed
     progress = Progress(runtime)
-    reasons = runtime.stats.reasons()
     result = OneShotResult(mode="own")
     started = time.monotonic()
     workers = WorkerProcesses(settings)
@@ -222,7 +230,7 @@ def _own(settings: Settings, enqueue: Enqueue, *, console: Console, timeout_s: f
     result.finished = idle
     result.interrupted = not idle
     result.worker_deaths = workers.deaths
-    return _finish(result, job, enqueuer, progress, started, reasons)
+    return _finish(result, job, enqueuer, progress, started)
 
 
 def _attach(settings: Settings, enqueue: Enqueue, *, wait: bool, console: Console, timeout_s: float | None,
@@ -232,7 +240,6 @@ def _attach(settings: Settings, enqueue: Enqueue, *, wait: bool, console: Consol
     try:
         runtime.check_redis()
         progress = Progress(runtime)
-        reasons = runtime.stats.reasons()
         result = OneShotResult(mode="attach")
         started = time.monotonic()
         complete = False
@@ -256,19 +263,19 @@ def _attach(settings: Settings, enqueue: Enqueue, *, wait: bool, console: Consol
             raise enqueuer.error
         result.finished = complete and wait
         result.interrupted = not complete
-        return _finish(result, job, enqueuer, progress, started, reasons)
+        return _finish(result, job, enqueuer, progress, started)
     finally:
         runtime.close()
 
 
-def _finish(result: OneShotResult, job: Job, enqueuer: _Enqueuer, progress: Progress, started: float,
-            reasons_before: dict[str, int]) -> OneShotResult:
+def _finish(result: OneShotResult, job: Job, enqueuer: _Enqueuer, progress: Progress, started: float) -> OneShotResult:
     counts = progress.counts()
-    now = progress.runtime.stats.reasons()
-    result.reasons = {k: v - reasons_before.get(k, 0) for k, v in sorted(now.items()) if v > reasons_before.get(k, 0)}
+    # Dead letters of the ids this job tracked, not the reason counters: those count every retry, and every
+    # other piece of work the workers did meanwhile (an item sent back by `failed retry`, another backfill).
+    result.reasons = job.failures()
     result.elapsed_s = time.monotonic() - started
     result.tracked = job.tracked
     result.indexed = counts.get("index.ok", 0)
-    result.failed = sum(v for k, v in counts.items() if k.endswith(".failed"))
+    result.failed = sum(result.reasons.values())
     result.value = enqueuer.value
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from rich.console import Group
 from rich.table import Table
@@ -53,11 +54,34 @@ class Progress:
             f"in flight {self.runtime.tracker.inflight_count()}  dead letters {self.runtime.dead_letters.count()}",
             style="dim",
         )
-        return Group(table, footer)
+        waits = self.waiting()
+        return Group(table, footer, *(Text(w, style="yellow") for w in waits))
+
+    def waiting(self, *, now: float | None = None, shown: int = 3) -> list[str]:
+        """What the run waits on: the soonest held retries, each with its host, reason, next attempt and
+        attempts left, so a wait on a dead host is seen for what it is."""
+        delayed = self.runtime.delayed
+        soonest = delayed.soonest(shown)
+        if not soonest:
+            return []
+        now = time.time() if now is None else now
+        lines = []
+        for due, note in soonest:
+            host = urlsplit(str(note.get("url") or "")).netloc or str(note.get("url") or "?")
+            left = note.get("attempts_left")
+            attempts = f", {left} attempt{'s' if left != 1 else ''} left" if left is not None else ""
+            lines.append(f"waiting: {note.get('stage', 'retry')} {host} ({note.get('reason', '?')}), next attempt "
+                         f"in {max(0.0, due - now):.0f}s{attempts}")
+        held = delayed.count()
+        if held > len(soonest):
+            lines.append(f"waiting: {held - len(soonest)} more held for a later attempt")
+        return lines
 
     def line(self) -> str:
         counts = self.counts()
         elapsed = time.monotonic() - self.started
         parts = [f"{stage} {counts.get(f'{stage}.{ok}', 0)}/{counts.get(f'{stage}.{failed}', 0)} failed"
                  for stage, (ok, _o, failed), _e in _STAGES]
-        return f"[{elapsed:5.0f}s] " + ", ".join(parts) + f", in flight {self.runtime.tracker.inflight_count()}"
+        waits = self.waiting(shown=1)
+        return (f"[{elapsed:5.0f}s] " + ", ".join(parts) + f", in flight {self.runtime.tracker.inflight_count()}"
+                + "".join(f"; {w}" for w in waits))

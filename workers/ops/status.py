@@ -12,8 +12,11 @@ The keys (documented in the README) are::
     rate      {"window_min": N, "articles_per_min": x, "per_minute": [N, ...]}   oldest minute first
     counters  {"<stage>.<outcome>": N}                      running totals since the Redis was new
     backpressure {"held": bool, "backlog": N, "since": epoch | None, "high_water": N, "low_water": N}
+    errors    {<part>: message}                             each part that could not be read ("redis", "index")
 
-It works with or without a run going: no worker answering means ``workers: 0`` per queue.
+It works with or without a run going: no worker answering means ``workers: 0`` per queue. A part that
+cannot be read does not stop the others: with Redis down the index is still counted (and every Redis
+number is null); with the index down the queues are still listed (``index.documents`` null, ``index.error``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 from celery import Celery
+from redis.exceptions import RedisError
 
 from workers.broker.delivery import inflight_per_queue, queue_depths
 from workers.broker.routing import broker_is_redis
@@ -35,7 +39,24 @@ from workers.search.backend import open_backend
 __all__ = ["collect_status", "workers_per_queue"]
 
 
-def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
+def collect_status(app: Celery, runtime: Runtime, *, redis_error: str | None = None) -> dict[str, Any]:
+    """Everything status reports; ``redis_error`` (Redis known to be unreachable) reports the rest alone."""
+    index = _index_documents(runtime)
+    errors = {"index": index["error"]} if index["error"] else {}
+    if redis_error is None:
+        try:
+            data = _redis_parts(app, runtime)
+        except (RedisError, OSError) as exc:
+            redis_error = f"cannot read Redis: {exc}"
+    if redis_error is not None:
+        data = {"queues": {q: {"depth": None, "inflight": None, "workers": None} for q in QUEUES},
+                "workers": {"alive": None, "nodes": []}, "feeds": None, "items": None, "failures": None,
+                "rate": None, "counters": None, "backpressure": None}
+        errors = {"redis": redis_error, **errors}
+    return {**data, "index": index, "errors": errors}
+
+
+def _redis_parts(app: Celery, runtime: Runtime) -> dict[str, Any]:
     settings = runtime.settings
     depths = queue_depths(runtime.redis, runtime.keys, broker_url=settings.broker_url)
     # With RabbitMQ as broker the unacknowledged messages live there, out of our sight: unknown, not zero.
@@ -52,7 +73,6 @@ def collect_status(app: Celery, runtime: Runtime) -> dict[str, Any]:
         "queues": {q: {"depth": depths.get(q, 0), "inflight": inflight.get(q, 0), "workers": consumers.get(q, 0)}
                    for q in QUEUES},
         "workers": {"alive": len(nodes), "nodes": sorted(nodes)},
-        "index": _index_documents(runtime),
         "feeds": _feeds(runtime),
         "items": {"in_flight": runtime.tracker.inflight_count(), "seen": runtime.tracker.seen_count()},
         "failures": {
@@ -100,14 +120,19 @@ def _backpressure(runtime: Runtime) -> dict[str, Any]:
 
 
 def _index_documents(runtime: Runtime) -> dict[str, Any]:
+    settings = runtime.settings
+    if not settings.elasticsearch_url and not (settings.index_dir / "meta.json").exists():
+        return {"documents": 0, "error": None}  # nothing indexed yet; opening it would create it
     try:
-        backend = open_backend(runtime.settings)
+        backend = open_backend(settings)
+        try:
+            return {"documents": backend.count(), "error": None}
+        finally:
+            backend.close()
     except NewsworkersError as exc:
-        return {"documents": None, "error": exc.reason}
-    try:
-        return {"documents": backend.count(), "error": None}
-    finally:
-        backend.close()
+        return {"documents": None, "error": f"{exc} ({exc.reason})"}
+    except Exception as exc:  # the client library's own errors (a refused connection): the part, not the command
+        return {"documents": None, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _feeds(runtime: Runtime) -> dict[str, int]:

@@ -7,7 +7,7 @@ of the same shape; the CLI's ``--json`` output is ``SearchResult.to_json()``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +18,8 @@ from workers.search.geofilter import BBox, Near
 
 __all__ = [
     "COUNTRY_FACET", "DATE_RANGE", "ENTITY_FACETS", "ENTITY_LOOKUPS", "FACETS", "HISTOGRAM_INTERVALS", "DateBucket",
-    "FacetCount", "Hit", "SearchQuery", "SearchResult", "Sort", "alias_field", "facet_value", "found_field",
+    "FacetCount", "Hit", "SearchQuery", "SearchResult", "Sort", "alias_field", "bucket_start", "facet_value",
+    "found_field",
 ]  # fmt: skip
 
 FACETS = (
@@ -70,9 +71,24 @@ def facet_value(facet: str, value: str) -> str:
     return country_code(value) if facet == COUNTRY_FACET else value
 
 
-HISTOGRAM_INTERVALS = {"hour": "1h", "day": "1d", "week": "7d"}
-"""Date histogram bucket widths, as the fixed intervals both backends take (buckets start at the epoch, in UTC;
-calendar months are left out because Tantivy has only fixed intervals)."""
+HISTOGRAM_INTERVALS = ("hour", "day", "week", "month")
+"""Date histogram buckets, calendar ones in UTC: an hour, a day, an ISO week (from Monday 00:00) or a month
+(from its 1st), as Elasticsearch's ``calendar_interval`` names them."""
+
+
+def bucket_start(moment: datetime, interval: str) -> datetime:
+    """The start of the histogram bucket that holds ``moment`` (UTC): what both backends' buckets begin at."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if interval == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    raise QuerySyntaxError(f"histogram interval {interval!r} is not one of: {', '.join(HISTOGRAM_INTERVALS)}")
 
 
 DATE_RANGE = (datetime(1678, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC))

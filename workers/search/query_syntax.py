@@ -25,6 +25,11 @@ after an identifier (``10:30`` and ``https://…`` are words); the field must be
 one of ``fields`` (matched case-insensitively) and its value must follow the
 colon without a space. There are no escapes: quote a word that reads as syntax.
 
+A pasted headline is not a field query: an unknown name with nothing attached after its colon
+(``Brexit: transition``) is the word itself, and a note saying so is added to ``notes``. An unknown name
+with a value attached (``titel:gaza``) is still an error naming the known fields, since it can only be a
+field meant.
+
 An empty query matches everything (:class:`MatchAll`). A query of only
 exclusions means "everything except": ``-sports`` is
 ``And((MatchAll(), Not(Term('sports'))))``; a purely negative group under OR or
@@ -50,7 +55,7 @@ from workers.core.errors import QuerySyntaxError
 
 __all__ = [
     "DEFAULT_FIELDS", "MAX_DEPTH", "MAX_QUERY_LENGTH", "And", "MatchAll", "Node", "Not", "Or", "Phrase",
-    "Term", "parse_query", "to_text",
+    "Term", "parse_query", "query_notes", "to_text",
 ]  # fmt: skip
 
 DEFAULT_FIELDS: tuple[str, ...] = (
@@ -118,20 +123,28 @@ class _Token:
     pos: int
 
 
-def parse_query(text: str, *, fields: Collection[str] = DEFAULT_FIELDS) -> Node:
-    """Parse ``text`` into an AST; raise QuerySyntaxError if it is malformed."""
+def parse_query(text: str, *, fields: Collection[str] = DEFAULT_FIELDS, notes: list[str] | None = None) -> Node:
+    """Parse ``text`` into an AST; raise QuerySyntaxError if it is malformed. ``notes`` receives what was read
+    otherwise than it looks (a ``word:`` searched as a word)."""
     if len(text) > MAX_QUERY_LENGTH:
         _fail(f"query is {len(text)} characters long, over the limit of {MAX_QUERY_LENGTH}", MAX_QUERY_LENGTH)
     if not text.strip():
         return MatchAll()
-    return _Parser(_tokenize(text, fields)).parse()
+    return _Parser(_tokenize(text, fields, notes if notes is not None else [])).parse()
+
+
+def query_notes(text: str, *, fields: Collection[str] = DEFAULT_FIELDS) -> list[str]:
+    """What parsing ``text`` notes (see :func:`parse_query`); raises as it does on a malformed query."""
+    notes: list[str] = []
+    parse_query(text, fields=fields, notes=notes)
+    return notes
 
 
 def _fail(message: str, position: int) -> NoReturn:
     raise QuerySyntaxError(f"{message} (at position {position})", position=position)
 
 
-def _tokenize(text: str, fields: Collection[str]) -> list[_Token]:
+def _tokenize(text: str, fields: Collection[str], notes: list[str]) -> list[_Token]:
     canonical = {name.lower(): name for name in fields}
     tokens: list[_Token] = []
     i, n = 0, len(text)
@@ -164,6 +177,15 @@ def _tokenize(text: str, fields: Collection[str]) -> list[_Token]:
                 end += 1
             word = text[i:end]
             match = None if after_field else _FIELD.match(word)
+            if match is not None and match.group(1).lower() not in canonical and (
+                    i + match.end() == n or text[i + match.end()].isspace() or text[i + match.end()] == ")"):
+                # "Brexit: transition": a headline's colon, not a field; the colon itself is no word.
+                notes.append(f"{match.group(1)!r} is not a field, so '{match.group(0)}' was searched as the word "
+                             f"{match.group(1)!r} (fields: {', '.join(sorted(canonical.values()))})")
+                tokens.append(_Token("word", match.group(1), i))
+                i += match.end()
+                after_field = False
+                continue
             if match is None:
                 kind = word if word in _OPERATORS and not after_field else "word"
                 tokens.append(_Token(kind, word, i))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +26,7 @@ from workers.settings.config_file import config_file_path
 from workers.settings.delivery import DeliverySettings
 from workers.settings.entities import EntitySettings
 from workers.settings.environment import ENV_PREFIX, environment_variable
+from workers.settings.explain import describe_invalid
 from workers.settings.extraction import ExtractionSettings
 from workers.settings.fetching import FetchingSettings
 from workers.settings.geo import GeoSettings
@@ -109,7 +110,10 @@ GROUPS: tuple[type[BaseModel], ...] = tuple(reversed([b for b in Settings.__base
 
 def settings_from(overrides: dict[str, Any]) -> Settings:
     """Settings with CLI overrides on top; None values mean 'not given'."""
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:
-        raise ConfigError(f"invalid settings: {exc}") from exc
+        return Settings(**given)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid setting: {describe_invalid(exc, given)}") from None
+    except ValueError as exc:  # a config file that is no TOML, and the like
+        raise ConfigError(f"invalid settings: {exc}") from None

@@ -23,6 +23,11 @@ class OperationsSettings(BaseModel):
     status_rate_window_min: int = Field(
         5, ge=1, le=120, description="Minutes over which `status` reports the ingest rate (articles indexed/min)."
     )
+    oneshot_timeout_s: float = Field(
+        3600.0, gt=0,
+        description="Seconds `run --once`, `reprocess` and `failed retry` follow their work before they stop and "
+        "say what is left (`backfill` has no bound unless given); `--timeout` overrides it for one command.",
+    )
     status_ping_timeout_s: float = Field(
         1.0, gt=0, description="Seconds `status` waits for workers to answer Celery's inspect."
     )

@@ -194,6 +194,18 @@ class DeadLetters:
         raw = self._redis.hget(self._keys.failed, key)
         return _load(raw) if raw else None
 
+    def reasons_of(self, keys: list[str], *, since_epoch: float = 0.0) -> dict[str, int]:
+        """Of ``keys``, those dead-lettered at or after ``since_epoch``, counted once each by reason: what a
+        command reports as its own failures (never its retries, never other work's letters)."""
+        counts: dict[str, int] = {}
+        for start in range(0, len(keys), 5000):
+            for raw in self._redis.hmget(self._keys.failed, keys[start:start + 5000]):
+                if raw:
+                    letter = _load(raw)
+                    if letter.failed_epoch >= since_epoch:
+                        counts[letter.reason] = counts.get(letter.reason, 0) + 1
+        return dict(sorted(counts.items()))
+
     def list(self, stage: str | None = None, reason: str | None = None) -> list[DeadLetter]:
         """Letters oldest first, optionally of one stage and/or one reason (a trailing '*' matches a prefix)."""
         letters = [_load(v) for v in self._redis.hvals(self._keys.failed)]

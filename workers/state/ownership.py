@@ -20,7 +20,8 @@ from workers.core.errors import ConfigError
 from workers.settings import Settings
 from workers.state.embedded_redis import EmbeddedRedis
 
-__all__ = ["DataDirLock", "owned_redis", "redis_for_command"]
+__all__ = ["DataDirLock", "data_dir_holds_nothing", "is_owned", "missing_data_message", "owned_redis",
+           "redis_for_command"]
 
 
 class DataDirLock:
@@ -108,3 +109,41 @@ def redis_for_command(settings: Settings, *, attach_wait_s: float = 15.0) -> Ite
             )
         time.sleep(0.1)
     yield url_file.read_text().strip()
+
+
+def is_owned(data_dir: Path) -> bool:
+    """Whether a process holds the data directory's lock now; looks without creating anything."""
+    path = data_dir / "owner.lock"
+    try:
+        handle = path.open("r")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _has_entries(path: Path) -> bool:
+    try:
+        return any(path.iterdir())
+    except OSError:
+        return False
+
+
+def data_dir_holds_nothing(data_dir: Path, *, what: str = "any") -> bool:
+    """True when the data directory has no owner and nothing a run leaves: ``what`` is "index" (the Tantivy
+    index alone counts) or "any" (the index or the embedded Redis's files)."""
+    if is_owned(data_dir):
+        return False
+    if _has_entries(data_dir / "index"):
+        return False
+    return what == "index" or not _has_entries(data_dir / "redis")
+
+
+def missing_data_message(data_dir: Path) -> str:
+    shown = str(data_dir) if data_dir.is_absolute() or str(data_dir).startswith(".") else f"./{data_dir}"
+    return f"no index at {shown}: pass --data-dir or run `newsworkers run` first"

@@ -157,7 +157,8 @@ def retry_or_dead_letter(task: Task, runtime: Runtime, exc: BaseException, *, st
         asked = min(getattr(exc, "retry_after_s", None) or 0.0, runtime.settings.retry_backoff_max_s)
         delay = max(backoff_s(runtime, retries), asked)
         log.info("retry", stage=stage, reason=reason, url=url, attempt=retries + 1, delay_s=round(delay, 1))
-        retry_later(task, runtime, delay)
+        retry_later(task, runtime, delay, note={"stage": stage, "url": url, "reason": reason,
+                                                "attempts_left": limit - retries})
         return
     dead_letter(runtime, exc, stage=stage, key=key, url=url, payload=payload, attempts=retries + 1, reason=reason,
                 **letter)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from celery import Task
 
@@ -22,7 +23,7 @@ def backoff_s(runtime: Runtime, retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
+def retry_later(task: Task, runtime: Runtime, delay_s: float, *, note: dict[str, Any] | None = None) -> None:
     """Hold this task's message for ``delay_s`` in Redis (workers/broker/delayed.py), then return so it is acked.
 
     Never ``task.retry(countdown=...)``: that leaves the message unacknowledged in a worker for the whole
@@ -32,4 +33,5 @@ def retry_later(task: Task, runtime: Runtime, delay_s: float) -> None:
     options = {"retries": int(request.retries or 0) + 1}
     if request.id:
         options["task_id"] = request.id
-    runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s, options=options)
+    runtime.delayed.hold(task.name, list(request.args or ()), due_at=time.time() + delay_s, options=options,
+                         note=note)

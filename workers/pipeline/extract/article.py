@@ -26,7 +26,14 @@ from workers.pipeline.extract.body import extract_body, prefer_declared_body, pr
 from workers.pipeline.extract.bylines import choose_authors, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
-from workers.pipeline.extract.metadata import clean_title, find_page_date, published, split_authors, split_list
+from workers.pipeline.extract.metadata import (
+    clean_title,
+    find_page_date,
+    fold_tags,
+    published,
+    split_authors,
+    split_list,
+)
 from workers.pipeline.extract.places import with_places
 from workers.pipeline.extract.timestamps import find_page_timestamp
 from workers.settings import Settings
@@ -115,10 +122,8 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     names = own_names(site_name, declared.publishers, page.final_url, item.url)
     authors = choose_authors(declared.authors, split_authors(document.author if document else None), names) \
         or item.authors
-    tags = list(dict.fromkeys(
-        t.strip() for t in [*item.tags, *split_list(document.tags if document else None),
-                            *split_list(document.categories if document else None)] if t and t.strip()
-    ))
+    tags = fold_tags([*item.tags, *split_list(document.tags if document else None),
+                      *split_list(document.categories if document else None)])
     article = Article(
         id=document_id(identity_url(item.url, final_url=page.final_url, canonical_url=canonical,
                                     is_article=from_page)),

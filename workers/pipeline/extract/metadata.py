@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from htmldate import find_date
@@ -31,7 +32,7 @@ from lxml.html import HtmlElement
 
 from workers.core.models import DateSource, FetchedPage
 
-__all__ = ["clean_title", "find_page_date", "published", "split_authors", "split_list", "url_date"]
+__all__ = ["clean_title", "find_page_date", "fold_tags", "published", "split_authors", "split_list", "url_date"]
 
 _DATE_PARAMS = {"original_date": True, "outputformat": "%Y-%m-%d", "url": None}
 _URL_TOLERANCE = timedelta(days=1)
@@ -141,6 +142,22 @@ def split_list(value: str | list[str] | None) -> list[str]:
     if isinstance(value, list):
         return value
     return [v for v in re.split(r"[;,]", value) if v.strip()]
+
+
+_TAG_SEPARATORS = re.compile(r"[,;|]")
+
+
+def fold_tags(values: Iterable[str | None]) -> list[str]:
+    """Tags as one facet value each: split at commas, semicolons and pipes (``Italy, Coronavirus`` is two, as
+    sites and feeds pack them in one field), spaces collapsed, lower-cased (``Zoom`` is ``zoom``, whatever
+    site wrote it), each once in first-seen order."""
+    folded: dict[str, None] = {}
+    for value in values:
+        for part in _TAG_SEPARATORS.split(value or ""):
+            tag = " ".join(part.split()).lower()
+            if tag:
+                folded.setdefault(tag)
+    return list(folded)
 
 
 def split_authors(value: str | None) -> list[str]:

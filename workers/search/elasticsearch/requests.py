@@ -261,9 +261,11 @@ def aggregations(query: SearchQuery) -> dict[str, Any]:
 
 
 def date_histogram(interval: str) -> dict[str, Any]:
-    """Matches per fixed interval of published_at (buckets start at the epoch, UTC, as in Tantivy); empty buckets
-    are left out, as Tantivy leaves them out."""
-    return {"date_histogram": {"field": "published_at", "fixed_interval": HISTOGRAM_INTERVALS[interval],
+    """Matches per calendar interval of published_at in UTC (weeks from Monday, months from the 1st, as
+    :func:`~workers.search.model.bucket_start` and Tantivy have them); empty buckets are left out, as in Tantivy."""
+    if interval not in HISTOGRAM_INTERVALS:
+        raise QuerySyntaxError(f"histogram interval {interval!r} is not one of: {', '.join(HISTOGRAM_INTERVALS)}")
+    return {"date_histogram": {"field": "published_at", "calendar_interval": interval, "time_zone": "UTC",
                                "min_doc_count": 1}}
 
 

@@ -22,7 +22,6 @@ from workers.search.geofilter import cell_terms
 from workers.search.model import (
     ENTITY_FACETS,
     FACETS,
-    HISTOGRAM_INTERVALS,
     DateBucket,
     FacetCount,
     Hit,
@@ -30,6 +29,7 @@ from workers.search.model import (
     SearchResult,
     Sort,
     alias_field,
+    bucket_start,
     found_field,
 )
 from workers.search.snippets import char_offset, excerpt, lead
@@ -171,8 +171,10 @@ class TantivyBackend:
         """Facet counts and the date histogram, in one pass over the matches (one aggregate request)."""
         spec: dict[str, Any] = {name: {"terms": {"field": name, "size": request.facet_size}} for name in request.facets}
         if request.histogram:
+            # Tantivy has fixed intervals only: hours as they are, days folded into weeks and months below.
             spec[_HISTOGRAM_AGG] = {"date_histogram": {
-                "field": "published_at", "fixed_interval": HISTOGRAM_INTERVALS[request.histogram], "min_doc_count": 1,
+                "field": "published_at", "fixed_interval": "1h" if request.histogram == "hour" else "1d",
+                "min_doc_count": 1,
             }}
         if not spec:
             return {}, None
@@ -183,9 +185,12 @@ class TantivyBackend:
         }
         if not request.histogram:
             return facets, None
-        buckets = result.get(_HISTOGRAM_AGG, {}).get("buckets", [])
-        return facets, [DateBucket(datetime.fromtimestamp(b["key"] / 1000, UTC), int(b["doc_count"]))
-                        for b in buckets if b["doc_count"]]
+        counts: dict[datetime, int] = {}
+        for b in result.get(_HISTOGRAM_AGG, {}).get("buckets", []):
+            if b["doc_count"]:
+                start = bucket_start(datetime.fromtimestamp(b["key"] / 1000, UTC), request.histogram)
+                counts[start] = counts.get(start, 0) + int(b["doc_count"])
+        return facets, [DateBucket(start, count) for start, count in sorted(counts.items())]
 
     def get(self, doc_id: str) -> Article | None:
         self.index.reload()
