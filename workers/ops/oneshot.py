@@ -84,6 +84,18 @@ class Job:
             ids = list(dict.fromkeys(self._all))
         return self.runtime.dead_letters.reasons_of(ids, since_epoch=self.started_epoch - 1.0)
 
+    def seen(self) -> int:
+        """How many of this job's items are seen now: indexed, or dead-lettered (each once)."""
+        with self._lock:
+            ids = list(dict.fromkeys(self._all))
+        seen = 0
+        for start in range(0, len(ids), 5000):
+            pipe = self.runtime.redis.pipeline(transaction=False)
+            for doc_id in ids[start:start + 5000]:
+                pipe.sismember(self.runtime.keys.seen, doc_id)
+            seen += sum(1 for member in pipe.execute() if member)
+        return seen
+
     def in_flight(self) -> int:
         """How many tracked ids are still in flight (drops the others from the list it keeps)."""
         with self._lock:
@@ -107,7 +119,7 @@ class OneShotResult:
     mode: Mode
     elapsed_s: float = 0.0
     tracked: int = 0
-    indexed: int = 0  # index.ok over the run (with other work, in attach mode, not only ours)
+    indexed: int = 0  # this job's tracked items seen and not failed (index.ok over the run if it tracks none)
     failed: int = 0  # this job's items that failed for good, each once (its retries are not failures)
     finished: bool = False  # everything enqueued was indexed or failed (own mode, or attach with wait)
     interrupted: bool = False
@@ -275,7 +287,9 @@ def _finish(result: OneShotResult, job: Job, enqueuer: _Enqueuer, progress: Prog
     result.reasons = job.failures()
     result.elapsed_s = time.monotonic() - started
     result.tracked = job.tracked
-    result.indexed = counts.get("index.ok", 0)
+    # This job's items that went through: seen and not failed. Without tracked ids (an enqueue function that
+    # tracks none), the index counter over the run is all there is to say.
     result.failed = sum(result.reasons.values())
+    result.indexed = max(0, job.seen() - result.failed) if job.tracked else counts.get("index.ok", 0)
     result.value = enqueuer.value
     return result
