@@ -18,9 +18,10 @@ from workers.core.errors import NewsworkersError
 from workers.core.logs import get_logger
 from workers.core.models import Article
 from workers.search.model import SearchQuery
+from workers.search.tantivy.analysis import all_analyzers, register_analyzers
 from workers.search.tantivy.backend import article_document
 from workers.search.tantivy.query import QueryCompiler
-from workers.search.tantivy.schema import ANALYZER, build_schema, english_analyzer
+from workers.search.tantivy.schema import build_schema
 
 __all__ = ["BatchMatcher"]
 
@@ -35,15 +36,15 @@ class BatchMatcher:
 
     def __init__(self) -> None:
         self.schema = build_schema()
-        self.analyzer = english_analyzer()
-        self.compiler = QueryCompiler(self.schema, self.analyzer)
+        self.analyzers = all_analyzers()
+        self.compiler = QueryCompiler(self.schema, self.analyzers)
 
     def match(self, articles: Sequence[Article], searches: Sequence[SavedSearch]) -> dict[str, list[str]]:
         """Saved-search name → ids of the articles in ``articles`` it matches (names matching none are left out)."""
         if not articles or not searches:
             return {}
         index = tantivy.Index(self.schema)  # no path: in memory, gone with the batch
-        index.register_tokenizer(ANALYZER, self.analyzer)
+        register_analyzers(index, self.analyzers)
         writer = index.writer(_WRITER_HEAP_BYTES, 1)
         for article in articles:
             writer.add_document(article_document(article, source=False))

@@ -18,6 +18,7 @@ import tantivy
 
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
+from workers.search.languages import group_of
 from workers.search.model import (
     FACETS,
     HISTOGRAM_INTERVALS,
@@ -28,8 +29,15 @@ from workers.search.model import (
     SearchResult,
     Sort,
 )
+from workers.search.tantivy.analysis import all_analyzers, register_analyzers
 from workers.search.tantivy.query import QueryCompiler
-from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
+from workers.search.tantivy.schema import (
+    ALIASES_FIELD,
+    SCHEMA_VERSION,
+    build_schema,
+    facet_term,
+    field_name,
+)
 
 __all__ = ["TantivyBackend", "article_document"]
 
@@ -44,7 +52,6 @@ class TantivyBackend:
     def __init__(self, path: Path, *, writer: bool = False) -> None:
         self.path = path
         self.schema = build_schema()
-        self.analyzer = english_analyzer()
         path.mkdir(parents=True, exist_ok=True)
         _check_schema_version(path)
         try:
@@ -52,8 +59,9 @@ class TantivyBackend:
         except (OSError, ValueError) as exc:
             raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
         (path / _VERSION_FILE).write_text(str(SCHEMA_VERSION))
-        self.index.register_tokenizer(ANALYZER, self.analyzer)
-        self.compiler = QueryCompiler(self.schema, self.analyzer)
+        analyzers = all_analyzers()
+        register_analyzers(self.index, analyzers)
+        self.compiler = QueryCompiler(self.schema, analyzers)
         self._writer: tantivy.IndexWriter | None = None
         if writer:
             try:
@@ -109,13 +117,12 @@ class TantivyBackend:
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
         found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
         page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
-        snippets = tantivy.SnippetGenerator.create(searcher, scoring, self.schema, "body")
-        snippets.set_max_num_chars(_SNIPPET_CHARS)
+        snippets = _Snippets(searcher, scoring, self.schema)
         hits = []
         for key, address in page:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
-            hits.append(Hit.from_article(article, snippet=_snippet(snippets, article), score=score))
+            hits.append(Hit.from_article(article, snippet=snippets.of(article), score=score))
         facets, histogram = self._aggregate(searcher, filtered, query)
         return SearchResult(total=found.count or 0, hits=hits, facets=facets, histogram=histogram)
 
@@ -219,16 +226,18 @@ class TantivyBackend:
 def article_document(article: Article, *, source: bool = True) -> tantivy.Document:
     """The Tantivy document of one article; without ``source`` (the stored Article JSON) it is searchable
     alike, which is all the alert matcher's in-memory index needs."""
+    group = group_of(article.language)
     doc = tantivy.Document(
         id=article.id,
         url=article.url,
-        title=article.title,
-        body=article.body,
-        summary=article.summary or "",
-        entity_aliases=" \n ".join(article.entity_aliases),
         cluster_id=article.cluster_id or article.id,
         published_at=article.published_at.astimezone(UTC),
     )
+    # The texts go into their language's analysis group only (see workers/search/languages.py).
+    doc.add_text(field_name("title", group), article.title)
+    doc.add_text(field_name("body", group), article.body)
+    doc.add_text(field_name("summary", group), article.summary or "")
+    doc.add_text(ALIASES_FIELD, " \n ".join(article.entity_aliases))
     if source:
         doc.add_bytes("source", article.model_dump_json().encode())
     doc.add_unsigned("duplicates", article.duplicates)
@@ -253,13 +262,27 @@ def _check_schema_version(path: Path) -> None:
     if found != str(SCHEMA_VERSION):
         raise IndexingError(
             f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
-            "move that directory aside (or pass another --data-dir) and ingest again",
+            "stop the workers and run `newsworkers index migrate`, which rebuilds it from the articles it stores",
             reason="index.schema_version",
         )
 
 
-def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:
-    snippet = generator.snippet_from_doc(tantivy.Document(body=article.body))
-    if snippet.highlighted():
-        return snippet.to_html()
-    return html.escape(article.body[:_SNIPPET_CHARS])
+class _Snippets:
+    """Body snippets of one search: one generator per analysis group met, since each group's terms live in its
+    own field; a CJK match of single characters is marked as one run."""
+
+    def __init__(self, searcher: tantivy.Searcher, query: tantivy.Query, schema: tantivy.Schema) -> None:
+        self._searcher, self._query, self._schema = searcher, query, schema
+        self._generators: dict[str, tantivy.SnippetGenerator] = {}
+
+    def of(self, article: Article) -> str:
+        name = field_name("body", group_of(article.language))
+        generator = self._generators.get(name)
+        if generator is None:
+            generator = tantivy.SnippetGenerator.create(self._searcher, self._query, self._schema, name)
+            generator.set_max_num_chars(_SNIPPET_CHARS)
+            self._generators[name] = generator
+        snippet = generator.snippet_from_doc(tantivy.Document(**{name: article.body}))
+        if snippet.highlighted():
+            return snippet.to_html().replace("</b><b>", "")
+        return html.escape(article.body[:_SNIPPET_CHARS])

@@ -9,7 +9,7 @@ import tantivy
 from workers.core.errors import QuerySyntaxError
 from workers.search.model import FACETS, SearchQuery
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
-from workers.search.tantivy.schema import TEXT_FIELDS, facet_term
+from workers.search.tantivy.schema import ALIASES_FIELD, ALIASES_GROUP, GROUPED_FIELDS, facet_term, field_name
 
 __all__ = ["QueryCompiler"]
 
@@ -18,9 +18,10 @@ Occur = tantivy.Occur
 
 
 class QueryCompiler:
-    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer) -> None:
+    def __init__(self, schema: tantivy.Schema, analyzers: dict[str, tantivy.TextAnalyzer]) -> None:
+        """``analyzers``: each analysis group's analyzer, as :func:`~workers.search.tantivy.analysis.all_analyzers`."""
         self.schema = schema
-        self.analyzer = analyzer
+        self.analyzers = analyzers
 
     def compile(self, query: SearchQuery) -> tuple[tantivy.Query, tantivy.Query]:
         """(query used for scoring and snippets, same query with filters) for ``query``."""
@@ -67,21 +68,30 @@ class QueryCompiler:
             return self._facet(field, text)
         if field == "url":
             return tantivy.Query.term_query(self.schema, "url", text)
-        fields = (field,) if field else TEXT_FIELDS
-        tokens = [t for t in self.analyzer.analyze(text) if t]
-        if not tokens:
+        # Each analysis group reads the text its own way (stems, CJK characters) and looks in its own fields:
+        # one query finds its words in every language.
+        fields = (field,) if field else GROUPED_FIELDS
+        per_field = []
+        for group, group_analyzer in self.analyzers.items():
+            tokens = [t for t in group_analyzer.analyze(text) if t]
+            per_field.extend(self._match(field_name(name, group), name, tokens) for name in fields)
+        if field is None:
+            per_field.append(self._match(ALIASES_FIELD, ALIASES_FIELD,
+                                         [t for t in self.analyzers[ALIASES_GROUP].analyze(text) if t]))
+        clauses = [(Occur.Should, q) for q in per_field if q is not None]
+        if not clauses:
             # A word that analyses to nothing (pure punctuation) matches nothing, like in Elasticsearch.
             return tantivy.Query.empty_query()
-        per_field = []
-        for name in fields:
-            if len(tokens) == 1:
-                q = tantivy.Query.term_query(self.schema, name, tokens[0])
-            else:
-                q = tantivy.Query.phrase_query(self.schema, name, tokens)
-            if name == "title":
-                q = tantivy.Query.boost_query(q, _TITLE_BOOST)
-            per_field.append((Occur.Should, q))
-        return per_field[0][1] if len(per_field) == 1 else tantivy.Query.boolean_query(per_field)
+        return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+    def _match(self, name: str, field: str, tokens: list[str]) -> tantivy.Query | None:
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            q = tantivy.Query.term_query(self.schema, name, tokens[0])
+        else:
+            q = tantivy.Query.phrase_query(self.schema, name, tokens)
+        return tantivy.Query.boost_query(q, _TITLE_BOOST) if field == "title" else q
 
     def _facet(self, field: str, value: str) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, "facet_terms", facet_term(field, value))
