@@ -22,8 +22,8 @@ __all__ = [
     "field_name",
 ]  # fmt: skip
 
-# 3: archive_path and pipeline_version, to find what to reprocess.
-SCHEMA_VERSION = 3
+# 3: archive_path and pipeline_version, to find what to reprocess. 4: per-language analysis groups.
+SCHEMA_VERSION = 4
 
 # -- language analysis (issue 19): the grouped text fields ---------------------------------------------------
 GROUPED_FIELDS = ("title", "body", "summary")
