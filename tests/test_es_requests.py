@@ -147,7 +147,7 @@ def test_index_lifecycle_bodies() -> None:
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    assert rq.schema_version(body["template"]["mappings"]) == 2
+    assert rq.schema_version(body["template"]["mappings"]) == 3
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------
