@@ -89,10 +89,14 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @index_app.command("migrate")
 def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Create the next version from the current template, reindex into it, swap the alias atomically.
-    The old index is kept until `newsworkers index drop`."""
+    The old index is kept until `newsworkers index drop`. Without Elasticsearch: rebuild the embedded Tantivy
+    index of an older schema from the articles it stores (workers stopped), keeping the old one beside it."""
+    settings = settings_for(data_dir)
+    if not settings.elasticsearch_url:
+        _migrate_tantivy(settings, as_json)
+        return
     from workers.search.elasticsearch.index import migrate
 
-    settings = settings_for(data_dir)
     with _client(settings) as client:
         result = migrate(client, settings.elasticsearch_index)
     text = (f"alias now → {escape(result['created'])}" + (
@@ -101,6 +105,20 @@ def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     _print(result, as_json, text)
     if result.get("failures"):
         raise typer.Exit(1)
+
+
+def _migrate_tantivy(settings: Settings, as_json: bool) -> None:
+    from workers.search.tantivy.migrate import migrate_index
+
+    result = migrate_index(settings.index_dir)
+    if result["kept"] is None:
+        text = (f"tantivy index at {escape(result['path'])} already has schema version {result['to']}"
+                if result["from"] else f"no tantivy index at {escape(result['path'])} yet: nothing to migrate")
+    else:
+        text = (f"tantivy index at {escape(result['path'])}: schema version {escape(result['from'])} → "
+                f"{result['to']}, {result['copied']} articles rebuilt; the old one is kept at "
+                f"{escape(result['kept'])} (delete it when satisfied)")
+    _print(result, as_json, text)
 
 
 @index_app.command("drop")

@@ -39,7 +39,7 @@ from workers.search.tantivy.schema import (
     field_name,
 )
 
-__all__ = ["TantivyBackend", "article_document"]
+__all__ = ["TantivyBackend", "article_document", "index_version"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
@@ -253,13 +253,18 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
     return doc
 
 
+def index_version(path: Path) -> str | None:
+    """The schema version of the index at ``path`` ("unknown" when unmarked), None when there is no index."""
+    if not (path / "meta.json").exists():
+        return None
+    marker = path / _VERSION_FILE
+    return marker.read_text().strip() if marker.exists() else "unknown"
+
+
 def _check_schema_version(path: Path) -> None:
     """Refuse, with the fix named, an index another schema version wrote (Tantivy would only say 'mismatch')."""
-    if not (path / "meta.json").exists():
-        return
-    marker = path / _VERSION_FILE
-    found = marker.read_text().strip() if marker.exists() else "unknown"
-    if found != str(SCHEMA_VERSION):
+    found = index_version(path)
+    if found is not None and found != str(SCHEMA_VERSION):
         raise IndexingError(
             f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
             "stop the workers and run `newsworkers index migrate`, which rebuilds it from the articles it stores",
