@@ -1,8 +1,8 @@
 """Elasticsearch's side of per-language analysis: the analyzers, the grouped text fields, the reindex script.
 
 Mirrors :mod:`workers.search.tantivy.analysis` group by group (:mod:`workers.search.languages`): words are
-runs of letters, marks and digits; tokens of 40+ characters are dropped; lower case; the group's Snowball
-stemmer (the same algorithms as Tantivy's); ASCII folding. Two differences, both because Elasticsearch has
+runs of letters, marks and digits; tokens of 40+ characters are dropped; lower case; ASCII folding; the
+group's Snowball stemmer (the same algorithms as Tantivy's). Two differences, both because Elasticsearch has
 no equivalent: Greek uses Lucene's Greek stemmer (the Snowball filter has no Greek), and Tamil, for which
 Elasticsearch ships no stemmer, is folded only. ``cjk`` is Elasticsearch's ``cjk`` analyzer (width
 normalisation, lower case, overlapping bigrams), without its English stop words, which Tantivy does not drop.
@@ -57,14 +57,13 @@ def analysis_settings() -> dict[str, Any]:
         if group == CJK:
             analyzers[analyzer_name(group)] = {"type": "cjk", "stopwords": "_none_"}
             continue
-        chain = [_LENGTH, "lowercase"]
+        chain = [_LENGTH, "lowercase", "asciifolding"]
         if group in _OWN_LOWERCASE:
             filters[f"news_lowercase_{group}"] = _OWN_LOWERCASE[group]
             chain[1] = f"news_lowercase_{group}"
         if group != FOLDED and group not in _UNSTEMMED:
             filters[f"news_stem_{group}"] = _stemmer_filter(group)
             chain.append(f"news_stem_{group}")
-        chain.append("asciifolding")
         analyzers[analyzer_name(group)] = {"type": "custom", "tokenizer": _TOKENIZER, "filter": chain}
     return {
         # Marks belong to words (Tamil, Hindi vowel signs), as in the Tantivy tokenizer.

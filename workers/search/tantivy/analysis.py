@@ -8,9 +8,10 @@ characters becomes a phrase of them, which matches exactly the pages that contai
 Elasticsearch's bigram phrase does. The same tokenizer in every group means a Japanese name quoted in an
 English article is found too.
 
-Then tokens of 40 or more characters are dropped, text is lower-cased, stemmed (stemmed groups only) and
-folded to ASCII. Stemming comes before folding, since the Snowball stemmers expect the language's own
-letters ("Regierungen" → "regier", "élus" → "elus").
+Then tokens of 40 or more characters are dropped, text is lower-cased, folded to ASCII and stemmed (stemmed
+groups only). Folding comes first so that a word typed without its accents stems like the word with them
+("sequias" and "sequías" → "sequi"); scripts without an ASCII form (Cyrillic, Greek, Arabic) are left as
+they are for their stemmers.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ def analyzer(group: str) -> tantivy.TextAnalyzer:
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN_PATTERN))
         .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS))
         .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
     )
     if group not in (CJK, FOLDED):
         builder = builder.filter(tantivy.Filter.stemmer(STEMMED[group]))
-    return builder.filter(tantivy.Filter.ascii_fold()).build()
+    return builder.build()
 
 
 def all_analyzers() -> dict[str, tantivy.TextAnalyzer]:
