@@ -126,3 +126,12 @@ def test_snippets_mark_the_match_in_the_article_language(backend: SearchBackend)
     assert "<b>Regierung</b>" in de.snippet
     [ja] = run(backend, "記者会見").hits
     assert "<b>記者会見</b>" in ja.snippet
+
+
+def test_a_search_skips_the_groups_the_index_has_no_document_in(backend: SearchBackend) -> None:
+    from workers.search.tantivy.backend import TantivyBackend, present_groups
+
+    if not isinstance(backend, TantivyBackend):
+        pytest.skip("the group markers are the Tantivy backend's")
+    backend.index.reload()
+    assert present_groups(backend.index.searcher()) == ["de", "en", "es", "fr", "ru", "cjk", "folded"]

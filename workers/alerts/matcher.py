@@ -17,6 +17,7 @@ from workers.alerts.store import SavedSearch
 from workers.core.errors import NewsworkersError
 from workers.core.logs import get_logger
 from workers.core.models import Article
+from workers.search.languages import group_of
 from workers.search.model import SearchQuery
 from workers.search.tantivy.analysis import all_analyzers, register_analyzers
 from workers.search.tantivy.backend import article_document
@@ -56,9 +57,10 @@ class BatchMatcher:
         # hit's address names its article without loading the stored document (most of the cost otherwise).
         in_order = searcher.num_segments == 1 and searcher.num_docs == len(articles)
         found: dict[str, list[str]] = {}
+        groups = {group_of(article.language) for article in articles}  # the only fields with text in this batch
         for saved in searches:
             try:
-                _, query = self.compiler.compile(SearchQuery(text=saved.query, filters=saved.filters))
+                _, query = self.compiler.compile(SearchQuery(text=saved.query, filters=saved.filters), groups=groups)
             except NewsworkersError as exc:  # validated when saved; a query the grammar no longer takes is skipped
                 log.warning("saved search skipped", alert=saved.name, reason=exc.reason, error=str(exc)[:300])
                 continue

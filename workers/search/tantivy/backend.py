@@ -18,7 +18,7 @@ import tantivy
 
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
-from workers.search.languages import group_of
+from workers.search.languages import GROUPS, group_of
 from workers.search.model import (
     FACETS,
     HISTOGRAM_INTERVALS,
@@ -37,9 +37,10 @@ from workers.search.tantivy.schema import (
     build_schema,
     facet_term,
     field_name,
+    group_marker,
 )
 
-__all__ = ["TantivyBackend", "article_document", "index_version"]
+__all__ = ["TantivyBackend", "article_document", "index_version", "present_groups"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
@@ -113,7 +114,7 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         self.index.reload()
         searcher = self.index.searcher()
-        scoring, filtered = self.compiler.compile(query)
+        scoring, filtered = self.compiler.compile(query, groups=present_groups(searcher))
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
         found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
         page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
@@ -202,7 +203,7 @@ class TantivyBackend:
         searcher = self.index.searcher()
         if not searcher.num_docs:
             return []
-        _scoring, filtered = self.compiler.compile(query)
+        _scoring, filtered = self.compiler.compile(query, groups=present_groups(searcher))
         # One request for all of them: an embedded index is one machine's, and ids are all we read.
         found = searcher.search(filtered, searcher.num_docs, count=False)
         return [searcher.doc(address)["id"][0] for _score, address in found.hits]
@@ -238,6 +239,7 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
     doc.add_text(field_name("body", group), article.body)
     doc.add_text(field_name("summary", group), article.summary or "")
     doc.add_text(ALIASES_FIELD, " \n ".join(article.entity_aliases))
+    doc.add_text("facet_terms", group_marker(group))
     if source:
         doc.add_bytes("source", article.model_dump_json().encode())
     doc.add_unsigned("duplicates", article.duplicates)
@@ -251,6 +253,13 @@ def article_document(article: Article, *, source: bool = True) -> tantivy.Docume
                 doc.add_text(facet, v)
                 doc.add_text("facet_terms", facet_term(facet, v))
     return doc
+
+
+def present_groups(searcher: tantivy.Searcher) -> list[str]:
+    """The analysis groups with a document in this index (deleted ones not yet merged away count too); every
+    group when documents carry no marker at all, rather than finding nothing."""
+    found = [group for group in GROUPS if searcher.doc_freq("facet_terms", group_marker(group))]
+    return found if found or not searcher.num_docs else list(GROUPS)
 
 
 def index_version(path: Path) -> str | None:

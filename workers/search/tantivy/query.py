@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import tantivy
@@ -22,9 +23,13 @@ class QueryCompiler:
         """``analyzers``: each analysis group's analyzer, as :func:`~workers.search.tantivy.analysis.all_analyzers`."""
         self.schema = schema
         self.analyzers = analyzers
+        self._groups: list[str] = list(analyzers)
 
-    def compile(self, query: SearchQuery) -> tuple[tantivy.Query, tantivy.Query]:
-        """(query used for scoring and snippets, same query with filters) for ``query``."""
+    def compile(self, query: SearchQuery, *, groups: Collection[str] | None = None
+                ) -> tuple[tantivy.Query, tantivy.Query]:
+        """(query used for scoring and snippets, same query with filters) for ``query``. ``groups`` limits the
+        text fields searched to those analysis groups (the ones the index holds documents of); None, all."""
+        self._groups = [g for g in self.analyzers if groups is None or g in groups]
         text_query = self.node(parse_query(query.text))
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, text_query)]
         for facet, values in query.filters.items():
@@ -72,8 +77,8 @@ class QueryCompiler:
         # one query finds its words in every language.
         fields = (field,) if field else GROUPED_FIELDS
         per_field = []
-        for group, group_analyzer in self.analyzers.items():
-            tokens = [t for t in group_analyzer.analyze(text) if t]
+        for group in self._groups:
+            tokens = [t for t in self.analyzers[group].analyze(text) if t]
             per_field.extend(self._match(field_name(name, group), name, tokens) for name in fields)
         if field is None:
             per_field.append(self._match(ALIASES_FIELD, ALIASES_FIELD,

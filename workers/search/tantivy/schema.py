@@ -19,7 +19,7 @@ from workers.search.tantivy.analysis import analyzer_name
 
 __all__ = [
     "ALIASES_FIELD", "ALIASES_GROUP", "GROUPED_FIELDS", "SCHEMA_VERSION", "build_schema", "facet_term",
-    "field_name",
+    "field_name", "group_marker",
 ]  # fmt: skip
 
 # 3: archive_path and pipeline_version, to find what to reprocess. 4: per-language analysis groups.
@@ -34,6 +34,12 @@ ALIASES_GROUP = "en"  # names, stemmed as English, as before the groups
 
 def field_name(field: str, group: str) -> str:
     return f"{field}_{group}"
+
+
+def group_marker(group: str) -> str:
+    """The ``facet_terms`` term every document of ``group`` carries, so a search can skip the groups an index
+    has no document in (each searched field costs a lookup per segment, found or not). Not a facet name."""
+    return f"analysis_group={group}"
 
 
 def _add_text_fields(builder: tantivy.SchemaBuilder) -> None:
