@@ -46,8 +46,13 @@ def test_index_commands_need_elasticsearch_and_say_so(tmp_path: Path, monkeypatc
     # The other commands share that guard; in-process is enough for them.
     monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
     runner = CliRunner()
-    outcome = runner.invoke(app, ["index", "drop", "--yes", "--data-dir", str(tmp_path / "data")])
-    assert isinstance(outcome.exception, ConfigError) and "set ELASTICSEARCH_URL" in str(outcome.exception)
+    for args in (["index", "drop", "--yes"],):
+        outcome = runner.invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+        assert isinstance(outcome.exception, ConfigError) and "set ELASTICSEARCH_URL" in str(outcome.exception)
+    # migrate has a Tantivy meaning (tests/test_tantivy_migrate.py): with no index yet, nothing to do.
+    migrate = runner.invoke(app, ["index", "migrate", "--json", "--data-dir", str(tmp_path / "data")])
+    assert migrate.exit_code == 0, migrate.output
+    assert json.loads(migrate.stdout)["copied"] == 0
     status = runner.invoke(app, ["index", "status", "--json", "--data-dir", str(tmp_path / "data")])
     assert status.exit_code == 0, status.output
     assert json.loads(status.stdout)["backend"] == "tantivy"

@@ -51,7 +51,7 @@ def test_template_is_the_article_template_plus_saved_search_fields() -> None:
     assert saved["dynamic"] == "strict"
     assert set(saved["properties"]) == {"id", "name", "query_text", "filters", "since", "until", "created_at"}
     assert set(saved["properties"]["filters"]["properties"]) == set(FACETS)  # every filter a SearchQuery can hold
-    assert mappings["_meta"]["newsworkers"] == {"schema_version": 1, "articles_schema_version": 4}
+    assert mappings["_meta"]["newsworkers"] == {"schema_version": 1, "articles_schema_version": 5}
     # Building it leaves the cached templates untouched.
     assert "query" not in rq.load_template()["template"]["mappings"]["properties"]
     assert "analysis" not in rq.load_template(file=pc.SAVED_SEARCHES_FILE)["template"]["settings"]

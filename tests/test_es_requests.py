@@ -13,20 +13,28 @@ from tests.es_spec import component_errors, schema_errors
 from workers.core.errors import QuerySyntaxError
 from workers.core.ids import document_id
 from workers.core.models import Article, DateSource, Place
+from workers.search.elasticsearch import analysis
 from workers.search.elasticsearch import requests as rq
 from workers.search.geofilter import BBox, Near
+from workers.search.languages import GROUPS
 from workers.search.model import FACETS, HISTOGRAM_INTERVALS, SearchQuery, Sort
 
 ALIAS = "newsworkers-articles"
 TEXT = ["title", "body", "summary", "entity_aliases"]
+GROUPED = ["title", "body", "summary"]
+SNIPPET = {"number_of_fragments": 1, "fragment_size": 240, "no_match_size": 240}
+HIGHLIGHT_FIELDS = [{f"body_{group}": SNIPPET} for group in GROUPS]
 
 
-def phrase(text: str) -> dict[str, Any]:
-    """What a word or phrase on the default fields compiles to."""
-    return {"bool": {"should": [
-        {"match_phrase": {name: {"query": text, "boost": 2.0} if name == "title" else {"query": text}}}
-        for name in TEXT
-    ], "minimum_should_match": 1}}
+def phrase(text: str, field: str | None = None) -> dict[str, Any]:
+    """What a word or phrase on the default fields (or on one field) compiles to: every language's field."""
+    fields: list[str] = []
+    for name in [field] if field else TEXT:
+        if name == "entity_aliases":
+            fields.append(name)
+        else:
+            fields.extend(f"{name}_{group}{'^2' if name == 'title' else ''}" for group in GROUPS)
+    return {"multi_match": {"query": text, "type": "phrase", "fields": fields, "tie_breaker": 1.0}}
 
 
 def facet(field: str, value: str) -> dict[str, Any]:
@@ -57,8 +65,8 @@ def entity(kind: str, value: str) -> dict[str, Any]:
     ("", {"match_all": {}}),
     ("rocket", phrase("rocket")),
     ('"drone strike"', phrase("drone strike")),
-    ("title:gaza", {"match_phrase": {"title": {"query": "gaza", "boost": 2.0}}}),
-    ("body:gaza", {"match_phrase": {"body": {"query": "gaza"}}}),
+    ("title:gaza", phrase("gaza", "title")),
+    ("body:gaza", phrase("gaza", "body")),
     # An entity kind's field query matches its names and the spellings merged into them.
     ("locations:BAGHDAD", entity("locations", "BAGHDAD")),
     ('persons:"Qassem  Soleimani"', entity("persons", "Qassem Soleimani")),
@@ -94,14 +102,14 @@ def test_search_body_with_everything() -> None:
             "name": "earliest", "size": 1, "sort": [{"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}],
             "highlight": {
                 "pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
-                "fields": {"body": {"number_of_fragments": 1, "fragment_size": 240, "no_match_size": 240}},
+                "fields": HIGHLIGHT_FIELDS,
                 "highlight_query": phrase("rocket"),
             }}},
         "aggs": {"locations": {"terms": {"field": "locations", "size": 3}},
                  "domain": {"terms": {"field": "domain", "size": 3}}},
         "highlight": {
             "pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
-            "fields": {"body": {"number_of_fragments": 1, "fragment_size": 240, "no_match_size": 240}},
+            "fields": HIGHLIGHT_FIELDS,
             "highlight_query": phrase("rocket"),
         },
     }
@@ -138,15 +146,17 @@ def test_index_lifecycle_bodies() -> None:
         {"remove": {"index": "a-v1", "alias": ALIAS}},
         {"add": {"index": "a-v2", "alias": ALIAS, "is_write_index": True}},
     ]}
-    assert rq.reindex_body("a-v1", "a-v2") == {"source": {"index": "a-v1"}, "dest": {"index": "a-v2"}}
+    script = analysis.regroup_script()
+    assert rq.reindex_body("a-v1", "a-v2") == {"source": {"index": "a-v1"}, "dest": {"index": "a-v2"},
+                                               "script": script}
     assert rq.reindex_body("a-v1", "a-v2", indexed_since=datetime(2024, 5, 1, tzinfo=UTC)) == {
         "source": {"index": "a-v1", "query": {"range": {"indexed_at": {"gte": "2024-05-01T00:00:00Z"}}}},
-        "dest": {"index": "a-v2", "op_type": "create"}, "conflicts": "proceed",
+        "dest": {"index": "a-v2", "op_type": "create"}, "conflicts": "proceed", "script": script,
     }
     body = rq.index_template_body(rq.load_template(), ALIAS)
     assert body["index_patterns"] == ["newsworkers-articles-v*"]
-    # 3: countries, places, coordinates; 4: aliases_by_kind, extracted_entities
-    assert rq.schema_version(body["template"]["mappings"]) == 4
+    # 3: countries, places, coordinates; 4: aliases_by_kind, extracted_entities; 5: per-language analysis
+    assert rq.schema_version(body["template"]["mappings"]) == 5
 
 
 # -- the template is what the issue asks for ------------------------------------------------------------------------
@@ -156,24 +166,54 @@ def test_template_maps_every_article_field_strictly() -> None:
     mappings = rq.load_template()["template"]["mappings"]
     properties = mappings["properties"]
     assert mappings["dynamic"] == "strict"
-    assert set(Article.model_fields) | {"@timestamp", rq.COORDINATES} == set(properties)
+    grouped = {f"{name}_{group}" for name in GROUPED for group in GROUPS}
+    assert set(Article.model_fields) | {"@timestamp", rq.COORDINATES} | grouped == set(properties)
     assert properties["@timestamp"]["type"] == "date"
     assert properties[rq.COORDINATES] == {"type": "geo_point"}
     assert set(properties["places"]["properties"]) == set(Place.model_fields)
     for name in FACETS:
         assert properties[name]["type"] == "keyword", name
-    for name in TEXT:
-        assert properties[name] == {**properties[name], "type": "text", "analyzer": "en_news"}
+    for name in GROUPED:  # the Article's own texts are kept, not indexed: their grouped copies are
+        assert properties[name] == {**properties[name], "type": "text", "index": False}
+        for group in GROUPS:
+            assert properties[f"{name}_{group}"] == {"type": "text", "analyzer": f"news_{group}"}
+    assert properties["entity_aliases"] == {"type": "text", "analyzer": "news_en"}
     assert properties["cluster_id"]["type"] == "keyword"
 
 
-def test_template_analyzer_mirrors_the_tantivy_one() -> None:
-    analysis = rq.load_template()["template"]["settings"]["analysis"]
-    analyzer = analysis["analyzer"]["en_news"]
-    assert analyzer["filter"] == ["en_news_length", "lowercase", "asciifolding", "en_news_stemmer"]
-    assert analysis["filter"]["en_news_stemmer"] == {"type": "snowball", "language": "English"}
-    assert analysis["filter"]["en_news_length"]["max"] == 39  # Tantivy's remove_long(40) keeps tokens under 40
-    assert analysis["tokenizer"][analyzer["tokenizer"]]["pattern"] == "[^\\p{L}\\p{N}]+"
+def test_template_analyzers_mirror_the_tantivy_ones() -> None:
+    settings = rq.load_template()["template"]["settings"]["analysis"]
+    analyzers, filters = settings["analyzer"], settings["filter"]
+    assert set(analyzers) == {f"news_{group}" for group in GROUPS}
+    assert analyzers["news_en"] == {"type": "custom", "tokenizer": "news_words",
+                                    "filter": ["news_length", "lowercase", "asciifolding", "news_stem_en"]}
+    assert filters["news_stem_en"] == {"type": "snowball", "language": "English"}
+    assert filters["news_stem_de"] == {"type": "snowball", "language": "German"}
+    assert filters["news_stem_ar"] == {"type": "snowball", "language": "Arabic"}
+    assert filters["news_length"]["max"] == 39  # Tantivy's remove_long(40) keeps tokens under 40
+    assert settings["tokenizer"]["news_words"]["pattern"] == "[^\\p{L}\\p{M}\\p{N}]+"
+    assert analyzers["news_folded"]["filter"] == ["news_length", "lowercase", "asciifolding"]
+    assert analyzers["news_cjk"] == {"type": "cjk", "stopwords": "_none_"}
+    # Elasticsearch has no Snowball Greek (Lucene's Greek stemmer instead) and no Tamil stemmer at all.
+    assert analyzers["news_el"]["filter"] == ["news_length", "news_lowercase_el", "asciifolding", "news_stem_el"]
+    assert analyzers["news_ta"]["filter"] == ["news_length", "lowercase", "asciifolding"]
+
+
+def test_documents_carry_their_texts_in_their_language_group() -> None:
+    doc = rq.document(sample_article(language="de-AT", summary="Kurz."))
+    assert (doc["title_de"], doc["body_de"], doc["summary_de"]) == (doc["title"], doc["body"], "Kurz.")
+    assert not {key for key in doc if key.endswith("_en")}
+    assert {"title_cjk", "body_cjk"} <= set(rq.document(sample_article(language="ja")))
+    unknown = rq.document(sample_article(language=None))
+    assert {"title_folded", "body_folded"} <= set(unknown) and "summary_folded" not in unknown
+
+
+def test_reindex_script_groups_languages_as_the_documents_do() -> None:
+    params = analysis.regroup_script()["params"]
+    for code, group in params["groups"].items():
+        assert rq.document(sample_article(language=code))[f"body_{group}"]
+    assert params["fallback"] == {"group": "folded"}
+    assert set(params["all"]) == set(GROUPS) and set(params["fields"]) == set(GROUPED)
 
 
 # -- against Elasticsearch's API specification ----------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_json_search_shape_and_facets(seeded: dict[str, str]) -> None:
     assert result["total"] == len(seed_item_urls())
     assert len(result["hits"]) == 3
     assert {f["value"] for f in result["facets"]["source_name"]} == {
-        "Meridian Herald — World", "Northwind Tribune — Science & Technology"}
+        "Meridian Herald — World", "Northwind Tribune — Science & Technology", "Atlas Wire — International"}
     filtered = search_json("", seeded, "--filter", "locations=baghdad", "--filter", "locations=Nowhere")
     assert filtered["total"] >= 1
     assert all("Baghdad" in hit["locations"] for hit in filtered["hits"])

@@ -216,8 +216,8 @@ def _local_path(url: str) -> Path:
 
 
 def test_offline_corpus_feeds(http_settings: Settings, client: httpx.Client) -> None:
-    assert len(SEED_FEEDS) == 2
-    articles = (SEEDS / "articles").resolve()
+    assert len(SEED_FEEDS) == 3
+    pages = {(SEEDS / "articles").resolve(), (SEEDS / "international").resolve()}
     total = 0
     for path in SEED_FEEDS:
         feed = Feed(url=path.as_uri(), local=True)
@@ -230,7 +230,7 @@ def test_offline_corpus_feeds(http_settings: Settings, client: httpx.Client) -> 
             assert item.url.startswith("file:///"), item.url
             target = _local_path(item.url)
             assert target.is_file(), item.url
-            assert target.parent == articles, item.url
+            assert target.parent in pages, item.url
             assert item.doc_id == document_id(item.url)
             assert item.feed_local is True
             assert item.feed_url == feed.url
@@ -245,7 +245,7 @@ def test_offline_corpus_feeds(http_settings: Settings, client: httpx.Client) -> 
         assert again.not_modified
         assert again.items == []
     assert total >= 20
-    assert total == 25  # 13 in world.xml + 12 in tech.atom (seeds/README.md)
+    assert total == 30  # 13 in world.xml + 12 in tech.atom + 5 in international.xml (seeds/README.md)
 
 
 def test_offline_seed_article_item(http_settings: Settings, client: httpx.Client) -> None:

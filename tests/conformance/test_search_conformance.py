@@ -13,7 +13,7 @@ from tests.conformance.corpus import ARTICLES, BY_DATE_DESC, ID, KEY, article, d
 from workers.search.backend import SearchBackend
 from workers.search.geofilter import BBox, Near
 from workers.search.model import FACETS, SearchQuery, SearchResult, Sort
-from workers.search.tantivy.schema import english_analyzer
+from workers.search.tantivy.analysis import analyzer
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ _MARKED = re.compile(r"<b>(.*?)</b>")
 
 
 def _stems(text: str) -> set[str]:
-    return set(english_analyzer().analyze(text))
+    return set(analyzer("en").analyze(text))
 
 
 @pytest.mark.parametrize("text", ["drone", "attacks", "baghdad", "earthquake OR rockets"])

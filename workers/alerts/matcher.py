@@ -17,10 +17,12 @@ from workers.alerts.store import SavedSearch
 from workers.core.errors import NewsworkersError
 from workers.core.logs import get_logger
 from workers.core.models import Article
+from workers.search.languages import group_of
 from workers.search.model import SearchQuery
+from workers.search.tantivy.analysis import all_analyzers, register_analyzers
 from workers.search.tantivy.backend import article_document
 from workers.search.tantivy.query import QueryCompiler
-from workers.search.tantivy.schema import ANALYZER, build_schema, english_analyzer
+from workers.search.tantivy.schema import build_schema
 
 __all__ = ["BatchMatcher"]
 
@@ -35,15 +37,15 @@ class BatchMatcher:
 
     def __init__(self) -> None:
         self.schema = build_schema()
-        self.analyzer = english_analyzer()
-        self.compiler = QueryCompiler(self.schema, self.analyzer)
+        self.analyzers = all_analyzers()
+        self.compiler = QueryCompiler(self.schema, self.analyzers)
 
     def match(self, articles: Sequence[Article], searches: Sequence[SavedSearch]) -> dict[str, list[str]]:
         """Saved-search name → ids of the articles in ``articles`` it matches (names matching none are left out)."""
         if not articles or not searches:
             return {}
         index = tantivy.Index(self.schema)  # no path: in memory, gone with the batch
-        index.register_tokenizer(ANALYZER, self.analyzer)
+        register_analyzers(index, self.analyzers)
         writer = index.writer(_WRITER_HEAP_BYTES, 1)
         for article in articles:
             writer.add_document(article_document(article, source=False))
@@ -55,9 +57,10 @@ class BatchMatcher:
         # hit's address names its article without loading the stored document (most of the cost otherwise).
         in_order = searcher.num_segments == 1 and searcher.num_docs == len(articles)
         found: dict[str, list[str]] = {}
+        groups = {group_of(article.language) for article in articles}  # the only fields with text in this batch
         for saved in searches:
             try:
-                _, query = self.compiler.compile(SearchQuery(text=saved.query, filters=saved.filters))
+                _, query = self.compiler.compile(SearchQuery(text=saved.query, filters=saved.filters), groups=groups)
             except NewsworkersError as exc:  # validated when saved; a query the grammar no longer takes is skipped
                 log.warning("saved search skipped", alert=saved.name, reason=exc.reason, error=str(exc)[:300])
                 continue

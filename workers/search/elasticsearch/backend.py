@@ -197,7 +197,8 @@ def _article(source: dict[str, Any]) -> Article:
 def _hit(raw: dict[str, Any], query: SearchQuery) -> Hit:
     earliest = raw.get("inner_hits", {}).get(rq.EARLIEST_COPY, {}).get("hits", {}).get("hits", [])
     shown = earliest[0] if earliest else raw  # a collapsed cluster shows its earliest matching copy
-    fragments = shown.get("highlight", {}).get("body", [])
+    # One body_<group> field has the text, so at most one highlights (see requests.highlight).
+    fragments = next((f for f in shown.get("highlight", {}).values() if f), [])
     score = float(raw["_score"]) if query.sort is Sort.RELEVANCE and raw.get("_score") is not None else None
     article = _article(shown["_source"])
     snippet = excerpt_html(article.body, fragments[0]) if fragments else ""

@@ -20,7 +20,9 @@ from typing import Any
 from workers.core.dates import iso_utc
 from workers.core.errors import ConfigError, QuerySyntaxError
 from workers.core.models import Article
+from workers.search.elasticsearch import analysis
 from workers.search.geofilter import BBox, Near
+from workers.search.languages import GROUPS
 from workers.search.model import (
     ENTITY_FACETS,
     FACETS,
@@ -47,6 +49,7 @@ EARLIEST_COPY = "earliest"
 """Elasticsearch's default index.max_result_window: from + size beyond it needs search_after."""
 SNIPPET_CHARS = 240
 TEXT_FIELDS = ("title", "body", "summary", "entity_aliases")
+"""What a query without a field searches: the grouped title, body and summary of every language, and the aliases."""
 TITLE_BOOST = 2.0
 TEMPLATE_FILE = "index-template.json"
 COORDINATES = "coordinates"
@@ -70,7 +73,9 @@ def load_template(path: Path | None = None, file: str = TEMPLATE_FILE) -> dict[s
     candidates = [path] if path else [d / file for d in _config_dirs()]
     for candidate in candidates:
         if candidate.is_file():
-            return json.loads(candidate.read_text())
+            template = json.loads(candidate.read_text())
+            # The articles template gets its analyzers and per-language fields from code (analysis.py).
+            return analysis.with_language_analysis(template) if file == TEMPLATE_FILE else template
     raise ConfigError(f"no Elasticsearch index template at {', '.join(map(str, candidates))}; "
                       "run from the newsworkers checkout or its Docker image, which ship config/elasticsearch/")
 
@@ -111,7 +116,8 @@ def alias_swap_body(alias: str, old: str | None, new: str) -> dict[str, Any]:
 def reindex_body(source: str, dest: str, *, indexed_since: datetime | None = None) -> dict[str, Any]:
     """POST /_reindex from ``source`` into ``dest``; with ``indexed_since``, only the documents
     written since then, and only those ``dest`` does not have yet (the catch-up after an alias swap)."""
-    body: dict[str, Any] = {"source": {"index": source}, "dest": {"index": dest}}
+    # The script writes the per-language fields, so documents indexed before them are searchable after a migrate.
+    body: dict[str, Any] = {"source": {"index": source}, "dest": {"index": dest}, "script": analysis.regroup_script()}
     if indexed_since is not None:
         body["source"]["query"] = {"range": {"indexed_at": {"gte": iso_utc(indexed_since)}}}
         body["dest"]["op_type"] = "create"
@@ -129,6 +135,7 @@ def document(article: Article) -> dict[str, Any]:
     doc["cluster_id"] = article.cluster_id or article.id  # None means "its own cluster"; collapse needs a value
     # Every place's point in one geo_point field, which distance and box filters and Kibana's map read.
     doc[COORDINATES] = [{"lat": lat, "lon": lon} for lat, lon in sorted({(p.lat, p.lon) for p in article.places})]
+    doc.update(analysis.grouped_fields(article))  # the texts, analysed as their language (only these are indexed)
     return doc
 
 
@@ -174,13 +181,20 @@ def _leaf(text: str, field: str | None) -> dict[str, Any]:
         return _facet_term(field, text)
     if field == "url":
         return {"term": {"url": {"value": text}}}
-    # match_phrase of one word is a term query, of several (COVID-19 → covid 19) a phrase, as in Tantivy;
-    # a word that analyses to nothing matches nothing (zero_terms_query defaults to none).
-    per_field = [
-        {"match_phrase": {name: {"query": text, "boost": TITLE_BOOST} if name == "title" else {"query": text}}}
-        for name in ((field,) if field else TEXT_FIELDS)
-    ]
-    return per_field[0] if len(per_field) == 1 else {"bool": {"should": per_field, "minimum_should_match": 1}}
+    # A phrase of one word is a term query, of several (COVID-19 → covid 19) a phrase, as in Tantivy; a word that
+    # analyses to nothing matches nothing (zero_terms_query defaults to none). Each grouped field analyses the
+    # text as its language; the per-field scores add up (tie_breaker 1), as Tantivy's should-clauses do.
+    names = (field,) if field else TEXT_FIELDS
+    fields = [name for text_field in names for name in _searched(text_field)]
+    return {"multi_match": {"query": text, "type": "phrase", "fields": fields, "tie_breaker": 1.0}}
+
+
+def _searched(field: str) -> list[str]:
+    """The indexed fields behind a query field, boosted like Tantivy's (title ×2)."""
+    if field == analysis.ALIASES_FIELD:
+        return [field]
+    boost = f"^{TITLE_BOOST:g}" if field == "title" else ""
+    return [analysis.field_name(field, group) + boost for group in GROUPS]
 
 
 def _facet_term(field: str, value: str) -> dict[str, Any]:
@@ -273,7 +287,11 @@ def highlight(query_body: dict[str, Any]) -> dict[str, Any]:
     """One body fragment with the matched words in <b>; the escaped start of the body when nothing matched."""
     return {
         "pre_tags": ["<b>"], "post_tags": ["</b>"], "encoder": "html",
-        "fields": {"body": {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS, "no_match_size": SNIPPET_CHARS}},
+        # The body is indexed in its language's field only: the one with text gives the fragment. The list form,
+        # since the spec allows one field per object.
+        "fields": [{analysis.field_name("body", group): {
+            "number_of_fragments": 1, "fragment_size": SNIPPET_CHARS, "no_match_size": SNIPPET_CHARS,
+        }} for group in GROUPS],
         # Filters never highlight: only the words of the query do.
         "highlight_query": query_body,
     }

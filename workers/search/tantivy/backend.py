@@ -19,6 +19,7 @@ import tantivy
 from workers.core.errors import IndexingError, RetryableIndexingError
 from workers.core.models import Article
 from workers.search.geofilter import cell_terms
+from workers.search.languages import GROUPS, group_of
 from workers.search.model import (
     ENTITY_FACETS,
     FACETS,
@@ -33,10 +34,18 @@ from workers.search.model import (
     found_field,
 )
 from workers.search.snippets import char_offset, excerpt, lead
+from workers.search.tantivy.analysis import all_analyzers, register_analyzers
 from workers.search.tantivy.query import QueryCompiler
-from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, build_schema, english_analyzer, facet_term
+from workers.search.tantivy.schema import (
+    ALIASES_FIELD,
+    SCHEMA_VERSION,
+    build_schema,
+    facet_term,
+    field_name,
+    group_marker,
+)
 
-__all__ = ["VERSION_FILE", "TantivyBackend", "article_document", "entity_lookup_terms"]
+__all__ = ["VERSION_FILE", "TantivyBackend", "article_document", "entity_lookup_terms", "present_groups"]
 
 _WRITER_HEAP_BYTES = 64 * 2**20
 _SNIPPET_CHARS = 240
@@ -49,7 +58,6 @@ class TantivyBackend:
     def __init__(self, path: Path, *, writer: bool = False) -> None:
         self.path = path
         self.schema = build_schema()
-        self.analyzer = english_analyzer()
         path.mkdir(parents=True, exist_ok=True)
         _check_schema_version(path)
         try:
@@ -57,8 +65,9 @@ class TantivyBackend:
         except (OSError, ValueError) as exc:
             raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
         (path / VERSION_FILE).write_text(str(SCHEMA_VERSION))
-        self.index.register_tokenizer(ANALYZER, self.analyzer)
-        self.compiler = QueryCompiler(self.schema, self.analyzer)
+        analyzers = all_analyzers()
+        register_analyzers(self.index, analyzers)
+        self.compiler = QueryCompiler(self.schema, analyzers)
         self._writer: tantivy.IndexWriter | None = None
         if writer:
             try:
@@ -110,17 +119,16 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         self.index.reload()
         searcher = self.index.searcher()
-        scoring, filtered = self.compiler.compile(query, searcher)
+        scoring, filtered = self.compiler.compile(query, searcher, groups=present_groups(searcher))
         # Tantivy refuses a limit of 0; a count-only request asks for one hit and drops it.
         found = self._top(searcher, filtered, query, max(query.limit, 1), query.offset)
         page = self._collapsed(searcher, filtered, query) if query.collapse else found.hits[: query.limit]
-        snippets = tantivy.SnippetGenerator.create(searcher, scoring, self.schema, "body")
-        snippets.set_max_num_chars(_SNIPPET_CHARS)
+        snippets = _Snippets(searcher, scoring, self.schema)
         hits = []
         for key, address in page:
             article = Article.model_validate_json(bytes(searcher.doc(address)["source"][0]))
             score = float(key) if query.sort is Sort.RELEVANCE else None
-            hits.append(Hit.from_article(article, snippet=_snippet(snippets, article), score=score))
+            hits.append(Hit.from_article(article, snippet=snippets.of(article), score=score))
         facets, histogram = self._aggregate(searcher, filtered, query)
         return SearchResult(total=found.count or 0, hits=hits, facets=facets, histogram=histogram)
 
@@ -214,7 +222,7 @@ class TantivyBackend:
         searcher = self.index.searcher()
         if not searcher.num_docs:
             return []
-        _scoring, filtered = self.compiler.compile(query, searcher)
+        _scoring, filtered = self.compiler.compile(query, searcher, groups=present_groups(searcher))
         # One request for all of them: an embedded index is one machine's, and ids are all we read.
         found = searcher.search(filtered, searcher.num_docs, count=False)
         return [searcher.doc(address)["id"][0] for _score, address in found.hits]
@@ -238,16 +246,19 @@ class TantivyBackend:
 def article_document(article: Article, *, source: bool = True) -> tantivy.Document:
     """The Tantivy document of one article; without ``source`` (the stored Article JSON) it is searchable
     alike, which is all the alert matcher's in-memory index needs."""
+    group = group_of(article.language)
     doc = tantivy.Document(
         id=article.id,
         url=article.url,
-        title=article.title,
-        body=article.body,
-        summary=article.summary or "",
-        entity_aliases=" \n ".join(article.entity_aliases),
         cluster_id=article.cluster_id or article.id,
         published_at=article.published_at.astimezone(UTC),
     )
+    # The texts go into their language's analysis group only (see workers/search/languages.py).
+    doc.add_text(field_name("title", group), article.title)
+    doc.add_text(field_name("body", group), article.body)
+    doc.add_text(field_name("summary", group), article.summary or "")
+    doc.add_text(ALIASES_FIELD, " \n ".join(article.entity_aliases))
+    doc.add_text("facet_terms", group_marker(group))
     if source:
         doc.add_bytes("source", article.model_dump_json().encode())
     doc.add_unsigned("duplicates", article.duplicates)
@@ -281,25 +292,57 @@ def entity_lookup_terms(article: Article) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def present_groups(searcher: tantivy.Searcher) -> list[str]:
+    """The analysis groups with a document in this index (deleted ones not yet merged away count too); every
+    group when documents carry no marker at all, rather than finding nothing."""
+    found = [group for group in GROUPS if searcher.doc_freq("facet_terms", group_marker(group))]
+    return found if found or not searcher.num_docs else list(GROUPS)
+
+
+def _marked_version(path: Path) -> str | None:
+    """The schema version of the index at ``path`` ("unknown" when unmarked), None when there is no index."""
+    if not (path / "meta.json").exists():
+        return None
+    marker = path / VERSION_FILE
+    return marker.read_text().strip() if marker.exists() else "unknown"
+
+
 def _check_schema_version(path: Path) -> None:
     """Refuse, with the fix named, an index another schema version wrote (Tantivy would only say 'mismatch')."""
-    if not (path / "meta.json").exists():
-        return
-    marker = path / VERSION_FILE
-    found = marker.read_text().strip() if marker.exists() else "unknown"
-    if found != str(SCHEMA_VERSION):
+    found = _marked_version(path)
+    if found is not None and found != str(SCHEMA_VERSION):
         raise IndexingError(
             f"the index at {path} has schema version {found}, this newsworkers writes version {SCHEMA_VERSION}: "
-            "run `newsworkers index migrate` (it rebuilds the index from its stored articles and keeps the old "
-            "directory), or move that directory aside (or pass another --data-dir) and ingest again",
+            "stop the workers and run `newsworkers index migrate` (it rebuilds the index from its stored articles and "
+            "keeps the old directory), or move that directory aside (or pass another --data-dir) and ingest again",
             reason="index.schema_version",
         )
 
 
-def _snippet(generator: tantivy.SnippetGenerator, article: Article) -> str:
-    snippet = generator.snippet_from_doc(tantivy.Document(body=article.body))
-    if not snippet.highlighted():
-        return lead(article.body, _SNIPPET_CHARS)
-    fragment = snippet.fragment()
-    marks = [(char_offset(fragment, r.start), char_offset(fragment, r.end)) for r in snippet.highlighted()]
-    return excerpt(article.body, fragment, marks, at=char_offset(article.body, snippet.fragment_range().start))
+class _Snippets:
+    """Body snippets of one search: one generator per analysis group met, since each group's terms live in its
+    own field; a CJK match of single characters is marked as one run."""
+
+    def __init__(self, searcher: tantivy.Searcher, query: tantivy.Query, schema: tantivy.Schema) -> None:
+        self._searcher, self._query, self._schema = searcher, query, schema
+        self._generators: dict[str, tantivy.SnippetGenerator] = {}
+
+    def of(self, article: Article) -> str:
+        name = field_name("body", group_of(article.language))
+        generator = self._generators.get(name)
+        if generator is None:
+            generator = tantivy.SnippetGenerator.create(self._searcher, self._query, self._schema, name)
+            generator.set_max_num_chars(_SNIPPET_CHARS)
+            self._generators[name] = generator
+        snippet = generator.snippet_from_doc(tantivy.Document(**{name: article.body}))
+        if not snippet.highlighted():
+            return lead(article.body, _SNIPPET_CHARS)
+        fragment = snippet.fragment()
+        marks: list[tuple[int, int]] = []
+        for r in snippet.highlighted():
+            start, end = char_offset(fragment, r.start), char_offset(fragment, r.end)
+            if marks and marks[-1][1] == start:  # a CJK match of single characters is one run
+                marks[-1] = (marks[-1][0], end)
+            else:
+                marks.append((start, end))
+        return excerpt(article.body, fragment, marks, at=char_offset(article.body, snippet.fragment_range().start))

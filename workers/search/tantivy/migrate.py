@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from workers.core.errors import IndexingError
 from workers.core.models import Article
 from workers.search.tantivy.backend import VERSION_FILE, TantivyBackend
-from workers.search.tantivy.schema import ANALYZER, SCHEMA_VERSION, english_analyzer
+from workers.search.tantivy.schema import SCHEMA_VERSION
 
 __all__ = ["index_version", "migrate_index"]
 
@@ -47,6 +47,12 @@ def migrate_index(path: Path) -> dict[str, Any]:
     kept = path.with_name(f"{path.name}.v{found}")
     if kept.exists():
         raise IndexingError(f"{kept} exists from an earlier migration: move it away first", reason="index.migrate")
+    try:
+        # Held, never used: nobody writes the old index while it is copied (a worker that holds it is running).
+        lock = tantivy.Index.open(str(path)).writer(15 * 2**20, 1)
+    except ValueError as exc:
+        raise IndexingError(f"cannot take the index at {path} for migration ({exc}): stop the workers first",
+                            reason="index.locked") from exc
     shutil.rmtree(fresh, ignore_errors=True)  # what an interrupted run left; the old index is untouched
     copied = 0
     target = TantivyBackend(fresh, writer=True)
@@ -64,6 +70,8 @@ def migrate_index(path: Path) -> dict[str, Any]:
         target.close()
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+    finally:
+        del lock
     target.close()
     path.rename(kept)
     fresh.rename(path)
@@ -76,7 +84,6 @@ def _stored_articles(path: Path) -> Any:
         index = tantivy.Index.open(str(path))
     except (OSError, ValueError) as exc:
         raise IndexingError(f"cannot open the Tantivy index at {path}: {exc}", reason="index.open") from exc
-    index.register_tokenizer(ANALYZER, english_analyzer())
     searcher = index.searcher()
     if not searcher.num_docs:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import tantivy
@@ -11,7 +12,7 @@ from workers.core.errors import QuerySyntaxError
 from workers.search.geofilter import ANY_POINT, Area, cover
 from workers.search.model import ENTITY_FACETS, FACETS, SearchQuery, alias_field, facet_value
 from workers.search.query_syntax import And, MatchAll, Node, Not, Or, Phrase, Term, parse_query
-from workers.search.tantivy.schema import TEXT_FIELDS, facet_term
+from workers.search.tantivy.schema import ALIASES_FIELD, ALIASES_GROUP, GROUPED_FIELDS, facet_term, field_name
 
 __all__ = ["QueryCompiler"]
 
@@ -20,14 +21,18 @@ Occur = tantivy.Occur
 
 
 class QueryCompiler:
-    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer) -> None:
+    def __init__(self, schema: tantivy.Schema, analyzers: dict[str, tantivy.TextAnalyzer]) -> None:
+        """``analyzers``: each analysis group's analyzer, as :func:`~workers.search.tantivy.analysis.all_analyzers`."""
         self.schema = schema
-        self.analyzer = analyzer
+        self.analyzers = analyzers
+        self._groups: list[str] = list(analyzers)
 
-    def compile(self, query: SearchQuery, searcher: tantivy.Searcher | None = None
-                ) -> tuple[tantivy.Query, tantivy.Query]:
+    def compile(self, query: SearchQuery, searcher: tantivy.Searcher | None = None, *,
+                groups: Collection[str] | None = None) -> tuple[tantivy.Query, tantivy.Query]:
         """(query used for scoring and snippets, same query with filters) for ``query``; a distance or box
-        filter needs the ``searcher`` its edge cells are checked against."""
+        filter needs the ``searcher`` its edge cells are checked against. ``groups`` limits the text fields
+        searched to those analysis groups (the ones the index holds documents of); None, all."""
+        self._groups = [g for g in self.analyzers if groups is None or g in groups]
         text_query = self.node(parse_query(query.text))
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, text_query)]
         for facet, values in query.filters.items():
@@ -110,21 +115,30 @@ class QueryCompiler:
             return self._facet(field, text)
         if field == "url":
             return tantivy.Query.term_query(self.schema, "url", text)
-        fields = (field,) if field else TEXT_FIELDS
-        tokens = [t for t in self.analyzer.analyze(text) if t]
-        if not tokens:
+        # Each analysis group reads the text its own way (stems, CJK characters) and looks in its own fields:
+        # one query finds its words in every language.
+        fields = (field,) if field else GROUPED_FIELDS
+        per_field = []
+        for group in self._groups:
+            tokens = [t for t in self.analyzers[group].analyze(text) if t]
+            per_field.extend(self._match(field_name(name, group), name, tokens) for name in fields)
+        if field is None:
+            per_field.append(self._match(ALIASES_FIELD, ALIASES_FIELD,
+                                         [t for t in self.analyzers[ALIASES_GROUP].analyze(text) if t]))
+        clauses = [(Occur.Should, q) for q in per_field if q is not None]
+        if not clauses:
             # A word that analyses to nothing (pure punctuation) matches nothing, like in Elasticsearch.
             return tantivy.Query.empty_query()
-        per_field = []
-        for name in fields:
-            if len(tokens) == 1:
-                q = tantivy.Query.term_query(self.schema, name, tokens[0])
-            else:
-                q = tantivy.Query.phrase_query(self.schema, name, tokens)
-            if name == "title":
-                q = tantivy.Query.boost_query(q, _TITLE_BOOST)
-            per_field.append((Occur.Should, q))
-        return per_field[0][1] if len(per_field) == 1 else tantivy.Query.boolean_query(per_field)
+        return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+    def _match(self, name: str, field: str, tokens: list[str]) -> tantivy.Query | None:
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            q = tantivy.Query.term_query(self.schema, name, tokens[0])
+        else:
+            q = tantivy.Query.phrase_query(self.schema, name, tokens)
+        return tantivy.Query.boost_query(q, _TITLE_BOOST) if field == "title" else q
 
     def _facet(self, field: str, value: str) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, "facet_terms", facet_term(field, facet_value(field, value)))
