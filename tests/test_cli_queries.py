@@ -64,7 +64,7 @@ def test_a_pasted_headline_with_a_colon_finds_the_brexit_article(env: dict[str, 
     assert [h["url"].rsplit("/", 1)[-1] for h in body["hits"]] == ["brexit-day-uk-leaves-eu"]
     assert "'Brexit' is not a field" in body["notes"][0]
     assert "'Brexit' is not a field" in " ".join(result.stderr.split())
-    table = run_cli(env, "search", "Brexit: transition")
+    table = run_cli({**env, "COLUMNS": "240"}, "search", "Brexit: transition")  # wide: the title on one line
     assert table.returncode == 0 and "Britain leaves the European Union" in " ".join(table.stdout.split())
     assert "note:" in table.stderr
 

@@ -88,13 +88,8 @@ class Job:
         """How many of this job's items are seen now: indexed, or dead-lettered (each once)."""
         with self._lock:
             ids = list(dict.fromkeys(self._all))
-        seen = 0
-        for start in range(0, len(ids), 5000):
-            pipe = self.runtime.redis.pipeline(transaction=False)
-            for doc_id in ids[start:start + 5000]:
-                pipe.sismember(self.runtime.keys.seen, doc_id)
-            seen += sum(1 for member in pipe.execute() if member)
-        return seen
+        window = self.runtime.tracker.seen  # finished during this job: well inside the seen window
+        return sum(sum(window.contains(ids[start:start + 5000])) for start in range(0, len(ids), 5000))
 
     def in_flight(self) -> int:
         """How many tracked ids are still in flight (drops the others from the list it keeps)."""
