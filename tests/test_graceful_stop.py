@@ -141,7 +141,7 @@ def test_a_killed_runner_takes_the_embedded_redis_along(tmp_path: Path) -> None:
     wait_until(lambda: not _alive(redis_pid), timeout_s=30, what="the embedded redis to exit")
     resumed = _cli(env, "run", "--once", "--timeout", "120")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert json.loads(_cli(env, "search", "", "--json").stdout)["total"] == 25
+    assert json.loads(_cli(env, "search", "", "--json").stdout)["total"] == 30  # the whole offline corpus
 
 
 def test_a_second_run_on_an_owned_data_directory_is_refused(tmp_path: Path) -> None:
