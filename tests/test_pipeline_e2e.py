@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -194,5 +195,8 @@ def test_losing_redis_costs_a_repoll_never_a_duplicate(seeded: dict[str, str]) -
     shutil.rmtree(Path(seeded["NEWSWORKERS_DATA_DIR"]) / "redis")  # seen set, feed state, queues: all gone
     result = cli("run", "--once", "--timeout", "180", env=seeded)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{before} articles indexed" in result.stdout  # everything was polled and processed again...
-    assert search_json("", seeded)["total"] == before  # ...into the same documents
+    # Everything is polled again; what the index already holds may be answered by it (the seen window's
+    # lookup past Redis) instead of fetched again, so at most the whole corpus is processed again...
+    again = re.search(r"(\d+) articles indexed", result.stdout)
+    assert again is not None and int(again.group(1)) <= before, result.stdout
+    assert search_json("", seeded)["total"] == before  # ...and never into a second document
