@@ -22,24 +22,10 @@ from workers.state.seen import SeenWindow
 
 __all__ = ["ItemTracker"]
 
-# Atomic so that two pollers reading the same item in two feeds hand it to
-# fetch once: returns 1 when the caller now owns the item.
-# KEYS: inflight, inflight items, then the seen window's buckets.
+# Atomic so that two pollers reading the same item in two feeds hand it to fetch once. KEYS: inflight, inflight
+# items, then the seen window's buckets; ARGV: now, ttl, then id and item JSON pairs (a poll's new entries come
+# in one call). Returns 1 for each item the caller now owns, else 0; an id listed twice is claimed once.
 _CLAIM = """
-for i = 3, #KEYS do
-  if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then return 0 end
-end
-local since = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if since and (tonumber(ARGV[2]) - tonumber(since)) < tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[4]) end
-return 1
-"""
-
-
-# Several items in one call (a poll's new entries): ARGV is now, ttl, then id and item JSON pairs; returns a
-# 1 or 0 per item. An id listed twice is claimed once.
-_CLAIM_MANY = """
 local now, ttl, out = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
 for j = 3, #ARGV, 2 do
   local id, taken = ARGV[j], 1
@@ -66,16 +52,13 @@ class ItemTracker:
         self._keys = keys
         self._ttl = inflight_ttl_s
         self._claim = redis.register_script(_CLAIM)
-        self._claim_many = redis.register_script(_CLAIM_MANY)
         self.seen = SeenWindow(redis, keys, seen_window_s)
 
     def claim(self, doc_id: str, item_json: str = "") -> bool:
         """Take the item for processing; False when it is seen within the window or already in flight.
 
         Past the window the caller asks the index first (:meth:`workers.runtime.Runtime.seen_ids`)."""
-        now = time.time()
-        keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.live_keys(now)]
-        return bool(self._claim(keys=keys, args=[doc_id, now, self._ttl, item_json]))
+        return self.claim_many([(doc_id, item_json)])[0]
 
     def claim_many(self, items: list[tuple[str, str]]) -> list[bool]:
         """:meth:`claim` for several (id, item JSON) pairs in one round trip; one answer a pair."""
@@ -86,7 +69,7 @@ class ItemTracker:
         args: list[str | float] = [now, self._ttl]
         for doc_id, item_json in items:
             args += [doc_id, item_json]
-        return [bool(taken) for taken in self._claim_many(keys=keys, args=args)]
+        return [bool(taken) for taken in self._claim(keys=keys, args=args)]
 
     def is_seen(self, doc_id: str) -> bool:
         """Seen within the window (only: the index answers for older documents)."""
