@@ -115,12 +115,15 @@ def _may_write(request: Request) -> None:
 
 Writer = Annotated[None, Depends(_may_write)]
 SavedSearches = Annotated[Alerts, Depends(_alerts)]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ApiError, "description": "A bad name, query, facet or webhook URL."},
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ApiError, "description": "API keys are configured and none was given (api.key_required)."},
     403: {"model": ApiError, "description": "No API keys are configured and the client is not on loopback "
           "(api.write_forbidden)."},
     503: {"model": ApiError, "description": "Redis or the search backend is unavailable."},
+}
+"""The answers of every endpoint that writes behind :data:`Writer` (saved searches, entity corrections)."""
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "A bad name, query, facet or webhook URL."}, **WRITE_ERRORS,
 }
 
 

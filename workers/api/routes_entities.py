@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from workers.api.deps import ATTACH_WAIT_S, get_backend, get_settings
-from workers.api.routes_alerts import Writer
+from workers.api.routes_alerts import WRITE_ERRORS, Writer
 from workers.api.schemas import ApiError
 from workers.core.errors import ConfigError
 from workers.core.models import ENTITY_KINDS
@@ -68,11 +68,7 @@ def _store(request: Request) -> Iterator[CorrectionStore]:
 
 Store = Annotated[CorrectionStore, Depends(_store)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ApiError, "description": "A bad name, kind or correction (entities.bad_input)."},
-    401: {"model": ApiError, "description": "API keys are configured and none was given (api.key_required)."},
-    403: {"model": ApiError, "description": "No API keys are configured and the client is not on loopback "
-          "(api.write_forbidden)."},
-    503: {"model": ApiError, "description": "Redis or the search backend is unavailable."},
+    400: {"model": ApiError, "description": "A bad name, kind or correction (entities.bad_input)."}, **WRITE_ERRORS,
 }
 
 
