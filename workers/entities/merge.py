@@ -249,13 +249,19 @@ def _merge_acronyms(groups: list[_Entity], defined: dict[str, str]) -> list[_Ent
         targets = {comparison_key(t.name): t for t in spelled
                    if (spelled_out is not None and _ends_with(spelled_out, t.name))
                    or name in _initials_of(t.name, extended=bool(defined) or spelled_out is not None)}
-        if len(targets) == 1:
-            target = next(iter(targets.values()))
-            target.forced_name = target.forced_name or target.name
-            target.absorb(group)
-        else:
-            kept.append(group)
+        _join_the_one(group, targets, kept)
     return kept
+
+
+def _join_the_one(group: _Entity, targets: dict[str, _Entity], kept: list[_Entity]) -> None:
+    """``group`` joins its target when exactly one name could be meant (keeping the target's spelling); else
+    it stays itself in ``kept``."""
+    if len(targets) == 1:
+        target = next(iter(targets.values()))
+        target.forced_name = target.forced_name or target.name
+        target.absorb(group)
+    else:
+        kept.append(group)
 
 
 def _merge_qualified_names(groups: list[_Entity]) -> list[_Entity]:
@@ -328,12 +334,7 @@ def _merge_short_names(groups: list[_Entity]) -> list[_Entity]:
         targets = {comparison_key(t.name): t for t in groups
                    if t is not group and t.kind == group.kind and len(comparison_key(t.name).split()) > len(words)
                    and _ends_with(t.name, group.name)}
-        if len(targets) == 1:
-            target = next(iter(targets.values()))
-            target.forced_name = target.forced_name or target.name
-            target.absorb(group)
-        else:
-            kept.append(group)
+        _join_the_one(group, targets, kept)
     return kept
 
 
