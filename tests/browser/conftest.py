@@ -5,6 +5,7 @@ The browser is Debian's system Chromium (never a downloaded one); without it the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -72,10 +73,11 @@ def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def served(seeded_env: dict[str, str], chromium: str) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """A real `newsworkers serve` on a free port with ``env``; its base URL once it answers."""
     port = _free_port()
-    server = subprocess.Popen([*newsworkers_cli(), "serve", "--port", str(port)], env=seeded_env, cwd=ROOT,
+    server = subprocess.Popen([*newsworkers_cli(), "serve", "--port", str(port)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -84,6 +86,12 @@ def served(seeded_env: dict[str, str], chromium: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(seeded_env: dict[str, str], chromium: str) -> Iterator[str]:
+    with serving(seeded_env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ import httpx
 import pytest
 
 from tests.browser.analyst_corpus import OLDER, SOURCES, WITHIN_7D, WITHIN_24H, WITHIN_30D, write_index
-from tests.browser.conftest import ARTIFACTS, _answers, _free_port
-from tests.conftest import ROOT, newsworkers_cli, wait_until
+from tests.browser.conftest import ARTIFACTS, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,16 +33,8 @@ def analyst(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator
     write_index(data_dir / "index")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ELASTICSEARCH_URL")}
     env.update(NEWSWORKERS_DATA_DIR=str(data_dir), NEWSWORKERS_API_KEYS=API_KEY)
-    port = _free_port()
-    server = subprocess.Popen([*newsworkers_cli(), "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _answers(base), timeout_s=30, what="newsworkers serve")
+    with serving(env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def new_tab(browser: Any, base: str, width: int = 1400, height: int = 900, **options: Any) -> tuple[Any, Any]:
