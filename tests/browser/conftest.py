@@ -52,7 +52,7 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # read only: the search page and entity tests share one run
 def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The README's first command on embedded defaults: the offline corpus through the real pipeline."""
     data_dir = tmp_path_factory.mktemp("browser") / "data"
@@ -88,7 +88,7 @@ def serving(env: dict[str, str]) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(seeded_env: dict[str, str], chromium: str) -> Iterator[str]:
     with serving(seeded_env) as base:
         yield base

@@ -18,6 +18,7 @@ import pytest
 
 from tests.browser.analyst_corpus import OLDER, SOURCES, WITHIN_7D, WITHIN_24H, WITHIN_30D, write_index
 from tests.browser.conftest import ARTIFACTS, serving
+from tests.browser.pages import open_page, settle, summary_total
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,26 +58,10 @@ def page(browser: Any, analyst: str) -> Iterator[Any]:
     assert tab.problems == [], "the page raised JavaScript errors"
 
 
-def settle(page: Any) -> None:
-    page.wait_for_function("!document.body.classList.contains('loading')")
-    page.wait_for_load_state("networkidle")
-
-
-def summary_total(page: Any) -> int:
-    text = page.inner_text("#summary")
-    return 0 if text.startswith("No ") else int(text.split()[0].replace(",", ""))
-
-
 def api(base: str, path: str = "/api/search", **params: Any) -> Any:
     response = httpx.get(base + path, params={"size": 0, **params}, timeout=10)
     response.raise_for_status()
     return response.json()
-
-
-def open_page(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("#summary:not(:empty)")
-    settle(page)
 
 
 def test_date_presets_and_a_custom_range(page: Any, analyst: str) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, HOSTILE_TITLE
+from tests.browser.pages import open_page, settle, summary_total
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,11 +30,6 @@ def page(browser: Any, served: str) -> Iterator[Any]:
     assert problems == [], "the page raised JavaScript errors"
 
 
-def summary_total(page: Any) -> int:
-    text = page.inner_text("#summary")
-    return 0 if text.startswith("No ") else int(text.split()[0].replace(",", ""))
-
-
 def facet_button(page: Any, facet: str, value: str) -> Any:
     return page.locator(f'section.facet[data-facet="{facet}"] button.facet-value', has_text=value).first
 
@@ -42,17 +38,12 @@ def facet_count(page: Any, facet: str, value: str) -> int:
     return int(facet_button(page, facet, value).locator(".count").inner_text())
 
 
-def settle(page: Any) -> None:
-    page.wait_for_function("!document.body.classList.contains('loading')")
-    page.wait_for_load_state("networkidle")
-
-
 def api_total(served: str, **params: str) -> int:
     return int(httpx.get(f"{served}/api/search", params={"size": 0, "collapse": "true", **params}).json()["total"])
 
 
 def test_query_finds_the_seed_article(page: Any, served: str) -> None:
-    page.goto("/")
+    open_page(page, "/")
     page.fill("#q", "Baghdad embassy")
     page.press("#q", "Enter")
     page.wait_for_selector(f"#results .hit .title:has-text('{SEED_TITLE}')")
