@@ -225,3 +225,48 @@ def test_store_a_saved_search_and_percolate_articles(tmp_path: Path) -> None:
             client.indices.delete(index=name)
         client.options(ignore_status=404).indices.delete_index_template(name=pc.saved_searches_template_name(alias))
         client.close()
+
+
+@pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
+def test_migrate_moves_saved_searches_stored_against_an_older_articles_mapping(tmp_path: Path) -> None:
+    from workers.alerts.percolator import PercolatorAlerts
+    from workers.alerts.store import SavedSearch
+    from workers.search.elasticsearch.backend import make_client
+    from workers.search.elasticsearch.index import ensure_index, saved_searches_status, versions
+    from workers.settings import Settings
+
+    alias = f"nwtest-{uuid.uuid4().hex[:10]}"
+    saved_alias = pc.saved_searches_alias(alias)
+    client = make_client(Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
+                                  elasticsearch_index=alias))
+    # The saved-searches index as an older release left it: stamped with the articles mapping before this one.
+    older = copy.deepcopy(pc.saved_searches_template())
+    meta = older["template"]["mappings"]["_meta"]["newsworkers"]
+    meta["articles_schema_version"] = int(meta["articles_schema_version"]) - 1
+    searches = [SavedSearch(name="baghdad", query="rockets", filters={"locations": ["baghdad"]}),
+                SavedSearch(name="cairo", query="", filters={"locations": ["Cairo"]})]
+    try:
+        assert ensure_index(client, saved_alias, template=older) == f"{saved_alias}-v1"
+        status = saved_searches_status(client, alias)
+        assert status["needs_migrate"] and status["index"] == f"{saved_alias}-v1"
+        alerts = PercolatorAlerts(client, alias)
+        late = SavedSearch(name="late", query="militia")
+        seen: list[int] = []
+
+        def listed() -> list[SavedSearch]:
+            seen.append(len(seen))
+            return searches if len(seen) == 1 else [*searches, late]  # one saved while the migration ran
+
+        result = alerts.migrate(listed)
+        assert result["migrated"] and result["created"] == f"{saved_alias}-v2" and result["stored"] == 3
+        assert saved_searches_status(client, alias)["needs_migrate"] is False
+        assert alerts.migrate(lambda: searches)["migrated"] is False  # once is enough
+        assert set(versions(client, saved_alias)) == {f"{saved_alias}-v1", f"{saved_alias}-v2"}  # old one kept
+        matched = alerts.match([sample_article()])  # Baghdad, "Militants fired rockets"
+        assert sorted(matched) == ["baghdad"]
+        assert client.count(index=saved_alias).body["count"] == 3
+    finally:
+        for name in versions(client, saved_alias):
+            client.indices.delete(index=name)
+        client.options(ignore_status=404).indices.delete_index_template(name=pc.saved_searches_template_name(alias))
+        client.close()

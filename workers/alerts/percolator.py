@@ -8,7 +8,7 @@ saved-search id. Client errors become ours in :func:`workers.search.elasticsearc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -19,7 +19,12 @@ from workers.core.models import Article
 from workers.search.elasticsearch import percolator as pc
 from workers.search.elasticsearch import requests as rq
 from workers.search.elasticsearch.errors import CLIENT_ERRORS, es_errors
-from workers.search.elasticsearch.index import ensure_saved_searches_index
+from workers.search.elasticsearch.index import (
+    ensure_saved_searches_index,
+    next_saved_searches_index,
+    saved_searches_status,
+    swap_alias,
+)
 
 __all__ = ["PercolatorAlerts", "matches_from_hits"]
 
@@ -59,13 +64,34 @@ class PercolatorAlerts:
         """Create the index and put every saved search (puts by id are idempotent): a worker does it once, so
         searches saved before the deployment moved to Elasticsearch, or lost with the index, match again."""
         self.ensure()
+        with es_errors("store the saved searches", catch=CLIENT_ERRORS):
+            self._put_all(self.index, searches)
+
+    def migrate(self, searches: Callable[[], Sequence[SavedSearch]]) -> dict[str, Any]:
+        """Move the saved searches to a new index of today's articles mapping, if the live one is older.
+
+        Every search is stored in the new index before the alias moves, so matching never sees it half full;
+        ``searches`` is read again after the move and put once more, so one saved in between is not lost
+        (puts by id are idempotent). The old index is kept, like the articles' old versions.
+        """
+        with es_errors("read the saved-searches index", catch=CLIENT_ERRORS):
+            status = saved_searches_status(self.client, self.alias)
+        if not status["needs_migrate"]:
+            return {**status, "migrated": False, "stored": 0}
+        with es_errors("migrate the saved searches", catch=CLIENT_ERRORS):
+            new = next_saved_searches_index(self.client, self.alias)
+            stored = self._put_all(new, searches())
+            swap_alias(self.client, self.index, status["index"], new)
+            stored = max(stored, self._put_all(self.index, searches()))
+        return {**status, "migrated": True, "from": status["index"], "created": new, "stored": stored}
+
+    def _put_all(self, index: str, searches: Sequence[SavedSearch]) -> int:
         for saved in searches:
             document = pc.saved_search_document(saved.name, saved.name, saved.search_query(),
                                                 created_at=parse_iso(saved.created_at))
-            with es_errors("store a saved search", catch=CLIENT_ERRORS):
-                self.client.index(index=self.index, id=saved.name, document=document)
-        with es_errors("refresh the saved searches", catch=CLIENT_ERRORS):
-            self.client.indices.refresh(index=self.index)
+            self.client.index(index=index, id=saved.name, document=document)
+        self.client.indices.refresh(index=index)
+        return len(searches)
 
     def remove(self, name: str) -> None:
         with es_errors("delete a saved search", catch=CLIENT_ERRORS):

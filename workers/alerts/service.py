@@ -96,6 +96,11 @@ class Alerts:
             percolator.remove(name)
         self.store.remove(name)
 
+    def migrate_percolator(self) -> dict[str, Any] | None:
+        """After the articles index moved to a new schema: the saved searches moved too (Elasticsearch only)."""
+        percolator = self._percolator()
+        return None if percolator is None else percolator.migrate(self.store.all)
+
     # -- index time ----------------------------------------------------------------------------------------
     def match_batch(self, articles: Sequence[Article], enqueue: Enqueue) -> int:
         """Match a freshly indexed batch; returns the number of new (alert, article) pairs."""

@@ -22,13 +22,13 @@ from workers.runtime import Runtime
 from workers.search.backend import SearchBackend, open_backend
 from workers.state.ownership import redis_for_command
 
-__all__: list[str] = []
+__all__ = ["open_alerts"]
 
 alerts_app = typer.Typer(no_args_is_help=True, help="Saved searches: an Atom feed each, and optional webhooks.")
 
 
 @contextlib.contextmanager
-def _alerts(data_dir: Path | None) -> Iterator[Alerts]:
+def open_alerts(data_dir: Path | None) -> Iterator[Alerts]:
     settings = require_state(settings_for(data_dir))
     with redis_for_command(settings) as url:
         runtime = Runtime(settings.model_copy(update={"redis_url": url}))
@@ -64,7 +64,7 @@ def alerts_add(
         if not sep:
             raise QuerySyntaxError(f"--filter takes FACET=VALUE, got {spec!r}")
         filters.setdefault(facet.strip(), []).append(value.strip())
-    with _alerts(data_dir) as alerts:
+    with open_alerts(data_dir) as alerts:
         saved, matches = alerts.add(name, query, filters, webhook)
     console.print(f"saved [bold]{escape(saved.name)}[/]: {matches} matching articles so far; "
                   f"feed at {feed_path(saved.name)}" + (" and webhook" if saved.webhook else ""))
@@ -73,7 +73,7 @@ def alerts_add(
 @alerts_app.command("list")
 def alerts_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """The saved searches, with their match counts."""
-    with _alerts(data_dir) as alerts:
+    with open_alerts(data_dir) as alerts:
         rows = [(s, alerts.store.match_count(s.name)) for s in alerts.store.all()]
     if as_json:
         out = [{**s.to_json(), "webhook": redacted_webhook(s.webhook), "feed_url": feed_path(s.name),
@@ -98,7 +98,7 @@ def alerts_show(
     data_dir: DataDir = None,
 ) -> None:
     """One saved search and its newest matches."""
-    with _alerts(data_dir) as alerts:
+    with open_alerts(data_dir) as alerts:
         saved = alerts.store.get(name)
         if saved is None:
             raise UnknownAlert(f"no saved search named {name!r}")
@@ -117,6 +117,6 @@ def alerts_show(
 @alerts_app.command("remove")
 def alerts_remove(name: str, data_dir: DataDir = None) -> None:
     """Forget a saved search and its matches."""
-    with _alerts(data_dir) as alerts:
+    with open_alerts(data_dir) as alerts:
         alerts.remove(name)
     console.print(f"removed [bold]{escape(name)}[/]")

@@ -81,9 +81,11 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
         _print(health, as_json, f"tantivy index at {escape(str(health['path']))}: {health['documents']} documents")
         return
     from workers.search.elasticsearch.index import index_status as status_of
+    from workers.search.elasticsearch.index import saved_searches_status
 
     with _client(settings) as client:
         status = status_of(client, settings.elasticsearch_index)
+        status["saved_searches"] = saved = saved_searches_status(client, settings.elasticsearch_index)
     target = status["index"] or "nothing (run `newsworkers index create`)"
     lines = [f"alias [bold]{escape(status['alias'])}[/] → {escape(target)}"]
     for index in status["indices"]:
@@ -93,6 +95,12 @@ def index_status(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     if status["needs_migrate"]:
         lines.append(f"[yellow]the template has mapping version {status['template_schema_version']}: "
                      "run `newsworkers index migrate`[/]")
+    if saved["index"]:
+        lines.append(f"saved searches [bold]{escape(saved['alias'])}[/] → {escape(saved['index'])}, "
+                     f"articles mapping {saved['articles_schema_version']}")
+    if saved["needs_migrate"]:
+        lines.append(f"[yellow]the saved searches were stored against articles mapping "
+                     f"{saved['articles_schema_version']}: run `newsworkers index migrate`[/]")
     _print(status, as_json, "\n".join(lines))
 
 
@@ -112,9 +120,27 @@ def index_migrate(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     text = (f"alias now → {escape(result['created'])}" + (
         f" ({result['copied']} documents copied from {escape(result['from'])}, {result.get('caught_up', 0)} caught "
         f"up; {escape(result['from'])} kept: `newsworkers index drop` deletes it)" if result["from"] else ""))
+    saved = _migrate_saved_searches(data_dir)
+    result["saved_searches"] = saved
+    if saved and saved["migrated"]:
+        text += (f"\nsaved searches: {saved['stored']} stored again in {escape(saved['created'])} "
+                 f"(articles mapping {saved['articles_schema_version']} → {saved['template_articles_schema_version']})")
     _print(result, as_json, text)
     if result.get("failures"):
         raise typer.Exit(1)
+
+
+def _migrate_saved_searches(data_dir: Path | None) -> dict[str, Any] | None:
+    """The percolator index follows the articles mapping (its stored queries are parsed against it); the saved
+    searches themselves are in Redis, so this needs it."""
+    from workers.cli.alerts import open_alerts
+    from workers.state.ownership import data_dir_holds_nothing
+
+    settings = settings_for(data_dir)
+    if not settings.redis_url and data_dir_holds_nothing(settings.data_dir):
+        return None  # no Redis and nothing kept here: there are no saved searches to move
+    with open_alerts(data_dir) as alerts:
+        return alerts.migrate_percolator()
 
 
 def _migrate_tantivy(settings: Settings, as_json: bool) -> None:

@@ -25,7 +25,8 @@ from workers.search.elasticsearch import requests as rq
 from workers.search.elasticsearch.errors import es_errors, or_missing
 
 __all__ = [
-    "alias_target", "drop_old", "ensure_index", "ensure_saved_searches_index", "index_status", "migrate", "versions",
+    "alias_target", "drop_old", "ensure_index", "ensure_saved_searches_index", "index_status", "migrate",
+    "next_saved_searches_index", "saved_searches_status", "swap_alias", "versions",
 ]
 
 # Documents indexed during the reindex are caught up after the swap; a margin covers clocks between machines.
@@ -97,6 +98,46 @@ def ensure_saved_searches_index(client: Elasticsearch, alias: str) -> str:
     its migration (stored queries re-stored when the article mapping changes) belongs with the saved searches.
     """
     return ensure_index(client, pc.saved_searches_alias(alias), template=pc.saved_searches_template())
+
+
+def saved_searches_status(client: Elasticsearch, alias: str) -> dict[str, Any]:
+    """The saved-searches index behind its alias, and whether its mapping is of today's articles schema.
+
+    Elasticsearch keeps stored queries parsed against the mapping they were stored with, and the mapping is
+    strict: after the articles schema changes, percolating a new article fails until the index is migrated.
+    """
+    saved_alias = pc.saved_searches_alias(alias)
+    wanted = _articles_version(pc.saved_searches_template()["template"]["mappings"])
+    target = alias_target(client, saved_alias)
+    if target is None:
+        return {"alias": saved_alias, "index": None, "articles_schema_version": None,
+                "template_articles_schema_version": wanted, "needs_migrate": False}
+    with es_errors(f"mapping of {target}"):
+        mappings = client.indices.get_mapping(index=target).body[target]["mappings"]
+    have = _articles_version(mappings)
+    return {"alias": saved_alias, "index": target, "articles_schema_version": have,
+            "template_articles_schema_version": wanted, "needs_migrate": have != wanted}
+
+
+def next_saved_searches_index(client: Elasticsearch, alias: str) -> str:
+    """The next version of the saved-searches index, from today's template and without the alias yet: the
+    caller stores every saved search in it before :func:`swap_alias` makes it the one percolated."""
+    saved_alias = pc.saved_searches_alias(alias)
+    put_template(client, saved_alias, pc.saved_searches_template())
+    new = rq.versioned_index(saved_alias, max(versions(client, saved_alias).values(), default=0) + 1)
+    with es_errors(f"create {new}"):
+        client.indices.create(index=new, body=rq.create_index_body(None))
+    return new
+
+
+def swap_alias(client: Elasticsearch, alias: str, old: str | None, new: str) -> None:
+    with es_errors(f"move {alias} to {new}"):
+        client.indices.update_aliases(body=rq.alias_swap_body(alias, old, new))
+
+
+def _articles_version(mappings: dict[str, Any]) -> int | None:
+    version = mappings.get("_meta", {}).get("newsworkers", {}).get("articles_schema_version")
+    return int(version) if version is not None else None
 
 
 def index_status(client: Elasticsearch, alias: str) -> dict[str, Any]:
