@@ -26,6 +26,7 @@ from workers.pipeline.extract.body import extract_body, prefer_declared_body, pr
 from workers.pipeline.extract.bylines import choose_authors, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
+from workers.pipeline.extract.lead import with_lead
 from workers.pipeline.extract.metadata import (
     clean_title,
     find_page_date,
@@ -83,7 +84,7 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                     with_metadata=True,
                     date_params=_CHEAP_DATE_PARAMS,
                 )
-                document, page_text = body.document, body.text
+                document, page_text = body.document, with_lead(tree, body.text, _descriptions(tree))
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
     for declared_body in (html_to_text(declared.body or ""), hydrated):
@@ -216,6 +217,11 @@ def _first_sentence(text: str) -> str | None:
 
 def _paragraph_chars(tree: HtmlElement) -> int:
     return sum(sum(ch.isalpha() for ch in p.text_content()) for p in tree.iter("p"))
+
+
+def _descriptions(tree: HtmlElement) -> list[str]:
+    """The page's own summaries of the article: its meta description and og:description."""
+    return [str(v) for v in tree.xpath('//meta[@name="description" or @property="og:description"]/@content')]
 
 
 def _headings(tree: HtmlElement) -> list[str]:
