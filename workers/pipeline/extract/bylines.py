@@ -7,8 +7,9 @@ the page says the publication wrote it). A page whose JSON-LD credits only the p
 byline (trafilatura's reading) names a person, gets the person. When neither names anybody but the
 publication, weaker sources are asked in turn: the page's meta author, then a bold line of names on the
 first or last line of the body (which then leaves the body). Every name loses a byline prefix in any of
-several languages ("By", "Von", "Par", "Por", "Di", "Av", "Door", "Przez", "Автор:", "文/", ...), a byline word
-after a column name ("Kolumne Von ..."), a trailing role ("기자", "記者") or initials in parentheses, and lines that are dates, addresses or links are no names at all.
+several languages ("By", "Von", "Par", "Por", "Di", "Av", "Door", "Przez", "Автор:", "文/", ...), a byline
+word after a column name ("Kolumne Von ..."), a trailing role ("기자", "記者") or initials in parentheses, and
+lines that are dates, addresses or links are no names at all.
 """
 
 from __future__ import annotations
