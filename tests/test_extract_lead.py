@@ -1,4 +1,5 @@
-"""The article's lead (standfirst) put back in front of the body: workers/pipeline/extract/lead.py.
+"""The article's lead (standfirst) put back in front of the body (workers/pipeline/extract/lead.py), and lists
+of links dropped before extraction (body.py).
 Small pages written for these tests; no ../shared."""
 
 from __future__ import annotations
@@ -70,3 +71,24 @@ def test_the_stage_puts_a_dropped_lead_first_and_never_twice(tmp_path: Path) -> 
     assert lines[0] == LEAD
     assert article.body.count(LEAD) == 1
     assert lines[1].startswith(FIRST)
+
+
+def test_lists_of_links_leave_the_page_before_extraction_and_lists_that_say_things_stay(tmp_path: Path) -> None:
+    steps = ["Die Mauer wird zuerst vermessen und dann Stein für Stein abgetragen.",
+             "Im Sommer setzt eine Spezialfirma die Steine auf einem neuen Fundament wieder zusammen.",
+             "Zum Schluss wird die Promenade um einen halben Meter erhöht und neu gepflastert."]
+    related = ["Sturmflut trifft die Nordseeküste mit voller Wucht", "Neue Fähre für die Inseln bestellt",
+               "Hafenfest fällt in diesem Jahr aus"]
+    html = ('<html lang="de"><body><article><h1>Hafenmauer wird neu gebaut</h1>'
+            + "".join(f"<p>{FIRST} {n}</p>" for n in range(3))
+            + "<ul>" + "".join(f"<li>{step}</li>" for step in steps) + "</ul>"
+            + f"<p>{SECOND}</p>"
+            + "<ul>" + "".join(f'<li><a href="/{n}">{title}</a></li>' for n, title in enumerate(related))
+            + "</ul></article></body></html>")
+    url = "https://zeitung.example/politik/hafen"
+    item = FeedItem(doc_id=document_id(url), url=url, feed_url="https://zeitung.example/rss")
+    article = extract_article(FetchedPage(item=item, final_url=url, status=200, html=html,
+                                          fetched_at=datetime(2024, 3, 1, tzinfo=UTC)),
+                              Settings(data_dir=tmp_path), None)
+    assert all(step in article.body for step in steps)
+    assert not any(title in article.body for title in related)
