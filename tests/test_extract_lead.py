@@ -12,6 +12,7 @@ from trafilatura.utils import load_html
 from workers.core.ids import document_id
 from workers.core.models import FeedItem, FetchedPage
 from workers.pipeline.extract.article import extract_article
+from workers.pipeline.extract.body import drop_link_lists
 from workers.pipeline.extract.lead import find_leads, with_lead
 from workers.settings import Settings
 
@@ -92,3 +93,13 @@ def test_lists_of_links_leave_the_page_before_extraction_and_lists_that_say_thin
                               Settings(data_dir=tmp_path), None)
     assert all(step in article.body for step in steps)
     assert not any(title in article.body for title in related)
+
+
+def test_drop_link_lists_keeps_lists_that_say_things() -> None:
+    page = load_html('<html><body><ul id="steps"><li>Vermessen, dann abtragen.</li><li>Neu <a href="/f">setzen</a>'
+                     ' auf einem Fundament.</li></ul><ol id="more"><li><a href="/1">Sturmflut an der Küste</a></li>'
+                     '<li><a href="/2">Neue Fähre</a> (2)</li><li>Hafenfest fällt aus</li>'
+                     '<li><a href="/3">Leuchtturm saniert</a></li></ol><ul id="one"><li><a href="/4">x</a></li>'
+                     "</ul></body></html>")
+    drop_link_lists(page)
+    assert [element.get("id") for element in page.iter("ul", "ol")] == ["steps", "one"]

@@ -22,7 +22,8 @@ from lxml.html import HtmlElement
 
 from workers.pipeline.extract.cleanup import clean_body
 
-__all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer_declared_body", "prefer_feed_text"]
+__all__ = ["BodyExtraction", "agreement", "choose_mode", "drop_link_lists", "extract_body", "prefer_declared_body",
+           "prefer_feed_text"]
 
 _WORD = re.compile(r"\w+")
 MIN_PRECISE_SHARE = 0.5
@@ -65,7 +66,7 @@ def extract_body(tree: HtmlElement, url: str | None, *, title: str | None = None
 
     trafilatura copies a tree it is given, so both passes read the same untouched page.
     """
-    _drop_link_lists(tree)
+    drop_link_lists(tree)
     precise_doc = trafilatura.bare_extraction(
         tree, url=url, favor_precision=True, include_comments=False, with_metadata=with_metadata,
         date_extraction_params=date_params,
@@ -118,7 +119,7 @@ def prefer_declared_body(declared: str, page_text: str) -> bool:
     return page_words < PAGE_FAILED * declared_words or agreement(page_text, declared) >= PAGE_IN_DECLARED
 
 
-def _drop_link_lists(tree: HtmlElement) -> None:
+def drop_link_lists(tree: HtmlElement) -> None:
     """Remove the lists whose items are links (related stories, a source list, a topic bar) from the page:
     an article's own list says things, a list of links points elsewhere. Mutates ``tree``."""
     for listing in list(tree.iter("ul", "ol")):
