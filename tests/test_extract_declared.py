@@ -263,6 +263,15 @@ def test_articlebody_completes_a_page_that_shows_a_part(tmp_path: Path) -> None:
     assert "&lt;" not in article.body and "<p>" not in article.body
 
 
+def test_a_declared_body_is_cleaned_of_its_ad_slots_like_an_extracted_one(tmp_path: Path) -> None:
+    whole = [PROSE["de"], PROSE["de"].replace("Dienstag", "Mittwoch"), PROSE["de"].replace("Stadtrat", "Kreistag")]
+    marked = [whole[0], "$$ARTICLEAD$$", whole[1], "Anzeige", whole[2]]
+    head = ld({"@type": "NewsArticle", "headline": "Hafen",
+               "articleBody": "&lt;p&gt;" + "&lt;/p&gt;&lt;p&gt;".join(marked) + "&lt;/p&gt;"})
+    article = extract(page(head, "<article><h1>Hafen</h1><p>Abonnieren</p></article>"), tmp_path)
+    assert article.body.splitlines() == whole
+
+
 def test_a_script_rendered_page_gives_its_article_from_the_hydration_data(tmp_path: Path) -> None:
     """An empty <body> whose article ships as an HTML string in a script's JSON (React, Next.js)."""
     paragraphs = [PROSE["ja"], PROSE["ja"].replace("火曜日", "水曜日"), PROSE["ja"].replace("市議会", "町議会")]

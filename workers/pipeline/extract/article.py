@@ -24,6 +24,7 @@ from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_declared_body, prefer_feed_text
 from workers.pipeline.extract.bylines import body_byline, choose_authors, emphasised_texts, own_names
+from workers.pipeline.extract.cleanup import clean_body
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
 from workers.pipeline.extract.lead import with_lead
@@ -97,7 +98,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
     for declared_body in (html_to_text(declared.body or ""), hydrated):
         if declared_body and prefer_declared_body(declared_body, page_text):
-            page_text = declared_body
+            # The declared text is the article's markup, captions and ad slots included: the same frame
+            # cleaning as the extracted text.
+            page_text = clean_body(declared_body, None)
     if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 
