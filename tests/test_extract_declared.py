@@ -15,7 +15,7 @@ from workers.core.ids import document_id
 from workers.core.models import Article, DateSource, FeedItem, FetchedPage
 from workers.pipeline.extract.article import extract_article
 from workers.pipeline.extract.body import prefer_declared_body
-from workers.pipeline.extract.bylines import choose_authors, clean_name, own_names
+from workers.pipeline.extract.bylines import body_byline, choose_authors, clean_name, emphasised_texts, own_names
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import Person, read_jsonld
 from workers.pipeline.extract.metadata import find_page_date
@@ -171,6 +171,8 @@ def test_page_dates_in_other_languages_formats(written: str, lang: str) -> None:
     ("Ursula von der Leyen", "Ursula von der Leyen"), ("Von der Leyen", "Von der Leyen"), ("Di Maio", "Di Maio"),
     ("af Klint", "af Klint"), ("Door Jan de Vries", "Jan de Vries"), ("Von: Hans Meier", "Hans Meier"),
     ("21.03.2020, 16:45", None), ("https://twitter.com/someone", None), ("jane@example.com", None),
+    ("Kolumne Von Jana Berg", "Jana Berg"), ("Ryan Von Ruden", "Ryan Von Ruden"), ("김민준 기자", "김민준"),
+    ("山田太郎記者", "山田太郎"), ("104233", None),
 ])
 def test_clean_name(line: str, name: str | None) -> None:
     assert clean_name(line) == name
@@ -191,6 +193,39 @@ def test_authors_publisher_kept_only_when_it_is_the_whole_credit() -> None:
     own = own_names("Radio Nord", [], "https://radionord.example/a")
     assert choose_authors([Person("radionord.example", True)], ["Radio Nord"], own) == ["radionord.example"]
     assert choose_authors([], ["Radio Nord GmbH", "21.03.2020"], own) == []
+
+
+def test_authors_from_weaker_sources_only_when_the_strong_ones_name_nobody() -> None:
+    own = own_names("Radio Nord", [], "https://radionord.example/a")
+    assert choose_authors([], [], own, [["Radio Nord", "Kari Nordmann"], ["Ola Berg"]]) == ["Kari Nordmann"]
+    assert choose_authors([], [], own, [["Radio Nord"], ["Ola Berg"]]) == ["Ola Berg"]
+    assert choose_authors([], ["Anna Schmidt"], own, [["Ola Berg"]]) == ["Anna Schmidt"]
+    assert choose_authors([Person("Radio Nord", True)], [], own, [[]]) == ["Radio Nord"]
+
+
+def test_a_bold_name_line_on_the_body_edge_is_the_byline() -> None:
+    lines = [PROSE["fr"], PROSE["es"], PROSE["de"]]
+    tree = load_html("<p><strong>Marie Dupont / Jean Martin</strong></p>"
+                     "<p><b>Paris</b></p><p><strong>Une phrase entière en gras, avec une virgule.</strong></p>")
+    emphasised = emphasised_texts(tree)
+    assert body_byline("\n".join(["Marie Dupont / Jean Martin", *lines]), emphasised) == (
+        ["Marie Dupont", "Jean Martin"], "\n".join(lines))
+    assert body_byline("\n".join([*lines, "Marie Dupont"]), emphasised) == ([], "\n".join([*lines, "Marie Dupont"]))
+    for edge in ("Paris", "Une phrase entière en gras, avec une virgule."):  # a place, a sentence
+        text = "\n".join([*lines, edge])
+        assert body_byline(text, emphasised) == ([], text)
+
+
+def test_authors_end_to_end_from_the_meta_author_or_the_body_edge(tmp_path: Path) -> None:
+    head = '<meta property="og:site_name" content="한국신문"><meta name="author" content="한국신문">' \
+           '<meta name="author" content="김민준 기자">'
+    article = extract(page(head, article_body("de", "Hafen"), "de"), tmp_path, "https://hanguk.example/a/1")
+    assert article.authors == ["김민준"]
+    paragraphs = "".join(f"<p>{PROSE['es'].replace('martes', day)}</p>" for day in ("lunes", "martes", "jueves"))
+    body = f"<article><h1>Hafen</h1>{paragraphs}<p><strong>Lucía Pérez</strong></p></article>"
+    article = extract(page("", body, "es"), tmp_path, "https://puerto.example/a/1")
+    assert article.authors == ["Lucía Pérez"]
+    assert "Lucía" not in article.body
 
 
 def test_authors_end_to_end_from_jsonld_in_arabic(tmp_path: Path) -> None:
@@ -226,6 +261,15 @@ def test_articlebody_completes_a_page_that_shows_a_part(tmp_path: Path) -> None:
                            "ru"), tmp_path)
     assert article.body.splitlines() == whole
     assert "&lt;" not in article.body and "<p>" not in article.body
+
+
+def test_a_declared_body_is_cleaned_of_its_ad_slots_like_an_extracted_one(tmp_path: Path) -> None:
+    whole = [PROSE["de"], PROSE["de"].replace("Dienstag", "Mittwoch"), PROSE["de"].replace("Stadtrat", "Kreistag")]
+    marked = [whole[0], "$$ARTICLEAD$$", whole[1], "Anzeige", whole[2]]
+    head = ld({"@type": "NewsArticle", "headline": "Hafen",
+               "articleBody": "&lt;p&gt;" + "&lt;/p&gt;&lt;p&gt;".join(marked) + "&lt;/p&gt;"})
+    article = extract(page(head, "<article><h1>Hafen</h1><p>Abonnieren</p></article>"), tmp_path)
+    assert article.body.splitlines() == whole
 
 
 def test_a_script_rendered_page_gives_its_article_from_the_hydration_data(tmp_path: Path) -> None:

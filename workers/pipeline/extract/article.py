@@ -23,9 +23,11 @@ from workers.core.ids import CURRENT_ID_VERSION, document_id, identity_url
 from workers.core.models import Article, BodySource, FetchedPage
 from workers.entities.recognizer import EntityRecognizer
 from workers.pipeline.extract.body import extract_body, prefer_declared_body, prefer_feed_text
-from workers.pipeline.extract.bylines import choose_authors, own_names
+from workers.pipeline.extract.bylines import body_byline, choose_authors, emphasised_texts, own_names
+from workers.pipeline.extract.cleanup import clean_body
 from workers.pipeline.extract.headline import choose_headline, headline_candidates
 from workers.pipeline.extract.jsonld import ArticleData, hydration_html, read_jsonld
+from workers.pipeline.extract.lead import with_lead
 from workers.pipeline.extract.metadata import (
     clean_title,
     find_page_date,
@@ -43,6 +45,8 @@ __all__ = ["extract_article", "html_to_text"]
 _CHEAP_DATE_PARAMS = {"extensive_search": False, "original_date": True}  # its result is not used
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section",
                "article", "figcaption", "pre", "dd", "dt")
+_META_AUTHOR = ('//meta[@name="author" or @property="author" or @name="article:author" '
+                'or @property="article:author"]/@content')
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _FEW_CHARS = 300
 """A page whose <p> elements hold fewer letters than this shows no article in its HTML (letters, not words:
@@ -64,6 +68,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
     declared = ArticleData()
     candidates: dict[str, str] = {}
     hydrated = ""
+    meta_authors: list[str] = []
+    site_names: list[str] = []
+    emphasised: set[str] = set()
     if page.html.strip():
         try:
             tree = load_html(page.html)
@@ -74,6 +81,9 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                 headings = _headings(tree)
                 declared = read_jsonld(tree)
                 candidates = headline_candidates(tree, declared.headline)
+                meta_authors = [str(v) for v in tree.xpath(_META_AUTHOR)]
+                site_names = [str(v) for v in tree.xpath('//meta[@property="og:site_name"]/@content')]
+                emphasised = emphasised_texts(tree)
                 page_time = find_page_timestamp(tree, declared.published, page_date)
                 if _paragraph_chars(tree) < _FEW_CHARS:  # a script-rendered page: its text is in its scripts
                     hydrated = html_to_text(hydration_html(tree) or "")
@@ -83,12 +93,14 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                     with_metadata=True,
                     date_params=_CHEAP_DATE_PARAMS,
                 )
-                document, page_text = body.document, body.text
+                document, page_text = body.document, with_lead(tree, body.text, _descriptions(tree))
         except Exception as exc:  # trafilatura and lxml raise many kinds; one broken page must not stop us
             extraction_error = f"extract.failed: {type(exc).__name__}: {exc}"[:500]
     for declared_body in (html_to_text(declared.body or ""), hydrated):
         if declared_body and prefer_declared_body(declared_body, page_text):
-            page_text = declared_body
+            # The declared text is the article's markup, captions and ad slots included: the same frame
+            # cleaning as the extracted text.
+            page_text = clean_body(declared_body, None)
     if not page_text and extraction_error is None:
         extraction_error = "extract.no_content: the page gave no main text"
 
@@ -119,9 +131,12 @@ def extract_article(page: FetchedPage, settings: Settings, ner: EntityRecognizer
                                           page_time=page_time if page_text else None)
     language = detect_language(f"{title}\n{body}")
     entities = ner.article_entities(f"{title}\n\n{body}", language).fields() if ner is not None else {}
-    names = own_names(site_name, declared.publishers, page.final_url, item.url)
-    authors = choose_authors(declared.authors, split_authors(document.author if document else None), names) \
-        or item.authors
+    names = own_names(site_name, [*declared.publishers, *site_names], page.final_url, item.url)
+    edge_names, edge_body = body_byline(body, emphasised) if from_page else ([], body)
+    authors = choose_authors(declared.authors, split_authors(document.author if document else None), names,
+                             [meta_authors, edge_names]) or item.authors
+    if edge_names and {n.casefold() for n in edge_names} <= {a.casefold() for a in authors}:
+        body = edge_body  # the byline line is no article text
     tags = fold_tags([*item.tags, *split_list(document.tags if document else None),
                       *split_list(document.categories if document else None)])
     article = Article(
@@ -216,6 +231,11 @@ def _first_sentence(text: str) -> str | None:
 
 def _paragraph_chars(tree: HtmlElement) -> int:
     return sum(sum(ch.isalpha() for ch in p.text_content()) for p in tree.iter("p"))
+
+
+def _descriptions(tree: HtmlElement) -> list[str]:
+    """The page's own summaries of the article: its meta description and og:description."""
+    return [str(v) for v in tree.xpath('//meta[@name="description" or @property="og:description"]/@content')]
 
 
 def _headings(tree: HtmlElement) -> list[str]:

@@ -22,7 +22,8 @@ from lxml.html import HtmlElement
 
 from workers.pipeline.extract.cleanup import clean_body
 
-__all__ = ["BodyExtraction", "agreement", "choose_mode", "extract_body", "prefer_declared_body", "prefer_feed_text"]
+__all__ = ["BodyExtraction", "agreement", "choose_mode", "drop_link_lists", "extract_body", "prefer_declared_body",
+           "prefer_feed_text"]
 
 _WORD = re.compile(r"\w+")
 MIN_PRECISE_SHARE = 0.5
@@ -33,6 +34,13 @@ PAGE_IN_FEED = 0.75
 """Share of the page text's 4-word shingles the feed text must have: what the page adds is leftovers, not a
 longer article than the feed's (a teaser or truncated feed copy never replaces the page)."""
 
+
+MIN_LINK_ITEMS = 2
+"""A list needs this many items to be judged a list of links."""
+LINK_LIST_SHARE = 0.75
+"""Share of a list's items that must be links for the list to be dropped before extraction."""
+LINK_ITEM_SHARE = 0.6
+"""Share of an item's characters inside links for the item to count as a link."""
 
 DECLARED_LONGER = 1.25
 """The JSON-LD articleBody must have this many times the page text's words to replace it."""
@@ -58,6 +66,7 @@ def extract_body(tree: HtmlElement, url: str | None, *, title: str | None = None
 
     trafilatura copies a tree it is given, so both passes read the same untouched page.
     """
+    drop_link_lists(tree)
     precise_doc = trafilatura.bare_extraction(
         tree, url=url, favor_precision=True, include_comments=False, with_metadata=with_metadata,
         date_extraction_params=date_params,
@@ -108,6 +117,26 @@ def prefer_declared_body(declared: str, page_text: str) -> bool:
     if declared_words < DECLARED_LONGER * max(page_words, 1):
         return False
     return page_words < PAGE_FAILED * declared_words or agreement(page_text, declared) >= PAGE_IN_DECLARED
+
+
+def drop_link_lists(tree: HtmlElement) -> None:
+    """Remove the lists whose items are links (related stories, a source list, a topic bar) from the page:
+    an article's own list says things, a list of links points elsewhere. Mutates ``tree``."""
+    for listing in list(tree.iter("ul", "ol")):
+        items = [item for item in listing if item.tag == "li"]
+        if len(items) < MIN_LINK_ITEMS:
+            continue
+        linked = sum(_is_link_item(item) for item in items)
+        if linked >= LINK_LIST_SHARE * len(items) and listing.getparent() is not None:
+            listing.drop_tree()
+
+
+def _is_link_item(item: HtmlElement) -> bool:
+    text = " ".join(item.text_content().split())
+    if not text:
+        return True
+    link = sum(len(" ".join(a.text_content().split())) for a in item.iter("a"))
+    return link >= LINK_ITEM_SHARE * len(text)
 
 
 def _words(text: str) -> int:
