@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from workers.entities.context import appositive_hints, list_hints, preposition_hints
+from workers.entities.kinds import judge_kind
 from workers.entities.models import load_ner_model
 from workers.entities.recognizer import entities_from_doc
 from workers.entities.rules import ALL_RULES
@@ -90,3 +91,12 @@ def test_a_lone_first_name_said_once_is_dropped(nlp) -> None:  # type: ignore[no
                                 "parked the jets since March.")
     assert on["persons"] == [] and on["organizations"] == ["Boeing"]
     assert off["persons"] == ["Max"]
+
+
+def test_what_no_name_is_written_like(nlp) -> None:  # type: ignore[no-untyped-def]
+    on, off = _with_and_without(nlp, "name_words", "Shares of Tata Pvt & rose. Apple sold more iPhones than ever.")
+    assert on["organizations"] == ["Apple"]
+    assert {"Tata Pvt &", "iPhones"} <= set(off["organizations"])
+    assert judge_kind("organizations", "Garrett hit Rudolph", "en", ALL_RULES).kind is None
+    assert judge_kind("organizations", "Bank of England", "en", ALL_RULES).kind == "organizations"
+    assert judge_kind("persons", "Ursula von der Leyen", "en", ALL_RULES).kind == "persons"

@@ -19,6 +19,7 @@ from workers.entities.canon import EntityCanon
 from workers.entities.context import appositive_hints, list_hints, preposition_hints
 from workers.entities.correction_store import CorrectionStore
 from workers.entities.kinds import Judgement, judge_kind
+from workers.entities.long_forms import LongForms
 from workers.entities.match import DEFAULT_MATCH_RATIO
 from workers.entities.merge import ArticleEntities, Mention, merge_mentions
 from workers.entities.models import NerModels, language_models
@@ -146,7 +147,7 @@ class EntityRecognizer:
 
     def __init__(self, model: str | None = None, *, max_chars: int, models: dict[str, str] | None = None,
                  canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO,
-                 corrections: CorrectionStore | None = None) -> None:
+                 corrections: CorrectionStore | None = None, long_forms: LongForms | None = None) -> None:
         """``model`` is the English pipeline (the old single-model form); ``models`` maps languages to pipelines."""
         mapping = dict(models or {})
         if model is not None:
@@ -156,6 +157,7 @@ class EntityRecognizer:
         self.canon = canon
         self.ratio = ratio
         self.corrections = corrections  # analysts' corrections, applied after the canon
+        self.long_forms = long_forms  # short names joined to a long form another article wrote
 
     @property
     def nlp(self) -> Language:
@@ -178,6 +180,7 @@ class EntityRecognizer:
         """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
         found = article_entities_from_doc(doc, self.ratio, language=language)
         found = canonicalize(found, self.canon) if self.canon is not None else found
+        found = self.long_forms.apply(found) if self.long_forms is not None else found
         return self.corrections.correct(found) if self.corrections is not None else found
 
 
@@ -185,8 +188,9 @@ def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityReco
     """The recognizer the settings describe; with Redis, names are canonical across the corpus."""
     canon = EntityCanon(redis, settings.namespace, ratio=settings.entity_match_ratio) if redis is not None else None
     corrections = CorrectionStore(redis, settings.namespace) if redis is not None else None
+    long_forms = LongForms(redis, settings.namespace) if redis is not None else None
     return EntityRecognizer(max_chars=settings.ner_max_chars, models=language_models(settings), canon=canon,
-                            ratio=settings.entity_match_ratio, corrections=corrections)
+                            ratio=settings.entity_match_ratio, corrections=corrections, long_forms=long_forms)
 
 
 def _is_shouted(line: str) -> bool:

@@ -24,7 +24,9 @@ does on the unseen half of the gold set. Workers always run them all.
 - ``place_prepositions``: a one-word organization or person after "in", "near" or "outside" and before a
   break is a place ("in Senkata, ...");
 - ``title_lines``: a name on a headline in Title Case counts only when the rest of the text names it too;
-- ``given_names``: a person left as a lone first name, said once, after the merges ("Max", "Oscar") is dropped.
+- ``given_names``: a person left as a lone first name, said once, after the merges ("Max", "Oscar") is dropped;
+- ``name_words``: an English name holds no lower-case word but its particles and small words ("Garrett hit
+  Rudolph" is a clause), is no company suffix alone, ends in no "&", and is no product family in the plural.
 """
 
 from __future__ import annotations
@@ -34,6 +36,6 @@ __all__ = ["ALL_RULES", "RULES"]
 RULES: tuple[str, ...] = (
     "particles", "conjunctions", "attached", "categories", "gazetteer", "person_shape", "common_words", "vote",
     "surnames", "short_names", "acronyms", "possessives", "appositives", "sure_lists", "place_prepositions",
-    "title_lines", "given_names",
+    "title_lines", "given_names", "name_words",
 )
 ALL_RULES = frozenset(RULES)
