@@ -100,3 +100,10 @@ def test_what_no_name_is_written_like(nlp) -> None:  # type: ignore[no-untyped-d
     assert judge_kind("organizations", "Garrett hit Rudolph", "en", ALL_RULES).kind is None
     assert judge_kind("organizations", "Bank of England", "en", ALL_RULES).kind == "organizations"
     assert judge_kind("persons", "Ursula von der Leyen", "en", ALL_RULES).kind == "persons"
+
+
+def test_a_place_glued_before_a_person_is_taken_off(nlp) -> None:  # type: ignore[no-untyped-def]
+    on, off = _with_and_without(nlp, "attached_places", "The ambassador to Ukraine Marie Yovanovitch testified on "
+                                "Friday. Yovanovitch said she was recalled.")
+    assert on["persons"] == ["Marie Yovanovitch"] and on["locations"] == ["Ukraine"]
+    assert off["persons"] == ["Ukraine Marie Yovanovitch"]

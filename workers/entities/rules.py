@@ -26,7 +26,9 @@ does on the unseen half of the gold set. Workers always run them all.
 - ``title_lines``: a name on a headline in Title Case counts only when the rest of the text names it too;
 - ``given_names``: a person left as a lone first name, said once, after the merges ("Max", "Oscar") is dropped;
 - ``name_words``: an English name holds no lower-case word but its particles and small words ("Garrett hit
-  Rudolph" is a clause), is no company suffix alone, ends in no "&", and is no product family in the plural.
+  Rudolph" is a clause), is no company suffix alone, ends in no "&", and is no product family in the plural;
+- ``attached_places``: a place or a word in capitals glued before a person's full name is taken off ("Ukraine
+  Marie Yovanovitch" -> the place Ukraine and the person, "DL Myles Garrett" -> the person).
 """
 
 from __future__ import annotations
@@ -36,6 +38,6 @@ __all__ = ["ALL_RULES", "RULES"]
 RULES: tuple[str, ...] = (
     "particles", "conjunctions", "attached", "categories", "gazetteer", "person_shape", "common_words", "vote",
     "surnames", "short_names", "acronyms", "possessives", "appositives", "sure_lists", "place_prepositions",
-    "title_lines", "given_names", "name_words",
+    "title_lines", "given_names", "name_words", "attached_places",
 )
 ALL_RULES = frozenset(RULES)
