@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from wordfreq import zipf_frequency  # noqa: E402
+
 from workers.core.models import ENTITY_KINDS  # noqa: E402
 from workers.entities.models import load_ner_model  # noqa: E402
 from workers.entities.normalize import comparison_key  # noqa: E402
@@ -176,8 +178,9 @@ def score(records: list[dict[str, object]], *, show: bool = False, model: str = 
         language = str(record.get("language", "en"))
         if language not in loaded:
             loaded[language] = load_ner_model(models[language])
-            # The gazetteer and the name dictionary load on first use: start-up, not per-text work.
-            is_known_place("Paris") and is_given_name("Anna")
+            # The gazetteer, the name dictionary and the word frequencies load on first use: start-up, not
+            # per-text work.
+            is_known_place("Paris") and is_given_name("Anna") and zipf_frequency("paris", "en")
         nlp = loaded[language]
         run.scored += 1
         started = time.process_time()

@@ -12,8 +12,9 @@ from workers.core.models import ENTITY_KINDS
 F1_FLOOR = 0.803
 EPSILON = 0.02
 # The half of the later texts set aside before any rule was written against them (bench/entities.py --split
-# holdout, 23 English and 5 French texts): measured 0.796 micro F1 for ours, 0.657 for raw spaCy.
-HOLDOUT_F1_FLOOR = 0.796
+# holdout, 23 English and 5 French texts): measured 0.809 micro F1 for ours (0.796 before the context rules of
+# pipeline version 7), 0.657 for raw spaCy.
+HOLDOUT_F1_FLOOR = 0.809
 
 
 @pytest.mark.slow

@@ -30,7 +30,8 @@ __all__ = [
 
 # 3: countries and places; 4: entity aliases by kind and the names found; 5: declared titles, dated offsets, bylines;
 # 6: tags folded by case and split at commas, semicolons and pipes; 7: the lead put back, lists of links dropped,
-# declared bodies cleaned, bylines from the meta author and the body's edge
+# declared bodies cleaned, bylines from the meta author and the body's edge; entity kinds from a name's
+# surroundings (appositives, lists, prepositions, headlines), short names and acronyms joined to long forms
 PIPELINE_VERSION = 7
 """Bumped whenever extraction's output for the same page can change (a new or changed field, extractor,
 model, cleanup or date rule): every Article records it, and ``newsworkers reprocess --only-older-version``

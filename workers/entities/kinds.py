@@ -55,6 +55,8 @@ def judge_kind(kind: str, name: str, language: str, rules: frozenset[str]) -> Ju
         judged = _category(kind, name, key, words)
         if judged is not None:
             return judged
+    if "name_words" in rules and language == "en" and _not_a_name(name, key, words):
+        return Judgement(None)
     if "gazetteer" in rules and kind not in ("locations", "events") and is_known_place(name) and (
             kind != "persons" or not any(is_given_name(w) for w in name.split())):
         return Judgement(kind, "locations")
@@ -105,6 +107,24 @@ def _category(kind: str, name: str, key: str, words: list[str]) -> Judgement | N
             and not parts[-1].endswith("s"):
         return Judgement(kind, "organizations")  # "Saudi Aramco", "British Airways": a company named for a nation
     return None
+
+
+# Lower-case words English names hold: "Bank of England", "Trinidad and Tobago", "Ursula von der Leyen".
+_NAME_SMALL_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "upon", "to", "a", "an", "de", "la", "le",
+                               "du", "des", "del", "della", "di", "da", "dos", "das", "von", "van", "der", "den",
+                               "ter", "ten", "zu", "bin", "ibn", "al", "el", "y", "e", "et", "und", "sur", "am"})
+_ORG_SUFFIXES = frozenset({"inc", "corp", "co", "ltd", "llc", "plc", "pvt", "gmbh", "ag", "sa", "nv"})
+
+
+def _not_a_name(name: str, key: str, words: list[str]) -> bool:
+    """No name at all: a clause ("Garrett hit Rudolph"), a company suffix alone ("Inc."), a list cut short
+    ("Pvt &"), a product family in the plural ("iPhones")."""
+    parts = name.split()
+    if any(p[:1].islower() and p.isalpha() and p not in _NAME_SMALL_WORDS for p in parts[1:]):
+        return True
+    if name.rstrip().endswith(("&", " and")) or (len(words) == 1 and words[0] in _ORG_SUFFIXES):
+        return True
+    return key.endswith("s") and (key[:-1] in PRODUCT_FAMILIES or key[:-2] in PRODUCT_FAMILIES)
 
 
 def _person_shape(name: str, words: list[str]) -> Judgement | None:

@@ -121,6 +121,12 @@ def merge_mentions(mentions: list[Mention], ratio: float = DEFAULT_MATCH_RATIO, 
         for entity in groups:
             if entity.kind == "persons" and not entity.forced_kind and not _reads_as_person(entity, text):
                 entity.hints["organizations"] += entity.mentions + 1
+    if "given_names" in rules:
+        # "Max", "Oscar", "Donald" said once and left alone after every merge: a first name with no full name in
+        # the article is a word of something else (a product, an award) or a person no reader could look up; one
+        # named so again and again is a person known by one name ("Francis", "Rihanna").
+        groups = [g for g in groups if not (g.kind == "persons" and not g.forced_name and g.mentions == 1
+                                            and len(g.name.split()) == 1 and is_given_name(g.name))]
     by_kind: dict[str, list[_Entity]] = {kind: [] for kind in ENTITY_KINDS}
     for entity in groups:
         by_kind[entity.kind].append(entity)

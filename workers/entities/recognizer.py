@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from workers.entities.canon import EntityCanon
+from workers.entities.context import appositive_hints, list_hints, preposition_hints
 from workers.entities.correction_store import CorrectionStore
 from workers.entities.kinds import Judgement, judge_kind
+from workers.entities.long_forms import LongForms
 from workers.entities.match import DEFAULT_MATCH_RATIO
 from workers.entities.merge import ArticleEntities, Mention, merge_mentions
 from workers.entities.models import NerModels, language_models
@@ -73,17 +75,28 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, l
     """
     text = doc.text
     shouted: dict[int, bool] = {}
+    titled: dict[int, bool] = {}
     mentions: list[Mention] = []
     loud: list[Mention] = []
+    headline: list[tuple[Mention, int]] = []  # with the start of their line
     spans = [Span(kind, ent.start_char, ent.end_char) for ent in doc.ents
              if (kind := LABEL_KINDS.get(ent.label_)) is not None]
     spans = reshape_spans(text, spans, language, rules)
     listed = list_kinds(text, spans) if "conjunctions" in rules else {}
+    # Later cues are surer: a preposition, then a list of sure labels, then an appositive that calls it so.
+    if "place_prepositions" in rules:
+        listed |= preposition_hints(text, spans)
+    if "sure_lists" in rules:
+        listed |= list_hints(text, spans)
+    if "appositives" in rules:
+        listed |= appositive_hints(text, spans)
     for index, span in enumerate(spans):
         line_start = text.rfind("\n", 0, span.start) + 1
         if line_start not in shouted:
             line_end = text.find("\n", span.start)
-            shouted[line_start] = _is_shouted(text[line_start: line_end if line_end >= 0 else len(text)])
+            line = text[line_start: line_end if line_end >= 0 else len(text)]
+            shouted[line_start] = _is_shouted(line)
+            titled[line_start] = "title_lines" in rules and language == "en" and _is_title_cased(line)
         raw = text[span.start:span.end]
         name = normalize_entity(raw, person=span.kind == "persons", headline=shouted[line_start], language=language)
         if not name:
@@ -94,11 +107,20 @@ def article_entities_from_doc(doc: Doc, ratio: float = DEFAULT_MATCH_RATIO, *, l
         if "common_words" in rules and _written_lower(name, text):
             continue
         if judged.kind:
-            (loud if shouted[line_start] else mentions).append(Mention(judged.kind, name, judged.hint))
-    # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"):
-    # such a mention counts only when the calmer text names it too, or when there is no calmer text.
+            mention = Mention(judged.kind, name, judged.hint)
+            if shouted[line_start]:
+                loud.append(mention)
+            elif titled[line_start]:
+                headline.append((mention, line_start))
+            else:
+                mentions.append(mention)
+    # NER trained on mixed case guesses on an all-capitals line ("ROCKETS AS IRAQ" -> a person "Rockets As"), and
+    # on a headline in Title Case ("Dallas Gas Station Dies"): such a mention counts only when the calmer text
+    # names it too (a Title-Case line's name: when the other lines write it, a person's by the surname), or when
+    # there is no calmer text.
     confirmed = {comparison_key(m.text) for m in mentions}
     mentions += [m for m in loud if not mentions or comparison_key(m.text) in confirmed]
+    mentions += [m for m, line_start in headline if not mentions or _written_elsewhere(m, text, line_start)]
     return merge_mentions(mentions, ratio, text=text, rules=rules)
 
 
@@ -125,7 +147,7 @@ class EntityRecognizer:
 
     def __init__(self, model: str | None = None, *, max_chars: int, models: dict[str, str] | None = None,
                  canon: EntityCanon | None = None, ratio: float = DEFAULT_MATCH_RATIO,
-                 corrections: CorrectionStore | None = None) -> None:
+                 corrections: CorrectionStore | None = None, long_forms: LongForms | None = None) -> None:
         """``model`` is the English pipeline (the old single-model form); ``models`` maps languages to pipelines."""
         mapping = dict(models or {})
         if model is not None:
@@ -135,6 +157,7 @@ class EntityRecognizer:
         self.canon = canon
         self.ratio = ratio
         self.corrections = corrections  # analysts' corrections, applied after the canon
+        self.long_forms = long_forms  # short names joined to a long form another article wrote
 
     @property
     def nlp(self) -> Language:
@@ -157,6 +180,7 @@ class EntityRecognizer:
         """The entities of a Doc tagged elsewhere (a batch out of ``nlp.pipe``), canonical when there is a canon."""
         found = article_entities_from_doc(doc, self.ratio, language=language)
         found = canonicalize(found, self.canon) if self.canon is not None else found
+        found = self.long_forms.apply(found) if self.long_forms is not None else found
         return self.corrections.correct(found) if self.corrections is not None else found
 
 
@@ -164,13 +188,32 @@ def recognizer_for(settings: Settings, redis: Redis | None = None) -> EntityReco
     """The recognizer the settings describe; with Redis, names are canonical across the corpus."""
     canon = EntityCanon(redis, settings.namespace, ratio=settings.entity_match_ratio) if redis is not None else None
     corrections = CorrectionStore(redis, settings.namespace) if redis is not None else None
+    long_forms = LongForms(redis, settings.namespace) if redis is not None else None
     return EntityRecognizer(max_chars=settings.ner_max_chars, models=language_models(settings), canon=canon,
-                            ratio=settings.entity_match_ratio, corrections=corrections)
+                            ratio=settings.entity_match_ratio, corrections=corrections, long_forms=long_forms)
 
 
 def _is_shouted(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     return len(letters) >= _HEADLINE_MIN_LETTERS and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
+
+
+_TITLE_MIN_WORDS = 4  # a line of fewer long words is a name or a label, not a headline
+_SMALL = frozenset({"a", "an", "the", "of", "and", "or", "for", "to", "in", "on", "at", "by", "with", "as", "vs"})
+
+
+def _is_title_cased(line: str) -> bool:
+    """A headline in Title Case: nearly every word but the small ones capitalized."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if w.lower() not in _SMALL]
+    return len(words) >= _TITLE_MIN_WORDS and sum(w[0].isupper() for w in words) >= 0.85 * len(words)
+
+
+def _written_elsewhere(mention: Mention, text: str, line_start: int) -> bool:
+    """A headline's name the other lines write too ("Swift" for "Taylor Swift")."""
+    line_end = text.find("\n", line_start)
+    rest = text[:line_start] + " " + (text[line_end:] if line_end >= 0 else "")
+    word = mention.text.split()[-1] if mention.kind == "persons" or mention.hint == "persons" else mention.text
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rest) is not None
 
 
 def _written_lower(name: str, text: str) -> bool:

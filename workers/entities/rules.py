@@ -16,7 +16,19 @@ does on the unseen half of the gold set. Workers always run them all.
 - ``surnames``: a lone surname joins the article's full name, whatever its label ("Sinwar" -> "Yahya Sinwar"),
   or the full name the text writes when NER tagged only the surname ("Djokovic" -> "Novak Djokovic");
 - ``short_names``: a short name joins the article's long form ("Teams" -> "Microsoft Teams");
-- ``acronyms``: an acronym joins the name it stands for ("FAO" -> "Food and Agriculture Organization").
+- ``acronyms``: an acronym joins the name it stands for ("FAO" -> "Food and Agriculture Organization");
+- ``possessives``: a span holding "A's B" is the owner and the owned ("Jeff Bezos's Blue Origin");
+- ``appositives``: the noun of an appositive gives a name's kind ("Fine Gael, the party of ...");
+- ``sure_lists``: in a list of names, a label spaCy is unsure of (a one-word person who is no given name, a
+  place no gazetteer knows) takes the kind of the names it is sure of ("Huawei, Xiaomi and Oppo");
+- ``place_prepositions``: a one-word organization or person after "in", "near" or "outside" and before a
+  break is a place ("in Senkata, ...");
+- ``title_lines``: a name on a headline in Title Case counts only when the rest of the text names it too;
+- ``given_names``: a person left as a lone first name, said once, after the merges ("Max", "Oscar") is dropped;
+- ``name_words``: an English name holds no lower-case word but its particles and small words ("Garrett hit
+  Rudolph" is a clause), is no company suffix alone, ends in no "&", and is no product family in the plural;
+- ``attached_places``: a place or a word in capitals glued before a person's full name is taken off ("Ukraine
+  Marie Yovanovitch" -> the place Ukraine and the person, "DL Myles Garrett" -> the person).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ __all__ = ["ALL_RULES", "RULES"]
 
 RULES: tuple[str, ...] = (
     "particles", "conjunctions", "attached", "categories", "gazetteer", "person_shape", "common_words", "vote",
-    "surnames", "short_names", "acronyms",
+    "surnames", "short_names", "acronyms", "possessives", "appositives", "sure_lists", "place_prepositions",
+    "title_lines", "given_names", "name_words", "attached_places",
 )
 ALL_RULES = frozenset(RULES)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wordfreq import zipf_frequency
+
 from workers.entities.lexicon import DEMONYMS, GENERIC_WORDS, ORG_HEADS
 from workers.entities.normalize import comparison_key
 from workers.entities.person_names import is_given_name
@@ -44,7 +46,60 @@ def reshape_spans(text: str, spans: list[Span], language: str, rules: frozenset[
         spans = _split_conjunctions(text, spans, language)
     if "attached" in rules and language == "en":
         spans = _take_off_demonyms(text, spans)
+    if "possessives" in rules and language == "en":
+        spans = _split_possessives(text, spans)
+    if "attached_places" in rules and language == "en":
+        spans = _take_off_leading_words(text, spans)
     return spans
+
+
+def _take_off_leading_words(text: str, spans: list[Span]) -> list[Span]:
+    """"Ukraine Marie Yovanovitch" is the place Ukraine and the person; "DL Myles Garrett" (an abbreviation of a
+    role) the person alone: a span of a person or an organization where a given name starts a full name after
+    words that are each a place the gazetteer knows or a word in capitals."""
+    out: list[Span] = []
+    for span in spans:
+        value = text[span.start:span.end]
+        words = value.split()
+        cut = next((i for i in range(1, len(words) - 1) if is_given_name(words[i])), None) \
+            if span.kind in ("persons", "organizations") and not is_given_name(words[0]) else None
+        if cut is None or not all(_capitalized(w) and w.isalpha() for w in words[cut:]) or \
+                not all(is_known_place(w) or _abbreviation(w) for w in words[:cut]):
+            out.append(span)
+            continue
+        offset = span.start
+        for word in words[:cut]:
+            offset = text.index(word, offset)
+            if not _abbreviation(word):
+                out.append(Span("locations", offset, offset + len(word)))
+            offset += len(word)
+        out.append(Span("persons", text.index(words[cut], offset), span.end))
+    return out
+
+
+def _abbreviation(word: str) -> bool:
+    letters = word.replace(".", "")
+    return letters.isalpha() and letters.isupper() and len(letters) <= 4
+
+
+# "Jeff Bezos's Blue Origin", "NASA's Office of the Inspector General": an owner, then what it owns.
+_COMMON_ZIPF = 5.4  # wordfreq Zipf scale: "year", "women", "people" are above; "China", "Bezos", "NASA" below
+_POSSESSIVE_INSIDE = re.compile(r"['’]s\s+(?=[A-Z])")
+
+
+def _split_possessives(text: str, spans: list[Span]) -> list[Span]:
+    """A span holding "A's B" is two names, the owner and the owned, each with the span's label for the vote."""
+    out: list[Span] = []
+    for span in spans:
+        match = _POSSESSIVE_INSIDE.search(text, span.start, span.end)
+        # "New Year's Eve", "Women's World Cup": a common noun's possessive is a word of the name
+        if match is None or match.start() == span.start or span.kind == "events" or \
+                zipf_frequency(text[span.start:match.start()].split()[-1].lower(), "en") >= _COMMON_ZIPF:
+            out.append(span)
+            continue
+        out.append(Span(span.kind, span.start, match.start()))
+        out.append(Span(span.kind, match.end(), span.end))
+    return out
 
 
 def _join_particles(text: str, spans: list[Span]) -> list[Span]:

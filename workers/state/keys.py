@@ -192,6 +192,11 @@ class Keys:
         """Canonical spelling of each entity name of a kind, agreed across workers."""
         return self._k("entity", "canonical", kind)
 
+    def entity_long_forms(self, kind: str) -> str:
+        """Hash of one kind's short names and acronyms -> the long form an article joined them to ("" once two
+        articles joined one to different long forms)."""
+        return self._k("entity", "long-form", kind)
+
     def entity_block(self, kind: str, block: str) -> str:
         """Names of one kind sharing a blocking key, the candidates a new spelling is compared with."""
         return self._k("entity", "block", kind, block)
