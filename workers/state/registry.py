@@ -127,7 +127,7 @@ class FeedRegistry:
         pipe.hdel(self._keys.feeds, url)
         pipe.zrem(self._keys.schedule, url)
         pipe.zrem(self._keys.host_schedule(feed_host(url)), url)
-        pipe.delete(self._keys.feed_state(url))
+        pipe.delete(self._keys.feed_state(url), self._keys.feed_entries(url))
         removed, *_ = pipe.execute()
         return bool(removed)
 
@@ -140,6 +140,8 @@ class FeedRegistry:
         self.add(feed.model_copy(update={"url": new_url}), first_poll_at=at)
         if not self._redis.exists(self._keys.feed_state(new_url)):
             self.save_state(new_url, state)
+        if self._redis.exists(self._keys.feed_entries(old_url)):  # what it listed, so its entries stay known
+            self._redis.renamenx(self._keys.feed_entries(old_url), self._keys.feed_entries(new_url))
         self.remove(old_url)
         return True
 
