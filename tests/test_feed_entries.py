@@ -31,7 +31,7 @@ def _guid_rss(numbers: range, *, text: str = "first", link: str = "https://e.exa
 def test_an_entry_packs_into_few_bytes_and_back() -> None:
     doc_id, revision = document_id("https://e.example/1"), "0123456789abcdef"
     entry = Entry(doc_id=doc_id, id_version=2, revision=revision, listed_at=int(time.time()))
-    assert len(entry.pack()) == 5 + 17 + 9
+    assert len(entry.pack()) == 6 + 16 + 8  # time, version, flags; the id and revision as bytes
     assert Entry.unpack(entry.pack()) == entry
     odd = Entry(doc_id="not-hex Ünïcode", id_version=1, revision=None, listed_at=0)
     assert Entry.unpack(odd.pack()) == odd

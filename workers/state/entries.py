@@ -5,7 +5,7 @@ seen as (its id and id version: a GUID whose link changed is still that document
 changed one is a correction). Earlier versions kept this in three namespace-wide structures, a ``guids``
 hash, a ``revisions`` hash and an ``item-memory`` sorted set of when each field was last listed, at about
 590 bytes an entry: most of what Redis held per feed. Now it is one hash per feed (:meth:`Keys.feed_entries`)
-whose fields are 8-byte digests and whose values are about 31 packed bytes (when the entry was last listed,
+whose fields are 8-byte digests and whose values are 30 packed bytes (when the entry was last listed,
 id version, document id and revision as binary), so the hash of a feed listing up to 128 entries stays
 listpack-encoded, about 40 bytes an entry with no pointer or per-field allocation.
 
@@ -38,8 +38,8 @@ from workers.state.keys import Keys
 
 __all__ = ["Entry", "FeedEntries", "entry_field", "upgrade_entry_memory"]
 
-_HEAD = struct.Struct(">IB")  # when last listed (epoch seconds), id version
-_HEX = 0x80  # length byte flag: the string was lowercase hex, stored as its bytes
+_HEAD = struct.Struct(">IBB")  # when last listed (epoch seconds), id version, flags
+_FIXED = 1  # flag: the id (16 bytes) and the revision (8, or none) stored as bytes in fixed width
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +52,23 @@ class Entry:
     listed_at: int  # epoch seconds
 
     def pack(self) -> bytes:
-        return _HEAD.pack(self.listed_at, self.id_version) + _pack_text(self.doc_id) + _pack_text(self.revision or "")
+        # The common case, a 32-hex-digit id and a 16-hex-digit revision, in fixed width (29 bytes);
+        # anything else with a length byte before each string.
+        if _is_lower_hex(self.doc_id, 32) and (self.revision is None or _is_lower_hex(self.revision, 16)):
+            return (_HEAD.pack(self.listed_at, self.id_version, _FIXED) + bytes.fromhex(self.doc_id)
+                    + (bytes.fromhex(self.revision) if self.revision else b""))
+        head = _HEAD.pack(self.listed_at, self.id_version, 0)
+        return head + _pack_text(self.doc_id) + _pack_text(self.revision or "")
 
     @classmethod
     def unpack(cls, raw: bytes) -> Entry:
-        listed_at, version = _HEAD.unpack_from(raw)
-        doc_id, at = _unpack_text(raw, _HEAD.size)
-        revision, _ = _unpack_text(raw, at)
-        return cls(doc_id=doc_id, id_version=version, revision=revision or None, listed_at=listed_at)
+        listed_at, version, flags = _HEAD.unpack_from(raw)
+        if flags & _FIXED:
+            doc_id, revision = raw[_HEAD.size:_HEAD.size + 16].hex(), raw[_HEAD.size + 16:].hex() or None
+        else:
+            doc_id, at = _unpack_text(raw, _HEAD.size)
+            revision = _unpack_text(raw, at)[0] or None
+        return cls(doc_id=doc_id, id_version=version, revision=revision, listed_at=listed_at)
 
 
 def entry_field(guid: str | None, doc_id: str) -> bytes:
@@ -126,8 +135,6 @@ def upgrade_entry_memory(raw: Redis, keys: Keys, *, batch: int = 1_000) -> int:
 
 
 def _pack_text(text: str) -> bytes:
-    if len(text) % 2 == 0 and len(text) <= 2 * 0x7F and _is_lower_hex(text):
-        return bytes([_HEX | len(text) // 2]) + bytes.fromhex(text)
     data = text.encode()
     if len(data) > 0x7F:
         raise ValueError(f"too long for an entry field ({len(data)} bytes): {text[:40]!r}")
@@ -135,11 +142,10 @@ def _pack_text(text: str) -> bytes:
 
 
 def _unpack_text(raw: bytes, at: int) -> tuple[str, int]:
-    size = raw[at] & 0x7F
-    data = raw[at + 1:at + 1 + size]
-    return (data.hex() if raw[at] & _HEX else data.decode()), at + 1 + size
+    size = raw[at]
+    return raw[at + 1:at + 1 + size].decode(), at + 1 + size
 
 
-def _is_lower_hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
+def _is_lower_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(c in "0123456789abcdef" for c in text)
 
