@@ -47,6 +47,8 @@ SEEN_BUCKETS = 16
 SEEN_SHARDS = 1024
 """Sets per bucket: 1024 × 512 ids stay intsets under Redis's default ``set-max-intset-entries``."""
 
+_LOOKUP_BATCH = 1_000  # ids per lookup script: about 35 SISMEMBER each, so a run stays near a millisecond
+
 # age_of(member, shard, id): how many buckets back the newest mark of an id is, or -1. Shared by the lookup
 # below and the tracker's claim (workers/state/tracking.py), which prepends it. Needs, set by the caller:
 # prefix, newest (bucket number), buckets (how many to read), legacy (keys of ids as themselves, in age order).
@@ -71,15 +73,6 @@ local prefix, newest, buckets, legacy = ARGV[1], tonumber(ARGV[2]), tonumber(ARG
 local out = {}
 for j = 4, #ARGV, 3 do out[#out + 1] = age_of(ARGV[j], ARGV[j + 1], ARGV[j + 2]) end
 return out
-"""
-
-# ARGV: prefix, bucket, expire at, then (member, shard) pairs.
-_ADD = """
-for j = 4, #ARGV, 2 do
-  local key = ARGV[1] .. ARGV[2] .. ':' .. ARGV[j + 1]
-  redis.call('SADD', key, ARGV[j])
-  redis.call('EXPIREAT', key, ARGV[3])
-end
 """
 
 # KEYS: the legacy keys; ARGV: prefix, newest bucket, buckets, then (member, shard, id) triples.
@@ -144,11 +137,19 @@ class SeenWindow:
         bucket = self._bucket(now)
         # A bucket is read until its last id has been in it for a whole window: then it goes at once.
         expire_at = (bucket + 1) * self.bucket_s + self.window_s + self.bucket_s
-        args: list[str | int] = [self._keys.seen_shard_prefix(self.bucket_s), bucket, expire_at]
+        by_shard: dict[int, list[str]] = {}
         for doc_id in ids:
-            args += seen_member(doc_id)
-        # EVAL, not EVALSHA: inside a pipeline, and a Redis that restarted cannot fail it with NOSCRIPT.
-        client.eval(_ADD, 0, *args)
+            member, shard = seen_member(doc_id)
+            by_shard.setdefault(shard, []).append(member)
+        # One SADD a shard, not a script looping over ids: a batch of a million ids costs 1,024 commands
+        # of C, never one long script that holds Redis.
+        pipe = client if isinstance(client, Pipeline) else client.pipeline(transaction=False)
+        for shard, members in by_shard.items():
+            key = self._keys.seen_shard(self.bucket_s, bucket, shard)
+            pipe.sadd(key, *members)
+            pipe.expireat(key, expire_at)
+        if pipe is not client:
+            pipe.execute()
 
     def remove(self, client: Redis | Pipeline, ids: Sequence[str], now: float | None = None) -> None:
         if not ids:
@@ -161,7 +162,10 @@ class SeenWindow:
         counts as the oldest), or None when it is not in the window."""
         if not ids:
             return []
-        found = self._ages(keys=self.legacy_keys(now), args=[*self.lookup_args(now), *self._triples(ids)])
+        legacy, head = self.legacy_keys(now), self.lookup_args(now)
+        found: list[int] = []
+        for start in range(0, len(ids), _LOOKUP_BATCH):  # bounded script runs, however many ids are asked
+            found += self._ages(keys=legacy, args=[*head, *self._triples(ids[start:start + _LOOKUP_BATCH])])
         return [None if int(age) < 0 else int(age) for age in found]
 
     def contains(self, ids: Sequence[str], now: float | None = None) -> list[bool]:
