@@ -166,6 +166,21 @@ def _used_memory(redis_url: str) -> int:
         client.close()
 
 
+def _bytes_by_family(redis_url: str, namespace: str) -> dict[str, int]:
+    """``MEMORY USAGE`` summed by key family (the name part after the namespace: entries, feedstate, seen...)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    families: dict[str, int] = {}
+    try:
+        for key in client.scan_iter(match=f"{namespace}:*", count=1_000):
+            family = key.decode().split(":")[1]
+            families[family] = families.get(family, 0) + int(client.memory_usage(key, samples=0) or 0)
+    finally:
+        client.close()
+    return families
+
+
 def measure_feeds(*, feeds: int, processes: int, threads: int, redis_url: str, data_dir: str,
                   claim_hosts: int) -> dict[str, Any]:
     report = _claim_rate(redis_url, data_dir, feeds, claim_hosts)
@@ -185,6 +200,7 @@ def measure_feeds(*, feeds: int, processes: int, threads: int, redis_url: str, d
             raw_get, _, _ = _timed(pool, "raw_get", redis_url, data_dir, threads, slices)
             full, items, _ = _timed(pool, "poll", redis_url, data_dir, threads, slices)
             held = _used_memory(redis_url) - before
+            families = _bytes_by_family(redis_url, "scale")
             raw_304, _, _ = _timed(pool, "raw_304", redis_url, data_dir, threads, slices)
             repoll, _, statuses = _timed(pool, "poll", redis_url, data_dir, threads, slices)
     finally:
@@ -198,5 +214,6 @@ def measure_feeds(*, feeds: int, processes: int, threads: int, redis_url: str, d
         "full_vs_raw": raw_get / full, "raw_304_feeds_per_s": feeds / raw_304,
         "repoll_feeds_per_s": feeds / repoll, "repoll_vs_raw_304": raw_304 / repoll,
         "repoll_cost_ratio": repoll / full,
+        "redis_key_bytes_per_feed": {family: round(size / feeds) for family, size in sorted(families.items())},
     })
     return report

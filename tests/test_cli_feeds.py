@@ -127,3 +127,24 @@ def test_add_checks_the_url_is_a_feed_first(env: dict[str, str], site: FixtureSi
         site.url("/feeds/news.xml"), page]
     # A feed already registered is not checked again (adding collections works while it is down).
     assert cli(env, "feeds", "add", page, "-c", "Later").returncode == 0
+
+
+def test_upgrade_memory_moves_the_entry_memory_of_before(env: dict[str, str]) -> None:
+    import redis
+
+    from workers.state import Keys
+    from workers.state.entries import FeedEntries
+
+    client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    keys, doc_id, feed_url = Keys(env["NEWSWORKERS_NAMESPACE"]), document_id("https://u.example/1"), "https://u.example/rss"
+    client.hset(keys.guids, "u.example urn:1", json.dumps([2, doc_id, "https://u.example/1"]))
+    client.hset(keys.revisions, f"{doc_id} {feed_url}", "0123456789abcdef")
+    client.zadd(keys.item_memory, {"g u.example urn:1": 1_800_000_000, f"r {doc_id} {feed_url}": 1_800_000_000})
+    result = cli(env, "feeds", "upgrade-memory")
+    assert result.returncode == 0 and "1 entries moved" in result.stdout, result.stderr
+    assert not client.exists(keys.guids, keys.revisions, keys.item_memory)
+    raw = redis.Redis.from_url(env["REDIS_URL"])
+    [entry] = FeedEntries(raw, keys).read(feed_url).values()
+    assert (entry.doc_id, entry.revision, entry.listed_at) == (doc_id, "0123456789abcdef", 1_800_000_000)
+    raw.close()
+    client.close()

@@ -327,6 +327,11 @@ def _guid_rss(numbers: list[int], *, text: str = "first") -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bounded</title>{entries}</channel></rss>'
 
 
+def _remembered(rt: Runtime, feed_url: str) -> set[tuple[str, str | None]]:
+    """(document id, revision) of each entry the feed's entry memory holds."""
+    return {(entry.doc_id, entry.revision) for entry in rt.entries.read(feed_url).values()}
+
+
 def test_guid_and_revision_memory_is_bounded_to_recent_entries(settings: Settings, site: FixtureSite) -> None:
     rt = Runtime(settings.model_copy(update={"feed_item_memory_s": 1}))
     try:
@@ -334,15 +339,15 @@ def test_guid_and_revision_memory_is_bounded_to_recent_entries(settings: Setting
         feed, sent = _register(rt, url), Sent()
         assert run_poll(rt, feed, sent)["new"] == 3
         rt.tracker.finish([s["doc_id"] for s in sent])  # indexed
-        assert (rt.redis.hlen(rt.keys.guids), rt.redis.hlen(rt.keys.revisions)) == (3, 3)
+        assert _remembered(rt, url) == {(s["doc_id"], s["revision"]) for s in sent}
         for rotation in ([3, 4, 5], [5, 6, 7]):  # entries leave the feed, one stays listed across each poll
             time.sleep(1.2)
             site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=_guid_rss(rotation))
             assert run_poll(rt, feed, sent)["new"] == 2  # the one still listed is not fetched again
             rt.tracker.finish([s["doc_id"] for s in sent])
             # Only what this document lists is left: the entries gone for longer than the window are forgotten.
-            assert rt.redis.hlen(rt.keys.guids) == rt.redis.hlen(rt.keys.revisions) == 3
-            assert rt.redis.zcard(rt.keys.item_memory) == 6
+            assert _remembered(rt, url) == {(s["doc_id"], s["revision"]) for s in sent[-3:]}
+            assert rt.entries.count(url) == 3
         assert [s["guid"] for s in sent] == [f"entry-{n}" for n in range(1, 8)]
         # An entry kept in memory still has its revision: a correction to it is still noticed.
         site.dynamic[url.rsplit("/", 1)[1]] = Canned(body=_guid_rss([5, 6, 7], text="corrected"))

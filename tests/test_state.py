@@ -74,7 +74,7 @@ def test_namespaces_do_not_see_each_other(redis_client: redis.Redis, namespace: 
     assert FeedRegistry(redis_client, two).count() == 0
     window = ItemTracker(redis_client, one, inflight_ttl_s=3600).seen
     assert sorted(redis_client.scan_iter(match=f"{namespace}:one:*")) == sorted([
-        f"{namespace}:one:feeds", f"{namespace}:one:schedule", window.live_keys()[0],
+        f"{namespace}:one:feeds", f"{namespace}:one:schedule", window.key_for("doc"),
     ])
 
 
@@ -218,6 +218,22 @@ def test_feed_state_round_trip(redis_client: redis.Redis, keys: Keys) -> None:
     # Saving a sparser state clears the fields it no longer has.
     registry.save_state(url, FeedState(last_status=200, items_total=42))
     assert registry.state(url) == FeedState(last_status=200, items_total=42)
+
+
+def test_the_feed_record_stores_no_defaults_and_reads_what_earlier_versions_wrote(
+        redis_client: redis.Redis, keys: Keys) -> None:
+    registry, url = FeedRegistry(redis_client, keys), "https://a.example/feed"
+    registry.add(Feed(url=url, collections=["world"]))
+    assert "url" not in redis_client.hget(keys.feeds, url) and "title" not in redis_client.hget(keys.feeds, url)
+    registry.save_state(url, FeedState(last_status=200, items_total=3, rate_per_s=1 / 3))
+    assert sorted(redis_client.hkeys(keys.feed_state(url))) == ["items_total", "last_status", "rate_per_s"]
+    # Earlier versions: the whole Feed JSON, and every state field, empty ones as "".
+    old = Feed(url="https://b.example/rss", title="B", collections=["x"])
+    redis_client.hset(keys.feeds, old.url, old.model_dump_json())
+    assert registry.get(old.url) == old and [f.url for f in registry.all()] == [url, old.url]
+    redis_client.hset(keys.feed_state(old.url), mapping={"etag": "", "error_streak": "0", "gone": "0",
+                                                         "items_total": "7", "last_ok_at": "1704887000.5"})
+    assert registry.state(old.url) == FeedState(items_total=7, last_ok_at=1704887000.5)
 
 
 def test_schedule_only_registered_feeds(redis_client: redis.Redis, keys: Keys) -> None:

@@ -30,6 +30,7 @@ from workers.net.robots import RobotsRules
 from workers.search.backend import SearchBackend, open_backend
 from workers.settings import Settings
 from workers.state import DeadLetters, FeedRegistry, ItemTracker, Keys, Stats
+from workers.state.entries import FeedEntries
 from workers.state.ownership import redis_for_command
 
 __all__ = ["Runtime", "attached_runtime", "redact"]
@@ -52,6 +53,18 @@ class Runtime:
         if not self.settings.redis_url:
             raise ConfigError("workers need REDIS_URL; `newsworkers run` sets it for the processes it starts")
         return Redis.from_url(self.settings.redis_url, decode_responses=True, health_check_interval=30)
+
+    @functools.cached_property
+    def raw_redis(self) -> Redis:
+        """The same Redis without decoding responses, for state kept as binary (:mod:`workers.state.entries`)."""
+        pool = self.redis.connection_pool
+        return Redis(connection_pool=type(pool)(connection_class=pool.connection_class,
+                                                **{**pool.connection_kwargs, "decode_responses": False}))
+
+    @functools.cached_property
+    def entries(self) -> FeedEntries:
+        """What each feed remembers of the entries it lists."""
+        return FeedEntries(self.raw_redis, self.keys)
 
     @functools.cached_property
     def registry(self) -> FeedRegistry:
@@ -150,6 +163,17 @@ class Runtime:
             log.warning("index lookup failed; items taken as new", error=str(exc)[:300], ids=len(ids))
             return set()
 
+    def indexed_url(self, doc_id: str) -> str | None:
+        """The URL a document was indexed from, or None (not indexed, or the index cannot say)."""
+        if not self.settings.elasticsearch_url and not self.settings.index_dir.exists():
+            return None
+        try:
+            article = self.index_reader.get(doc_id)
+        except Exception as exc:  # as in _indexed: not knowing must not fail the poll
+            log.warning("index lookup failed", error=str(exc)[:300], doc_id=doc_id)
+            return None
+        return article.url if article is not None else None
+
     def check_redis(self) -> None:
         """Fail with the fix named when Redis cannot be reached (rather than a traceback later)."""
         try:
@@ -170,8 +194,9 @@ class Runtime:
                 self.__dict__[name].close()
         if self.__dict__.get("archive") is not None:
             self.__dict__["archive"].close()
-        if "redis" in self.__dict__:
-            self.__dict__["redis"].close()
+        for name in ("raw_redis", "redis"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
 
 
 def redact(url: str) -> str:

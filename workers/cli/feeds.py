@@ -80,6 +80,20 @@ def feeds_remove(url: str, data_dir: DataDir = None) -> None:
     console.print(f"removed {escape(url)}")
 
 
+@feeds_app.command("upgrade-memory")
+def feeds_upgrade_memory(data_dir: DataDir = None) -> None:
+    """Move the entry memory of versions before the per-feed hashes (GUID aliases, revisions) into them.
+
+    Once, after upgrading; running it again does nothing. Until it has run, polls treat the entries of
+    before as forgotten: nothing is fetched twice, but a correction or a GUID alias may go unnoticed.
+    """
+    from workers.state.entries import upgrade_entry_memory
+
+    with attached(data_dir) as rt:
+        moved = upgrade_entry_memory(rt.raw_redis, rt.keys)
+    console.print(f"{moved} entries moved into their feeds' memory")
+
+
 @feeds_app.command("list")
 def feeds_list(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """The registered feeds."""

@@ -44,7 +44,7 @@ class PollingSettings(BaseModel):
         "Ids that feeds still list stay in it.",
     )
     feed_item_memory_s: int = Field(
-        30 * 86_400, ge=1, description="Seconds the GUID and revision of an entry no longer in any polled feed are "
+        30 * 86_400, ge=1, description="Seconds the GUID and revision of an entry no longer in its feed are "
         "remembered (GUID aliases, corrections); entries still listed are kept, and the seen window or the index "
         "still stops a second fetch of a forgotten one.",
     )

@@ -30,18 +30,23 @@ class Keys:
 
     @property
     def guids(self) -> str:
-        """Hash: '<feed host> <entry GUID>' → the document id the entry was first seen under."""
+        """Hash of earlier versions: '<feed host> <entry GUID>' → the document id the entry was first seen under.
+        Read only by :func:`workers.state.entries.upgrade_entry_memory`, which deletes it."""
         return self._k("guids")
 
     @property
     def revisions(self) -> str:
-        """Hash: '<document id> <feed URL>' → the revision (hash of updated date and content) last seen."""
+        """Hash of earlier versions: '<document id> <feed URL>' → the revision last seen (upgrade only)."""
         return self._k("revisions")
 
     @property
     def item_memory(self) -> str:
-        """Sorted set: 'g <guids field>' / 'r <revisions field>' scored by when a poll last saw that entry."""
+        """Sorted set of earlier versions: when a poll last saw each guids/revisions field (upgrade only)."""
         return self._k("item-memory")
+
+    def feed_entries(self, url: str) -> str:
+        """Hash of the entries one feed listed lately: 8-byte digest → packed entry (:mod:`workers.state.entries`)."""
+        return self._k("entries", url)
 
     def feed_state(self, url: str) -> str:
         """Hash of one feed's polling state (ETag, Last-Modified, error streak...)."""
@@ -54,8 +59,18 @@ class Keys:
         return self._k("seen")
 
     def seen_bucket(self, bucket_s: int, bucket: int) -> str:
-        """Set of the document ids finished in one ``bucket_s``-second bucket of the seen window."""
+        """Set of the document ids finished in one ``bucket_s``-second bucket of the seen window, as versions
+        before the sharded window kept them: read until it expires, never written."""
         return self._k("seen", str(bucket_s), str(bucket))
+
+    def seen_shard_prefix(self, bucket_s: int) -> str:
+        """What the shards of the seen window's buckets start with: ``<prefix><bucket>:<shard>`` is one shard,
+        a set of 64-bit id digests (:mod:`workers.state.seen`; its Lua builds the rest of the name)."""
+        return self._k("seen", str(bucket_s), "")
+
+    def seen_shard(self, bucket_s: int, bucket: int, shard: int) -> str:
+        """Set of the 64-bit digests of the ids finished in one bucket of the seen window, one shard of it."""
+        return f"{self.seen_shard_prefix(bucket_s)}{bucket}:{shard}"
 
     @property
     def inflight(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlsplit
@@ -86,9 +87,40 @@ class FeedState:
                 kwargs[f.name] = value
         return cls(**kwargs)  # type: ignore[arg-type]
 
-    def to_redis(self) -> dict[str, str]:
-        return {k: "" if v is None else str(int(v)) if isinstance(v, bool) else str(v)
-                for k, v in asdict(self).items()}
+    def to_redis(self) -> tuple[dict[str, str], list[str]]:
+        """(the fields to set, the fields to delete): a field at its default is not stored, since
+        :meth:`from_redis` reads a missing one as its default (about 100 bytes a feed)."""
+        defaults = FeedState()
+        written: dict[str, str] = {}
+        cleared: list[str] = []
+        for name, value in asdict(self).items():
+            if value == getattr(defaults, name):
+                cleared.append(name)
+            elif isinstance(value, bool):
+                written[name] = str(int(value))
+            elif isinstance(value, float):
+                written[name] = _short_float(name, value)
+            else:
+                written[name] = str(value)
+        return written, cleared
+
+
+def _feed_json(feed: Feed) -> str:
+    # The URL is the field's name already, and a default is what reading gives anyway: stored, they were
+    # about half of the entry.
+    return feed.model_dump_json(exclude={"url"}, exclude_defaults=True)
+
+
+def _feed_from(url: str, raw: str) -> Feed:
+    data = json.loads(raw)  # earlier versions stored the URL and every default too
+    data.setdefault("url", url)
+    return Feed.model_validate(data)
+
+
+def _short_float(name: str, value: float) -> str:
+    # Times to the millisecond, rates and intervals to six significant digits: what the schedule can use,
+    # in half the characters of repr().
+    return f"{value:.3f}" if name.endswith("_at") else f"{value:.6g}"
 
 
 def feed_host(url: str) -> str:
@@ -116,7 +148,7 @@ class FeedRegistry:
             feed = feed.model_copy(update={"collections": collections, "added_at": existing.added_at,
                                            "title": feed.title or existing.title,
                                            "source_name": feed.source_name or existing.source_name})
-        self._redis.hset(self._keys.feeds, feed.url, feed.model_dump_json())
+        self._redis.hset(self._keys.feeds, feed.url, _feed_json(feed))
         if existing is not None and self.state(feed.url).gone:
             self._redis.hdel(self._keys.feed_state(feed.url), "gone")
         self._schedule(self._redis, feed.url, first_poll_at or time.time(), only_if_new=True)
@@ -127,7 +159,7 @@ class FeedRegistry:
         pipe.hdel(self._keys.feeds, url)
         pipe.zrem(self._keys.schedule, url)
         pipe.zrem(self._keys.host_schedule(feed_host(url)), url)
-        pipe.delete(self._keys.feed_state(url))
+        pipe.delete(self._keys.feed_state(url), self._keys.feed_entries(url))
         removed, *_ = pipe.execute()
         return bool(removed)
 
@@ -140,17 +172,18 @@ class FeedRegistry:
         self.add(feed.model_copy(update={"url": new_url}), first_poll_at=at)
         if not self._redis.exists(self._keys.feed_state(new_url)):
             self.save_state(new_url, state)
+        if self._redis.exists(self._keys.feed_entries(old_url)):  # what it listed, so its entries stay known
+            self._redis.renamenx(self._keys.feed_entries(old_url), self._keys.feed_entries(new_url))
         self.remove(old_url)
         return True
 
     def get(self, url: str) -> Feed | None:
         raw = self._redis.hget(self._keys.feeds, url)
-        return Feed.model_validate_json(raw) if raw else None
+        return _feed_from(url, raw) if raw else None
 
     def all(self) -> list[Feed]:
-        return sorted(
-            (Feed.model_validate_json(v) for v in self._redis.hvals(self._keys.feeds)), key=lambda f: f.url
-        )
+        return sorted((_feed_from(url, raw) for url, raw in self._redis.hgetall(self._keys.feeds).items()),
+                      key=lambda f: f.url)
 
     def count(self) -> int:
         return int(self._redis.hlen(self._keys.feeds))
@@ -159,7 +192,14 @@ class FeedRegistry:
         return FeedState.from_redis(self._redis.hgetall(self._keys.feed_state(url)))
 
     def save_state(self, url: str, state: FeedState, *, pipe: Pipeline | None = None) -> None:
-        (pipe or self._redis).hset(self._keys.feed_state(url), mapping=state.to_redis())
+        written, cleared = state.to_redis()
+        client = pipe or self._redis.pipeline(transaction=False)
+        if cleared:
+            client.hdel(self._keys.feed_state(url), *cleared)
+        if written:
+            client.hset(self._keys.feed_state(url), mapping=written)
+        if pipe is None:
+            client.execute()
 
     def schedule(self, url: str, at: float, *, pipe: Pipeline | None = None) -> float | None:
         """Set the next poll of a registered feed at ``at`` or just after, apart from its host's other feeds.

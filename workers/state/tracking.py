@@ -18,20 +18,23 @@ from collections.abc import Iterable
 from redis import Redis
 
 from workers.state.keys import Keys
-from workers.state.seen import SeenWindow
+from workers.state.seen import LOOKUP_LUA, SeenWindow, seen_member
 
 __all__ = ["ItemTracker"]
 
 # Atomic so that two pollers reading the same item in two feeds hand it to fetch once. KEYS: inflight, inflight
-# items, then the seen window's buckets; ARGV: now, ttl, then id and item JSON pairs (a poll's new entries come
-# in one call). Returns 1 for each item the caller now owns, else 0; an id listed twice is claimed once.
+# items, then the seen window's keys of earlier layouts; ARGV: now, ttl, the seen window's lookup head (shard
+# prefix, newest bucket, buckets), then (id, item JSON, digest, shard) quadruples (a poll's new entries come in
+# one call). Returns 1 for each item the caller now owns, else 0; an id listed twice is claimed once.
 _CLAIM = """
 local now, ttl, out = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
-for j = 3, #ARGV, 2 do
+local prefix, newest, buckets = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local legacy = {}
+for i = 3, #KEYS do legacy[#legacy + 1] = KEYS[i] end
+""" + LOOKUP_LUA + """
+for j = 6, #ARGV, 4 do
   local id, taken = ARGV[j], 1
-  for i = 3, #KEYS do
-    if redis.call('SISMEMBER', KEYS[i], id) == 1 then taken = 0 break end
-  end
+  if age_of(ARGV[j + 2], ARGV[j + 3], id) >= 0 then taken = 0 end
   if taken == 1 then
     local since = redis.call('ZSCORE', KEYS[1], id)
     if since and (now - tonumber(since)) < ttl then taken = 0 end
@@ -65,10 +68,10 @@ class ItemTracker:
         if not items:
             return []
         now = time.time()
-        keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.live_keys(now)]
-        args: list[str | float] = [now, self._ttl]
+        keys = [self._keys.inflight, self._keys.inflight_items, *self.seen.legacy_keys(now)]
+        args: list[str | float | int] = [now, self._ttl, *self.seen.lookup_args(now)]
         for doc_id, item_json in items:
-            args += [doc_id, item_json]
+            args += [doc_id, item_json, *seen_member(doc_id)]
         return [bool(taken) for taken in self._claim(keys=keys, args=args)]
 
     def is_seen(self, doc_id: str) -> bool:

@@ -6,9 +6,10 @@ It is free of Celery: the caller passes ``enqueue`` (the fetch task's send),
 so the poll task and the benchmark run the same code.
 
 - Dedupe: an item is known by its document id (canonical URL, id version 2)
-  and, within one host, by its GUID: the first document id and URL seen for
-  a GUID are kept, so a tracking variant that courlan cannot see is not
-  fetched again. An item indexed under a legacy (version 1) id keeps it
+  and, within its feed, by its GUID: the first document id seen for a GUID
+  is kept, so a tracking variant that courlan cannot see is not fetched
+  again (a correction of it is fetched from the URL its document was
+  indexed with). An item indexed under a legacy (version 1) id keeps it
   (see :mod:`workers.core.ids`).
 - Corrections: an item already seen whose revision (hash of its updated date
   and content) changed in the same feed is made in flight again and fetched into the same
@@ -23,8 +24,8 @@ so the poll task and the benchmark run the same code.
   off holds the poll in the delayed set (:func:`poll_or_hold`), not an error.
 - Back-pressure: while the fetch and extract backlog is above its high-water mark a poll is held the
   same way, without touching the feed (:mod:`workers.pipeline.poll.backpressure`).
-- GUID aliases and revisions are remembered for a bounded time after their
-  entry leaves its feed (:mod:`workers.state.item_memory`).
+- GUID aliases and revisions are remembered per feed, for a bounded time
+  after their entry leaves it (:mod:`workers.state.entries`).
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ from workers.pipeline.poll.feed import PollResult, poll_feed
 from workers.pipeline.poll.schedule import adapt_interval, failure_delay, jittered
 from workers.runtime import Runtime
 from workers.state.blocklist import drop_blocked_items
-from workers.state.item_memory import remember, trim
-from workers.state.registry import FeedState, feed_host
+from workers.state.entries import Entry, entry_field
+from workers.state.registry import FeedState
 
 __all__ = ["hold_poll", "poll_or_hold", "record_failure", "run_poll"]
 
@@ -115,9 +116,7 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     new = corrected = 0
     pipe = runtime.redis.pipeline(transaction=False)
     if not result.not_modified:
-        new, corrected = _take_items(runtime, result.items, enqueue, pipe, now=now)
-        # After the refresh above in the same pipeline, so an entry of this document is never the one trimmed.
-        trim(pipe, runtime.keys, now=now, window_s=runtime.settings.feed_item_memory_s)
+        new, corrected = _take_items(runtime, feed.url, result.items, enqueue, pipe, now=now)
         state.hint_s = result.feed_hint_s
         state.title = result.title or state.title
     elapsed = now - state.last_ok_at if state.last_ok_at else None
@@ -152,65 +151,75 @@ def run_poll(runtime: Runtime, feed: Feed, enqueue: Enqueue, *, rng: random.Rand
     return outcome
 
 
-def _take_items(runtime: Runtime, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline, *,
+def _take_items(runtime: Runtime, feed_url: str, items: list[FeedItem], enqueue: Enqueue, pipe: Pipeline, *,
                 now: float) -> tuple[int, int]:
     """Claim and enqueue the new items, re-open and enqueue the corrected ones; (new, corrected).
 
-    Every entry listed refreshes its GUID and revision fields in the item memory (:mod:`workers.state.item_memory`).
+    Every entry listed is remembered in its feed's entry memory (:mod:`workers.state.entries`), and the
+    entries no longer listed for ``feed_item_memory_s`` are forgotten.
     """
     items = drop_blocked_items(runtime, items)  # takedowns (newsworkers delete --block) are never fetched again
-    if not items:
-        return 0, 0
-    redis, keys, tracker = runtime.redis, runtime.keys, runtime.tracker
-    guid_keys = [f"{feed_host(i.feed_url)} {i.guid}" if i.guid else None for i in items]
-    known_guids = redis.hmget(keys.guids, [k or "" for k in guid_keys])
+    known = runtime.entries.read(feed_url)
+    listed: dict[bytes, Entry] = {}
+    try:
+        if not items:
+            return 0, 0
+        return _decide(runtime, items, known, listed, enqueue, now=now)
+    finally:
+        runtime.entries.write(pipe, feed_url, known=known, listed=listed, now=now,
+                              memory_s=runtime.settings.feed_item_memory_s)
+
+
+def _decide(runtime: Runtime, items: list[FeedItem], known: dict[bytes, Entry], listed: dict[bytes, Entry],
+            enqueue: Enqueue, *, now: float) -> tuple[int, int]:
+    """:func:`_take_items` once the feed's entry memory is read; fills ``listed`` with what to remember."""
+    tracker = runtime.tracker
+    fields = [entry_field(item.guid, item.doc_id) for item in items]
+    memory = [known.get(field) for field in fields]
     candidates: list[list[tuple[int, str]]] = []
-    for item, known in zip(items, known_guids, strict=True):
-        if known:  # this GUID was seen before, maybe under another URL: it is that document
-            version, doc_id, url = json.loads(known)
-            item.id_version, item.doc_id, item.url = version, doc_id, url
-            candidates.append([(version, doc_id)])
+    for item, entry in zip(items, memory, strict=True):
+        if entry is not None:  # listed before, maybe under another URL (same GUID): it is that document
+            item.id_version, item.doc_id = entry.id_version, entry.doc_id
+            candidates.append([(entry.id_version, entry.doc_id)])
         else:
             candidates.append(id_candidates(item.url))
     every_id = [doc_id for options in candidates for _version, doc_id in options]
     seen_ids = runtime.seen_ids(every_id)
-    lookup = redis.pipeline(transaction=False)
-    lookup.zmscore(keys.inflight, every_id)
-    lookup.hmget(keys.revisions, [_revision_key(options[0][1], item) for options, item in zip(candidates, items,
-                                                                                             strict=True)])
-    inflight_scores, revisions = lookup.execute()
+    inflight_scores = runtime.redis.zmscore(runtime.keys.inflight, every_id)
     answers = [answer for doc_id, score in zip(every_id, inflight_scores, strict=True)
                for answer in (doc_id in seen_ids, score)]
-    new = corrected = 0
+    corrected = 0
     unclaimed: list[tuple[FeedItem, dict[str, Any]]] = []  # claimed together, in one round trip, below
-    revision_fields: list[str] = []
-    for index, (item, options, guid_key) in enumerate(zip(items, candidates, guid_keys, strict=True)):
+    for item, options, field, entry in zip(items, candidates, fields, memory, strict=True):
         known_as = None  # (version, id, seen) of the first id this item is already known under
         for (version, doc_id), (seen, inflight) in zip(options, _pairs(answers), strict=False):
             if seen or inflight is not None:
                 known_as = (version, doc_id, bool(seen))
                 break
         answers = answers[2 * len(options):]
-        stored = revisions[index]
+        stored = entry.revision if entry is not None else None
         if known_as is not None and known_as[1] != item.doc_id:  # indexed under a legacy id: keep it
             item.id_version, item.doc_id = known_as[0], known_as[1]
-            stored = redis.hget(keys.revisions, _revision_key(item.doc_id, item))
-        item_json = item.model_dump(mode="json")
         if known_as is None or not known_as[2]:
-            unclaimed.append((item, item_json))
+            unclaimed.append((item, item.model_dump(mode="json")))
         elif stored and item.revision and stored != item.revision:
+            item.url = _indexed_url(runtime, item)
+            item_json = item.model_dump(mode="json")
             tracker.reopen(item.doc_id, json.dumps(item_json))
             _enqueue(runtime, item, item_json, enqueue)
             corrected += 1
-        if item.revision and item.revision != stored:
-            pipe.hset(keys.revisions, _revision_key(item.doc_id, item), item.revision)
-        if item.revision:
-            revision_fields.append(_revision_key(item.doc_id, item))
-        if guid_key:
-            pipe.hsetnx(keys.guids, guid_key, json.dumps([item.id_version, item.doc_id, item.url]))
-    remember(pipe, keys, guid_fields=[k for k in guid_keys if k], revision_fields=revision_fields, now=now)
+        listed[field] = Entry(doc_id=item.doc_id, id_version=item.id_version, revision=item.revision or stored,
+                              listed_at=int(now))
     new = _claim_and_enqueue(runtime, unclaimed, enqueue)
     return new, corrected
+
+
+def _indexed_url(runtime: Runtime, item: FeedItem) -> str:
+    """The URL a corrected item's document was fetched from: its link may have changed under its GUID, and the
+    document is fetched again from where it came (the entry memory keeps ids, not URLs, to stay small)."""
+    if item.doc_id in {doc_id for _version, doc_id in id_candidates(item.url)}:
+        return item.url
+    return runtime.indexed_url(item.doc_id) or item.url
 
 
 def _claim_and_enqueue(runtime: Runtime, unclaimed: list[tuple[FeedItem, dict[str, Any]]], enqueue: Enqueue) -> int:
@@ -225,11 +234,6 @@ def _claim_and_enqueue(runtime: Runtime, unclaimed: list[tuple[FeedItem, dict[st
                 retry_through_outage(runtime.redis, functools.partial(runtime.tracker.release, later.doc_id))
             raise
     return len(claimed)
-
-
-def _revision_key(doc_id: str, item: FeedItem) -> str:
-    # Per feed: two feeds listing one article with different blurbs must not take turns "correcting" it.
-    return f"{doc_id} {item.feed_url}"
 
 
 def _pairs(answers: list[Any]) -> list[tuple[Any, Any]]:
