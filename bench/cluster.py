@@ -58,7 +58,6 @@ from workers.state.embedded_redis import redis_server_binary  # noqa: E402
 __all__ = ["PER_FEED", "main", "run_cluster"]
 
 PER_FEED = 10
-SLOW_PAGE_S = 1.0  # the last wave's pages
 """Items per generated feed."""
 
 REDIS_PORT = 6379  # a fresh namespace has no listener at all: every port is free in host 1
@@ -253,10 +252,9 @@ def run_cluster(articles: int = 300, *, visibility_timeout_s: int = 15, timeout_
         _wait_workers(cluster, settings, {2, 3}, deadline)
         log(f"hosts 2 and 3 ready after {time.monotonic() - began:.1f} s")
 
-        def register(wave: range, slow_s: float = 0.0) -> None:
-            query = f"&slow={slow_s:g}" if slow_s else ""
+        def register(wave: range) -> None:
             for f in wave:
-                runtime.registry.add(Feed(url=cluster.site.url(f"/gen/{f}.xml?m={PER_FEED}{query}"), title=f"gen {f}"))
+                runtime.registry.add(Feed(url=cluster.site.url(f"/gen/{f}.xml?m={PER_FEED}"), title=f"gen {f}"))
 
         def indexed() -> int:
             return len(_generated(index_contents(settings)[3]))
@@ -342,13 +340,11 @@ def _wait_workers(cluster: Cluster, settings: Settings, hosts: set[int], deadlin
         app.close()
 
 
-def _cut_host_2(cluster: Cluster, runtime: Any, register: Callable[[range, float], None], wave: range,
+def _cut_host_2(cluster: Cluster, runtime: Any, register: Callable[[range], None], wave: range,
                 remaining: Callable[[], float], began: float) -> dict[str, Any]:
     """Register the last wave and cut host 2 off while it is extracting it; its processes are then killed."""
     before = extracted(cluster.data_dir(2))
-    # Pages that take a second to answer keep every host's fetchers holding messages for the whole wave: on a
-    # slow machine, fast pages let host 2 finish its share before the cut and leave it nothing to hand back.
-    register(wave, SLOW_PAGE_S)
+    register(wave)
     polled = [f"/gen/{f}.xml" for f in wave]
     _wait(lambda: all(cluster.site.hits[p] for p in polled) and not runtime.redis.zcard(runtime.keys.pending_polls)
           and extracted(cluster.data_dir(2)) > before, remaining(), "host 2 at work on the last wave")

@@ -28,7 +28,6 @@ Routes (all under the server's base URL):
   (see :mod:`tests.hostile`)
 - ``/gen/<f>.xml?m=M``    generated feed ``f`` of M items linking ``/gen/<f>/<i>.html``, small pages that are
   fast to extract, each titled ``Gen <f>-<i>: ...`` (the fault tests run a few hundred of them);
-  ``&slow=S`` makes each of its pages answer after S seconds, so the workers fetching them hold their work;
   ``/gen/poison.xml`` links ``/gen/poison/<kind>.html`` for each of ``POISON_KINDS``, pages carrying a
   ``newsworkers-test-fault`` meta tag that tests/faults/hooks turns into a raise, a hang, a runaway
   allocation or a killed worker (production code has no such rule)
@@ -45,7 +44,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from tests import hostile
 from tests.sitemaps import sitemap_document
@@ -274,11 +273,10 @@ class FixtureSite:
         )
         return self._channel("Wire", "One story, many outlets", entries)
 
-    def generated_feed(self, feed: int, count: int, slow_s: float = 0.0) -> str:
-        query = f"?slow={slow_s:g}" if slow_s else ""
+    def generated_feed(self, feed: int, count: int) -> str:
         entries = "".join(
-            f"<item><title>Gen {feed}-{i}</title><link>{self.base}/gen/{feed}/{i}.html{query}</link>"
-            f"<guid>{self.base}/gen/{feed}/{i}.html{query}</guid><pubDate>{_rfc822('2021-05-01')}</pubDate></item>"
+            f"<item><title>Gen {feed}-{i}</title><link>{self.base}/gen/{feed}/{i}.html</link>"
+            f"<guid>{self.base}/gen/{feed}/{i}.html</guid><pubDate>{_rfc822('2021-05-01')}</pubDate></item>"
             for i in range(count)
         )
         return self._channel(f"Gen {feed}", "Generated", entries)
@@ -397,13 +395,10 @@ def make_handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                 kind = path.removeprefix("/gen/poison/").removesuffix(".html")
                 return self._send(200, generated_page(9999, POISON_KINDS.index(kind), kind).encode())
             if path.startswith("/gen/") and path.endswith(".xml"):
-                query = parse_qs(self.path.partition("?")[2])
-                count, slow_s = int(query.get("m", ["25"])[0]), float(query.get("slow", ["0"])[0])
-                return self._send(200, site.generated_feed(int(path[5:-4]), count, slow_s).encode(),
-                                  "application/rss+xml")
+                count = int(self.path.partition("m=")[2] or 25)
+                return self._send(200, site.generated_feed(int(path[5:-4]), count).encode(), "application/rss+xml")
             if path.startswith("/gen/"):
                 feed, _, number = path.removeprefix("/gen/").removesuffix(".html").partition("/")
-                time.sleep(float(parse_qs(self.path.partition("?")[2]).get("slow", ["0"])[0]))
                 return self._send(200, generated_page(int(feed), int(number)).encode())
             if path == "/feeds/links.xml":
                 return self._send(200, site.links_feed(self.path.partition("?")[2]).encode(), "application/rss+xml")
