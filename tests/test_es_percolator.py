@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,83 +191,83 @@ def test_the_spec_check_catches_wrong_percolator_bodies() -> None:
 # -- against a real cluster --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
-def test_store_a_saved_search_and_percolate_articles(tmp_path: Path) -> None:
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    """A client of the real cluster and a fresh alias; the saved-searches indices and template made under it
+    are deleted after the test."""
+    if not os.environ.get("ELASTICSEARCH_URL"):
+        pytest.skip(NO_CLUSTER)
     from workers.search.elasticsearch.backend import make_client
-    from workers.search.elasticsearch.index import ensure_saved_searches_index, versions
+    from workers.search.elasticsearch.index import versions
     from workers.settings import Settings
 
     alias = f"nwtest-{uuid.uuid4().hex[:10]}"
-    saved_alias = pc.saved_searches_alias(alias)
     client = make_client(Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
                                   elasticsearch_index=alias))
     try:
-        assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"
-        assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"  # idempotent
-        assert versions(client, alias) == {}  # the articles' <alias>-v* does not take in the saved searches
-        searches = {
-            "baghdad": SearchQuery(text="rockets", filters={"locations": ["baghdad"]}),
-            "cairo": SearchQuery(filters={"locations": ["Cairo"]}),
-            "old": SearchQuery(text="rocket", until=datetime(2023, 1, 1, tzinfo=UTC)),
-        }
-        for search_id, query in searches.items():
-            client.index(index=saved_alias, id=search_id, refresh=True,
-                         document=pc.saved_search_document(search_id, search_id, query, created_at=CREATED))
-        article = rq.document(sample_article())  # Baghdad, "Militants fired rockets", January 2024
-        hits = client.search(index=saved_alias, body=pc.percolate_body(article)).body["hits"]["hits"]
-        assert [h["_source"]["saved_search"]["id"] for h in hits] == ["baghdad"]  # stemmed: rocket ~ rockets
-        other = rq.document(sample_article(locations=["Cairo"], url="https://example.com/news/2"))
-        hits = client.search(index=saved_alias, body=pc.percolate_batch_body([article, other])).body["hits"]["hits"]
-        slots = {h["_source"]["saved_search"]["id"]: h["fields"]["_percolator_document_slot"] for h in hits}
-        assert slots == {"baghdad": [0], "cairo": [1]}
+        yield client, alias
     finally:
         # By name: clusters refuse wildcard deletes by default (action.destructive_requires_name).
-        for name in versions(client, saved_alias):
+        for name in versions(client, pc.saved_searches_alias(alias)):
             client.indices.delete(index=name)
         client.options(ignore_status=404).indices.delete_index_template(name=pc.saved_searches_template_name(alias))
         client.close()
 
 
-@pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason=NO_CLUSTER)
-def test_migrate_moves_saved_searches_stored_against_an_older_articles_mapping(tmp_path: Path) -> None:
+def test_store_a_saved_search_and_percolate_articles(cluster: tuple[Any, str]) -> None:
+    from workers.search.elasticsearch.index import ensure_saved_searches_index, versions
+
+    client, alias = cluster
+    saved_alias = pc.saved_searches_alias(alias)
+    assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"
+    assert ensure_saved_searches_index(client, alias) == f"{saved_alias}-v1"  # idempotent
+    assert versions(client, alias) == {}  # the articles' <alias>-v* does not take in the saved searches
+    searches = {
+        "baghdad": SearchQuery(text="rockets", filters={"locations": ["baghdad"]}),
+        "cairo": SearchQuery(filters={"locations": ["Cairo"]}),
+        "old": SearchQuery(text="rocket", until=datetime(2023, 1, 1, tzinfo=UTC)),
+    }
+    for search_id, query in searches.items():
+        client.index(index=saved_alias, id=search_id, refresh=True,
+                     document=pc.saved_search_document(search_id, search_id, query, created_at=CREATED))
+    article = rq.document(sample_article())  # Baghdad, "Militants fired rockets", January 2024
+    hits = client.search(index=saved_alias, body=pc.percolate_body(article)).body["hits"]["hits"]
+    assert [h["_source"]["saved_search"]["id"] for h in hits] == ["baghdad"]  # stemmed: rocket ~ rockets
+    other = rq.document(sample_article(locations=["Cairo"], url="https://example.com/news/2"))
+    hits = client.search(index=saved_alias, body=pc.percolate_batch_body([article, other])).body["hits"]["hits"]
+    slots = {h["_source"]["saved_search"]["id"]: h["fields"]["_percolator_document_slot"] for h in hits}
+    assert slots == {"baghdad": [0], "cairo": [1]}
+
+
+def test_migrate_moves_saved_searches_stored_against_an_older_articles_mapping(cluster: tuple[Any, str]) -> None:
     from workers.alerts.percolator import PercolatorAlerts
     from workers.alerts.store import SavedSearch
-    from workers.search.elasticsearch.backend import make_client
     from workers.search.elasticsearch.index import ensure_index, saved_searches_status, versions
-    from workers.settings import Settings
 
-    alias = f"nwtest-{uuid.uuid4().hex[:10]}"
+    client, alias = cluster
     saved_alias = pc.saved_searches_alias(alias)
-    client = make_client(Settings(data_dir=tmp_path / "data", elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
-                                  elasticsearch_index=alias))
     # The saved-searches index as an older release left it: stamped with the articles mapping before this one.
     older = copy.deepcopy(pc.saved_searches_template())
     meta = older["template"]["mappings"]["_meta"]["newsworkers"]
     meta["articles_schema_version"] = int(meta["articles_schema_version"]) - 1
     searches = [SavedSearch(name="baghdad", query="rockets", filters={"locations": ["baghdad"]}),
                 SavedSearch(name="cairo", query="", filters={"locations": ["Cairo"]})]
-    try:
-        assert ensure_index(client, saved_alias, template=older) == f"{saved_alias}-v1"
-        status = saved_searches_status(client, alias)
-        assert status["needs_migrate"] and status["index"] == f"{saved_alias}-v1"
-        alerts = PercolatorAlerts(client, alias)
-        late = SavedSearch(name="late", query="militia")
-        seen: list[int] = []
+    assert ensure_index(client, saved_alias, template=older) == f"{saved_alias}-v1"
+    status = saved_searches_status(client, alias)
+    assert status["needs_migrate"] and status["index"] == f"{saved_alias}-v1"
+    alerts = PercolatorAlerts(client, alias)
+    late = SavedSearch(name="late", query="militia")
+    seen: list[int] = []
 
-        def listed() -> list[SavedSearch]:
-            seen.append(len(seen))
-            return searches if len(seen) == 1 else [*searches, late]  # one saved while the migration ran
+    def listed() -> list[SavedSearch]:
+        seen.append(len(seen))
+        return searches if len(seen) == 1 else [*searches, late]  # one saved while the migration ran
 
-        result = alerts.migrate(listed)
-        assert result["migrated"] and result["created"] == f"{saved_alias}-v2" and result["stored"] == 3
-        assert saved_searches_status(client, alias)["needs_migrate"] is False
-        assert alerts.migrate(lambda: searches)["migrated"] is False  # once is enough
-        assert set(versions(client, saved_alias)) == {f"{saved_alias}-v1", f"{saved_alias}-v2"}  # old one kept
-        matched = alerts.match([sample_article()])  # Baghdad, "Militants fired rockets"
-        assert sorted(matched) == ["baghdad"]
-        assert client.count(index=saved_alias).body["count"] == 3
-    finally:
-        for name in versions(client, saved_alias):
-            client.indices.delete(index=name)
-        client.options(ignore_status=404).indices.delete_index_template(name=pc.saved_searches_template_name(alias))
-        client.close()
+    result = alerts.migrate(listed)
+    assert result["migrated"] and result["created"] == f"{saved_alias}-v2" and result["stored"] == 3
+    assert saved_searches_status(client, alias)["needs_migrate"] is False
+    assert alerts.migrate(lambda: searches)["migrated"] is False  # once is enough
+    assert set(versions(client, saved_alias)) == {f"{saved_alias}-v1", f"{saved_alias}-v2"}  # old one kept
+    matched = alerts.match([sample_article()])  # Baghdad, "Militants fired rockets"
+    assert sorted(matched) == ["baghdad"]
+    assert client.count(index=saved_alias).body["count"] == 3

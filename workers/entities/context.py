@@ -13,7 +13,7 @@ import re
 from workers.entities.lexicon import OFFICES, ORG_HEADS, PLACE_HEADS
 from workers.entities.person_names import is_given_name
 from workers.entities.places import is_known_place
-from workers.entities.spans import Span
+from workers.entities.spans import Span, list_runs
 
 __all__ = ["appositive_hints", "list_hints", "preposition_hints"]
 
@@ -88,9 +88,6 @@ def preposition_hints(text: str, spans: list[Span]) -> dict[int, str]:
     return hints
 
 
-_LIST_GAP = re.compile(r",\s*|,?\s+(?:and|or|et|ou|&)\s+")
-
-
 def list_hints(text: str, spans: list[Span]) -> dict[int, str]:
     """Names listed together ("Huawei, Xiaomi and Oppo", "Netflix and YouTube") are of one kind, and a label
     spaCy is unsure of takes the kind of the ones it is sure of.
@@ -99,14 +96,8 @@ def list_hints(text: str, spans: list[Span]) -> dict[int, str]:
     and a place the gazetteer does not know. Returns span index -> kind for the unsure spans outvoted."""
     surnames = {text[s.start:s.end].split()[-1] for s in spans
                 if s.kind == "persons" and len(text[s.start:s.end].split()) >= 2}
-    runs: list[list[int]] = []
-    for i, span in enumerate(spans):
-        if runs and _LIST_GAP.fullmatch(text[spans[runs[-1][-1]].end:span.start]):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
     hints: dict[int, str] = {}
-    for run in runs:
+    for run in list_runs(text, spans):
         if len(run) < 2:
             continue
         sure = [spans[i].kind for i in run if not _unsure(text[spans[i].start:spans[i].end], spans[i].kind, surnames)]

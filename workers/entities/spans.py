@@ -18,7 +18,7 @@ from workers.entities.normalize import comparison_key
 from workers.entities.person_names import is_given_name
 from workers.entities.places import is_known_place
 
-__all__ = ["Span", "list_kinds", "reshape_spans"]
+__all__ = ["LIST_GAP", "Span", "list_kinds", "list_runs", "reshape_spans"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +152,23 @@ def _split_conjunctions(text: str, spans: list[Span], language: str) -> list[Spa
     return out
 
 
+def list_runs(text: str, spans: list[Span]) -> list[list[int]]:
+    """Indexes of the spans in each run joined only by commas and "and"/"or" (a lone span is a run of one)."""
+    runs: list[list[int]] = []
+    for i, span in enumerate(spans):
+        if runs and LIST_GAP.fullmatch(text[spans[runs[-1][-1]].end:span.start]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def list_kinds(text: str, spans: list[Span]) -> dict[int, str]:
     """Names listed together are of one kind: in a run of three or more spans joined only by commas and "and"
     ("Nokia, Cisco, BT and Netflix"), the span of a kind fewer than half of them have gets the run's kind.
     Returns span index -> kind for those outvoted."""
-    runs: list[list[int]] = []
-    for i, span in enumerate(spans):
-        if runs and _LIST_GAP.fullmatch(text[spans[runs[-1][-1]].end:span.start]):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
     hints: dict[int, str] = {}
-    for run in runs:
+    for run in list_runs(text, spans):
         if len(run) < 3:
             continue
         counts: dict[str, int] = {}
@@ -175,7 +180,7 @@ def list_kinds(text: str, spans: list[Span]) -> dict[int, str]:
     return hints
 
 
-_LIST_GAP = re.compile(r",\s*|,?\s+(?:and|or|et|ou|&)\s+")
+LIST_GAP = re.compile(r",\s*|,?\s+(?:and|or|et|ou|&)\s+")
 
 
 def _two_names(value: str, parts: list[tuple[int, int]]) -> bool:
